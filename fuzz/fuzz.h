@@ -1,0 +1,10 @@
+/* The libFuzzer entry point every target defines. */
+#ifndef STELE_FUZZ_H
+#define STELE_FUZZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#endif

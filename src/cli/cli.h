@@ -1,0 +1,42 @@
+/* The command table and helpers shared by the subcommands. */
+#ifndef STELE_CLI_CLI_H
+#define STELE_CLI_CLI_H
+
+#include <stdbool.h>
+
+/*
+ * A subcommand receives argv with argv[0] set to its own name and returns
+ * the process exit status. Failures are reported with cli_fail(), which
+ * prints "stele <name>: <message>" once on stderr.
+ */
+struct cli_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+extern const struct cli_cmd cli_commands[];
+
+/* Exit statuses shared by every subcommand (scan has its own, see docs). */
+enum {
+	CLI_OK = 0,
+	CLI_FAIL = 1,
+	CLI_USAGE = 2,
+};
+
+/* Print the current err_msg() for a failed library call; returns CLI_FAIL. */
+int cli_fail(const char *cmd, int code);
+
+/* Print a usage error and a hint to run --help; returns CLI_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* True when argv holds -h or --help before a "--". */
+bool cli_wants_help(int argc, char **argv);
+
+#define CLI_DECLARE(fn) int fn(int argc, char **argv)
+
+CLI_DECLARE(cmd_version);
+CLI_DECLARE(cmd_help);
+
+#endif
