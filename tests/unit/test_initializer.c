@@ -1,0 +1,158 @@
+/* Unit tests for storage URIs, settings and crash-safe staging. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "initializer/stage.h"
+#include "initializer/uri.h"
+#include "util/err.h"
+#include "util/fs.h"
+
+#define HEX64 "0123456789abcdef0123456789abcdef" \
+	      "0123456789abcdef0123456789abcdef"
+
+static void test_uri_with_host(void **state)
+{
+	struct oci_ref r;
+
+	assert_int_equal(init_uri_parse("stele://reg.local:5000/team/m:v1.2.0",
+					NULL, &r), 0);
+	assert_string_equal(r.host, "reg.local:5000");
+	assert_string_equal(r.repo, "team/m");
+	assert_string_equal(r.tag, "v1.2.0");
+}
+
+static void test_uri_host_from_registry(void **state)
+{
+	struct oci_ref r;
+
+	assert_int_equal(init_uri_parse("stele://team/m@sha256:" HEX64,
+					"localhost:5000", &r), 0);
+	assert_string_equal(r.host, "localhost:5000");
+	assert_string_equal(r.digest, "sha256:" HEX64);
+	assert_int_equal(init_uri_parse("stele://team/m:v1", NULL, &r),
+			 ERR_INVALID);
+	assert_non_null(strstr(err_msg(), "STELE_REGISTRY"));
+}
+
+static void test_uri_refusals(void **state)
+{
+	struct oci_ref r;
+
+	assert_int_equal(init_uri_parse("s3://bucket/m", "h:1", &r),
+			 ERR_INVALID);
+	assert_int_equal(init_uri_parse("stele://h.local/team/m", NULL, &r),
+			 ERR_INVALID);
+	assert_non_null(strstr(err_msg(), "needs a tag or a digest"));
+	assert_int_equal(init_uri_parse("kit://team/m:v1", "h:1", &r),
+			 ERR_INVALID);
+	assert_int_equal(init_uri_parse("stele://h.local/../m:v1", NULL, &r),
+			 ERR_INVALID);
+}
+
+static void test_settings_defaults_and_errors(void **state)
+{
+	struct init_settings s;
+
+	unsetenv("STELE_FILTER");
+	unsetenv("STELE_PARALLEL");
+	assert_int_equal(init_settings_load(&s), 0);
+	assert_string_equal(s.filter, INIT_DEFAULT_FILTER);
+	assert_int_equal(s.parallel, 4);
+	setenv("STELE_PARALLEL", "999", 1);
+	assert_int_equal(init_settings_load(&s), ERR_INVALID);
+	unsetenv("STELE_PARALLEL");
+	setenv("STELE_ALLOW_UNPROMOTED", "yes", 1);
+	assert_int_equal(init_settings_load(&s), ERR_INVALID);
+	unsetenv("STELE_ALLOW_UNPROMOTED");
+}
+
+static void put(const char *dir, const char *name, const char *text)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	assert_int_equal(fs_write_atomic(p, text, strlen(text), 0644), 0);
+}
+
+static void test_stage_commit_and_marker(void **state)
+{
+	char dest[] = "/tmp/stele-stage-XXXXXX", p[PATH_MAX], d[80];
+	struct stage s;
+
+	assert_non_null(mkdtemp(dest));
+	assert_int_equal(stage_begin(&s, dest), 0);
+	put(s.dir, "model.bin", "weights");
+	put(s.dir, "Kitfile", "manifestVersion: 1.0.0\n");
+	assert_int_equal(stage_commit(&s, "sha256:" HEX64), 0);
+	snprintf(p, sizeof(p), "%s/model.bin", dest);
+	assert_true(fs_exists(p));
+	assert_int_equal(stage_completed_digest(dest, d, sizeof(d)), 0);
+	assert_string_equal(d, "sha256:" HEX64);
+	fs_remove_tree(dest);
+}
+
+static void test_stage_refuses_overwrite(void **state)
+{
+	char dest[] = "/tmp/stele-stage-XXXXXX", p[PATH_MAX];
+	struct stage s;
+
+	assert_non_null(mkdtemp(dest));
+	put(dest, "model.bin", "old");
+	assert_int_equal(stage_begin(&s, dest), 0);
+	put(s.dir, "model.bin", "new");
+	assert_int_equal(stage_commit(&s, "sha256:" HEX64), ERR_EXISTS);
+	snprintf(p, sizeof(p), "%s/model.bin", dest);
+	struct buf b;
+	assert_int_equal(fs_read_file(p, 10, &b), 0);
+	assert_string_equal(b.data, "old");
+	buf_release(&b);
+	fs_remove_tree(dest);
+}
+
+static void test_stage_recovers_interrupted_commit(void **state)
+{
+	char dest[] = "/tmp/stele-stage-XXXXXX", p[PATH_MAX], d[80];
+	struct stage s;
+
+	assert_non_null(mkdtemp(dest));
+	/* A crash after the journal and one rename, before the marker. */
+	put(dest, ".stele-journal", "a.bin\nb.bin\n");
+	put(dest, "a.bin", "half");
+	snprintf(p, sizeof(p), "%s/.stele-staging-0000", dest);
+	assert_int_equal(fs_mkdirs(p, 0755), 0);
+	put(p, "b.bin", "rest");
+
+	assert_int_equal(stage_begin(&s, dest), 0);
+	snprintf(p, sizeof(p), "%s/a.bin", dest);
+	assert_false(fs_exists(p));
+	snprintf(p, sizeof(p), "%s/.stele-staging-0000", dest);
+	assert_false(fs_exists(p));
+	assert_int_equal(stage_completed_digest(dest, d, sizeof(d)),
+			 ERR_NOTFOUND);
+	stage_abort(&s);
+	fs_remove_tree(dest);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_uri_with_host),
+		cmocka_unit_test(test_uri_host_from_registry),
+		cmocka_unit_test(test_uri_refusals),
+		cmocka_unit_test(test_settings_defaults_and_errors),
+		cmocka_unit_test(test_stage_commit_and_marker),
+		cmocka_unit_test(test_stage_refuses_overwrite),
+		cmocka_unit_test(test_stage_recovers_interrupted_commit),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
