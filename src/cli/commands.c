@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 const struct cli_cmd cli_commands[] = {
+	{ "audit", cmd_audit, "list, export and verify the audit log" },
 	{ "help", cmd_help, "show the commands or one command's help" },
 	{ "version", cmd_version, "print the version" },
 	{ NULL, NULL, NULL },

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 struct audit_log {
 	sqlite3 *db;
@@ -323,23 +324,26 @@ static int audit_sqlerr(sqlite3 *db, const char *what)
 	return err_set(ERR_IO, "audit log: %s: %s", what, sqlite3_errmsg(db));
 }
 
-int audit_log_open(const char *path, struct audit_log **out)
+int audit_log_open(const char *path, bool create, struct audit_log **out)
 {
-	struct audit_log *log = calloc(1, sizeof(*log));
-	int rc;
+	struct audit_log *log;
+	int rc, flags = SQLITE_OPEN_FULLMUTEX;
 
 	*out = NULL;
+	if (!create && access(path, F_OK))
+		return err_set(ERR_NOTFOUND, "no audit log at '%s'", path);
+	log = calloc(1, sizeof(*log));
 	if (!log)
 		return err_set(ERR_NOMEM, "out of memory");
-	if (sqlite3_open_v2(path, &log->db, SQLITE_OPEN_READWRITE |
-			    SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-			    NULL) != SQLITE_OK) {
+	flags |= create ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE :
+			  SQLITE_OPEN_READONLY;
+	if (sqlite3_open_v2(path, &log->db, flags, NULL) != SQLITE_OK) {
 		rc = audit_sqlerr(log->db, "cannot open");
 		audit_log_close(log);
 		return rc;
 	}
 	sqlite3_busy_timeout(log->db, 30000);
-	if (sqlite3_exec(log->db, audit_schema, NULL, NULL, NULL)) {
+	if (create && sqlite3_exec(log->db, audit_schema, NULL, NULL, NULL)) {
 		rc = audit_sqlerr(log->db, "cannot create schema");
 		audit_log_close(log);
 		return rc;

@@ -81,8 +81,9 @@ int audit_verify_jsonl(FILE *f, const char *name, int64_t *count);
 /* The audit store: an SQLite database holding the chain. */
 struct audit_log;
 
-/* Open or create the log at path (its directory must exist). */
-int audit_log_open(const char *path, struct audit_log **out);
+/* Open the log at path; with create, make it (its directory must exist),
+ * without, open it read-only and fail with ERR_NOTFOUND when missing. */
+int audit_log_open(const char *path, bool create, struct audit_log **out);
 void audit_log_close(struct audit_log *log);
 
 /*

@@ -29,7 +29,7 @@ static int setup(void **state)
 	if (!mkdtemp(f->dir))
 		return -1;
 	snprintf(f->path, sizeof(f->path), "%s/audit.db", f->dir);
-	if (audit_log_open(f->path, &f->log))
+	if (audit_log_open(f->path, true, &f->log))
 		return -1;
 	*state = f;
 	return 0;

@@ -1,0 +1,218 @@
+/* stele audit list|export|verify: read and check the audit log. */
+#include "cli/cli.h"
+#include "gov/audit.h"
+#include "util/err.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char audit_usage[] =
+	"usage: stele audit list [--data DIR] [--actor A] [--action A]\n"
+	"                        [--repo R] [--result R] [--since TIME]\n"
+	"                        [--limit N] [--format text|json]\n"
+	"       stele audit export [--data DIR] [--format jsonl|csv]\n"
+	"                          [-o FILE]\n"
+	"       stele audit verify [--data DIR | --file EXPORT.jsonl]\n"
+	"\n"
+	"Read the registry's append-only, hash-chained audit log.\n"
+	"\n"
+	"  --data DIR     the server's data directory (default: $STELE_DATA\n"
+	"                 or ./stele-data)\n"
+	"  --file FILE    verify a JSON Lines export instead of the store\n"
+	"  --format F     list: text or json; export: jsonl or csv\n"
+	"  -o FILE        write the export to FILE instead of stdout\n"
+	"\n"
+	"'verify' exits 0 when every record follows from the one before it,\n"
+	"and 1 naming the first record that was edited, deleted, inserted or\n"
+	"reordered.\n";
+
+struct audit_opts {
+	const char *data;
+	const char *file;
+	const char *format;
+	const char *output;
+	struct audit_filter filter;
+};
+
+enum { OPT_ACTOR = 256, OPT_ACTION, OPT_REPO, OPT_RESULT, OPT_SINCE,
+       OPT_LIMIT, OPT_FILE };
+
+static int audit_parse_opts(int argc, char **argv, struct audit_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "actor", required_argument, NULL, OPT_ACTOR },
+		{ "action", required_argument, NULL, OPT_ACTION },
+		{ "repo", required_argument, NULL, OPT_REPO },
+		{ "result", required_argument, NULL, OPT_RESULT },
+		{ "since", required_argument, NULL, OPT_SINCE },
+		{ "limit", required_argument, NULL, OPT_LIMIT },
+		{ "file", required_argument, NULL, OPT_FILE },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->data = getenv("STELE_DATA") ? getenv("STELE_DATA") : "stele-data";
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "d:f:o:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': o->data = optarg; break;
+		case 'f': o->format = optarg; break;
+		case 'o': o->output = optarg; break;
+		case OPT_ACTOR: o->filter.actor = optarg; break;
+		case OPT_ACTION: o->filter.action = optarg; break;
+		case OPT_REPO: o->filter.repo = optarg; break;
+		case OPT_RESULT: o->filter.result = optarg; break;
+		case OPT_SINCE: o->filter.since = optarg; break;
+		case OPT_LIMIT:
+			o->filter.limit = strtoll(optarg, NULL, 10);
+			if (o->filter.limit <= 0)
+				return cli_usage_error("audit", "--limit must "
+						       "be a positive number");
+			break;
+		case OPT_FILE: o->file = optarg; break;
+		default:
+			return cli_usage_error("audit", "unknown option");
+		}
+	}
+	return 0;
+}
+
+static int audit_open(const struct audit_opts *o, struct audit_log **log)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/audit.db", o->data);
+	return audit_log_open(path, false, log);
+}
+
+static int audit_print_text(const struct audit_record *r, void *arg)
+{
+	printf("%6lld %s %-10s %-10s %s%s%s %s%s%s\n", (long long)r->seq,
+	       r->time, r->actor ? r->actor : "-", r->action ? r->action : "-",
+	       r->repo ? r->repo : "-", r->tag ? ":" : "", r->tag ? r->tag : "",
+	       r->result ? r->result : "-", r->reason ? ": " : "",
+	       r->reason ? r->reason : "");
+	return 0;
+}
+
+static int audit_print_jsonl(const struct audit_record *r, void *arg)
+{
+	struct buf b = BUF_INIT(1 << 20);
+	int rc = audit_record_to_jsonl(r, &b);
+
+	if (!rc && fprintf(arg, "%s\n", b.data) < 0)
+		rc = err_set(ERR_IO, "cannot write export");
+	buf_release(&b);
+	return rc;
+}
+
+static int audit_print_csv(const struct audit_record *r, void *arg)
+{
+	struct buf b = BUF_INIT(1 << 20);
+	int rc = audit_record_to_csv(r, &b);
+
+	if (!rc && fprintf(arg, "%s\r\n", b.data) < 0)
+		rc = err_set(ERR_IO, "cannot write export");
+	buf_release(&b);
+	return rc;
+}
+
+static int audit_list(struct audit_opts *o)
+{
+	struct audit_log *log;
+	int rc;
+
+	if (o->format && strcmp(o->format, "text") && strcmp(o->format, "json"))
+		return cli_usage_error("audit", "list formats: text, json");
+	rc = audit_open(o, &log);
+	if (!rc)
+		rc = audit_log_each(log, &o->filter,
+				    o->format && !strcmp(o->format, "json") ?
+				    audit_print_jsonl : audit_print_text,
+				    stdout);
+	audit_log_close(log);
+	return rc ? cli_fail("audit", rc) : CLI_OK;
+}
+
+static int audit_export(struct audit_opts *o)
+{
+	bool csv = o->format && !strcmp(o->format, "csv");
+	struct audit_log *log = NULL;
+	FILE *out = stdout;
+	int rc;
+
+	if (o->format && !csv && strcmp(o->format, "jsonl"))
+		return cli_usage_error("audit", "export formats: jsonl, csv");
+	if (o->output && !(out = fopen(o->output, "w")))
+		return cli_fail("audit", err_set(ERR_IO, "cannot create '%s'",
+						 o->output));
+	rc = audit_open(o, &log);
+	if (!rc && csv && fprintf(out, "%s\r\n", audit_csv_header) < 0)
+		rc = err_set(ERR_IO, "cannot write export");
+	if (!rc)
+		rc = audit_log_each(log, &o->filter, csv ? audit_print_csv :
+				    audit_print_jsonl, out);
+	audit_log_close(log);
+	if (out != stdout && fclose(out) && !rc)
+		rc = err_set(ERR_IO, "cannot write '%s'", o->output);
+	return rc ? cli_fail("audit", rc) : CLI_OK;
+}
+
+static int audit_verify(struct audit_opts *o)
+{
+	struct audit_log *log = NULL;
+	int64_t count = 0;
+	int rc;
+
+	if (o->file) {
+		FILE *f = fopen(o->file, "r");
+
+		if (!f)
+			return cli_fail("audit", err_set(ERR_IO, "cannot open "
+							 "'%s'", o->file));
+		rc = audit_verify_jsonl(f, o->file, &count);
+		fclose(f);
+	} else {
+		rc = audit_open(o, &log);
+		if (!rc)
+			rc = audit_log_verify(log, &count);
+		audit_log_close(log);
+	}
+	if (rc)
+		return cli_fail("audit verify", rc);
+	printf("audit log verified: %lld records, chain intact\n",
+	       (long long)count);
+	return CLI_OK;
+}
+
+int cmd_audit(int argc, char **argv)
+{
+	struct audit_opts o;
+	const char *sub;
+	int rc;
+
+	if (argc < 2 || cli_wants_help(argc, argv)) {
+		fputs(audit_usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? CLI_USAGE : CLI_OK;
+	}
+	sub = argv[1];
+	rc = audit_parse_opts(argc - 1, argv + 1, &o);
+	if (rc)
+		return rc;
+	if (optind < argc - 1)
+		return cli_usage_error("audit", "unexpected argument '%s'",
+				       argv[optind + 1]);
+	if (!strcmp(sub, "list"))
+		return audit_list(&o);
+	if (!strcmp(sub, "export"))
+		return audit_export(&o);
+	if (!strcmp(sub, "verify"))
+		return audit_verify(&o);
+	return cli_usage_error("audit", "unknown subcommand '%s'", sub);
+}
