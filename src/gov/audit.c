@@ -305,9 +305,11 @@ int audit_verify_jsonl(FILE *f, const char *name, int64_t *count)
 
 /* --- the SQLite store --------------------------------------------------- */
 
-static const char audit_schema[] =
+static const char audit_pragmas[] =
 	"PRAGMA journal_mode=WAL;"
-	"PRAGMA synchronous=FULL;"
+	"PRAGMA synchronous=FULL;";
+
+static const char audit_schema[] =
 	"CREATE TABLE IF NOT EXISTS audit ("
 	" seq INTEGER PRIMARY KEY, time TEXT NOT NULL,"
 	" actor TEXT, action TEXT, repo TEXT, tag TEXT, digest TEXT,"
@@ -343,7 +345,8 @@ int audit_log_open(const char *path, bool create, struct audit_log **out)
 		return rc;
 	}
 	sqlite3_busy_timeout(log->db, 30000);
-	if (create && sqlite3_exec(log->db, audit_schema, NULL, NULL, NULL)) {
+	if (create && (sqlite3_exec(log->db, audit_pragmas, NULL, NULL, NULL) ||
+		       sqlite3_exec(log->db, audit_schema, NULL, NULL, NULL))) {
 		rc = audit_sqlerr(log->db, "cannot create schema");
 		audit_log_close(log);
 		return rc;
@@ -426,7 +429,7 @@ static int audit_insert(sqlite3 *db, const struct audit_record *rec)
 	return rc == SQLITE_DONE ? 0 : audit_sqlerr(db, "cannot append");
 }
 
-int audit_log_append(struct audit_log *log, struct audit_record *rec)
+int audit_db_append(sqlite3 *db, struct audit_record *rec)
 {
 	char *clean[AUDIT_NTEXT] = { 0 };
 	struct audit_record r = *rec;
@@ -443,34 +446,44 @@ int audit_log_append(struct audit_log *log, struct audit_record *rec)
 			rc = err_set(ERR_NOMEM, "out of memory");
 		*audit_text_slot(&r, i) = clean[i];
 	}
-	if (rc)
-		goto out;
-	if (!r.time[0])
+	if (!rc && !r.time[0])
 		audit_now(r.time);
-
-	if (sqlite3_exec(log->db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) {
-		rc = audit_sqlerr(log->db, "cannot begin");
-		goto out;
-	}
-	rc = audit_head_locked(log->db, &r.seq, r.prev);
+	if (!rc)
+		rc = audit_head_locked(db, &r.seq, r.prev);
 	r.seq++;
 	if (!rc)
 		rc = audit_record_seal(&r);
 	if (!rc)
-		rc = audit_insert(log->db, &r);
-	if (!rc && sqlite3_exec(log->db, "COMMIT", NULL, NULL, NULL))
-		rc = audit_sqlerr(log->db, "cannot commit");
-	if (rc)
-		sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
-	else {
+		rc = audit_insert(db, &r);
+	if (!rc) {
 		rec->seq = r.seq;
 		memcpy(rec->time, r.time, sizeof(rec->time));
 		memcpy(rec->prev, r.prev, sizeof(rec->prev));
 		memcpy(rec->hash, r.hash, sizeof(rec->hash));
 	}
-out:
 	for (int i = 0; i < AUDIT_NTEXT; i++)
 		free(clean[i]);
+	return rc;
+}
+
+int audit_db_init(sqlite3 *db)
+{
+	if (sqlite3_exec(db, audit_schema, NULL, NULL, NULL))
+		return audit_sqlerr(db, "cannot create schema");
+	return 0;
+}
+
+int audit_log_append(struct audit_log *log, struct audit_record *rec)
+{
+	int rc;
+
+	if (sqlite3_exec(log->db, "BEGIN IMMEDIATE", NULL, NULL, NULL))
+		return audit_sqlerr(log->db, "cannot begin");
+	rc = audit_db_append(log->db, rec);
+	if (!rc && sqlite3_exec(log->db, "COMMIT", NULL, NULL, NULL))
+		rc = audit_sqlerr(log->db, "cannot commit");
+	if (rc)
+		sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
 	return rc;
 }
 

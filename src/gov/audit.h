@@ -93,6 +93,15 @@ void audit_log_close(struct audit_log *log);
  */
 int audit_log_append(struct audit_log *log, struct audit_record *rec);
 
+/*
+ * For callers that keep the audit table in their own database so a change
+ * and its record commit together: create the table and triggers in db,
+ * and append inside a write transaction the caller already holds.
+ */
+struct sqlite3;
+int audit_db_init(struct sqlite3 *db);
+int audit_db_append(struct sqlite3 *db, struct audit_record *rec);
+
 /* Filters for audit_log_each(); NULL or 0 means "any". */
 struct audit_filter {
 	const char *actor;
