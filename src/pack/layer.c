@@ -270,7 +270,7 @@ static int read_names(int fd, char ***out, size_t *n)
 			(*n)++;
 	}
 	closedir(d);
-	if (!rc)
+	if (!rc && *n)
 		qsort(v, *n, sizeof(*v), cmp_names);
 	*out = v;
 	return rc;
@@ -280,7 +280,9 @@ static int walk_dir(struct walk *w, int fd, size_t plen)
 {
 	char **names;
 	size_t n;
-	int rc, dfd = dup(fd);
+	/* A fresh open file description: a dup() would share the
+	 * directory offset with fd, which an earlier walk left at the end. */
+	int rc, dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (dfd < 0) {
 		close(fd);

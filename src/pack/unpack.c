@@ -310,6 +310,9 @@ static int make_stage(struct unpack_ctx *c)
 	c->stage_fd = open(c->stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (c->stage_fd < 0)
 		return err_setsys(ERR_IO, errno, "cannot open '%s'", c->stage);
+	/* mkdtemp made it 0700; a new destination gets the usual mode. */
+	if (!c->dest_exists && fchmod(c->stage_fd, 0755))
+		return err_setsys(ERR_IO, errno, "cannot chmod '%s'", c->stage);
 	return 0;
 }
 
@@ -362,7 +365,9 @@ static int merge_entry(int src, int dst, const char *name, const char *rel,
 static int merge_dir(int src, int dst, const char *rel, bool overwrite,
 		     bool apply)
 {
-	int fd = dup(src);
+	/* Not dup(): the dry run must not leave the shared offset at the
+	 * end of the directory for the real pass. */
+	int fd = openat(src, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *e;
 	int rc = 0;
