@@ -793,7 +793,7 @@ static int cmp_digest(const void *a, const void *b)
 
 static bool set_has(const struct digest_set *set, const char *digest)
 {
-	return bsearch(digest, set->d, set->n, DIGEST_STR_LEN,
+	return set->n && bsearch(digest, set->d, set->n, DIGEST_STR_LEN,
 		       cmp_digest) != NULL;
 }
 
@@ -914,7 +914,8 @@ static int prune_locked(struct store *s, uint64_t *blobs, uint64_t *bytes)
 				   &live);
 	json_decref(root);
 	if (!rc) {
-		qsort(live.d, live.n, DIGEST_STR_LEN, cmp_digest);
+		if (live.n)
+			qsort(live.d, live.n, DIGEST_STR_LEN, cmp_digest);
 		rc = sweep_blobs(s, &live, blobs, bytes);
 	}
 	if (!rc)

@@ -117,7 +117,31 @@ func writeLayer(base string, others []string, tw *tar.Writer) error {
 	})
 }
 
+// writeHeaderOnly prints the header blocks Go writes for one entry with
+// kit's settings; the unit tests compare stele's encoder against them.
+func writeHeaderOnly(name string, size int64, mode int64, dir bool) {
+	h := &tar.Header{Name: name, Size: size, Mode: mode,
+		Typeflag: tar.TypeReg, Uid: 1000}
+	if dir {
+		h.Typeflag = tar.TypeDir
+		h.Size = 0
+	}
+	tw := tar.NewWriter(os.Stdout)
+	if err := tw.WriteHeader(h); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	tw.Flush()
+}
+
 func main() {
+	if len(os.Args) == 6 && os.Args[1] == "-header" {
+		var size, mode int64
+		fmt.Sscan(os.Args[3], &size)
+		fmt.Sscanf(os.Args[4], "%o", &mode)
+		writeHeaderOnly(os.Args[2], size, mode, os.Args[5] == "d")
+		return
+	}
 	var ctx, layer, out string
 	var others list
 	flag.StringVar(&ctx, "C", ".", "context directory")
