@@ -6,6 +6,7 @@
 const struct cli_cmd cli_commands[] = {
 	{ "help", cmd_help, "show the commands or one command's help" },
 	{ "version", cmd_version, "print the version" },
+	{ "init", cmd_init, "write a Kitfile for a model directory" },
 	{ "pack", cmd_pack, "build a ModelKit from a directory" },
 	{ "unpack", cmd_unpack, "extract a ModelKit into a directory" },
 	{ "list", cmd_list, "list the ModelKits in the local store" },
