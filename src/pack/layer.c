@@ -213,8 +213,11 @@ static int visit(struct walk *w, int dirfd, const char *name, size_t plen)
 		return 0;
 	ignored = src->ignore && kitignore_match(src->ignore, w->path,
 						 is_dir);
+	/* As kit: an ignored directory is skipped whole unless a '!'
+	 * pattern could bring back something inside it. */
 	if (ignored)
-		return is_dir ? descend(w, dirfd, name, plen) : 0;
+		return is_dir && kitignore_has_exclusions(src->ignore) ?
+			descend(w, dirfd, name, plen) : 0;
 	if (!is_dir && !S_ISREG(st.st_mode))
 		return err_set(ERR_UNSUPPORTED, "'%s' is %s; ModelKit layers "
 			       "hold only regular files and directories "

@@ -132,6 +132,7 @@ struct pack_ctx {
 	int ctx_fd;
 	char (*paths)[TAR_PATH_MAX + 1];
 	const char **others;
+	size_t n_others;
 	time_t newest;
 };
 
@@ -140,7 +141,7 @@ static int add_layer(struct pack_ctx *c, size_t i)
 	struct kitfile_entry *e = &c->kf->entries[i];
 	struct pack_layer_src src = {
 		.ctx_fd = c->ctx_fd, .path = c->paths[i],
-		.others = c->others, .n_others = c->kf->n_entries,
+		.others = c->others, .n_others = c->n_others,
 		.ignore = c->ig,
 	};
 	enum oci_layer_role role = role_of(e->kind);
@@ -239,10 +240,16 @@ static int pack_prepare(struct pack_ctx *c)
 	if (!c->m->media_type || !c->m->artifact_type)
 		return err_set(ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
-		rc = pack_path_clean(c->kf->entries[i].path, c->paths[i]);
+		const char *p = KITFILE_ENTRY_PATH(&c->kf->entries[i]);
+
+		/* kit packs no layer for an entry without a path (a model
+		 * section that only names parts, for instance). */
+		if (!*p)
+			continue;
+		rc = pack_path_clean(p, c->paths[i]);
 		if (rc)
 			return rc;
-		c->others[i] = c->paths[i];
+		c->others[c->n_others++] = c->paths[i];
 	}
 	return 0;
 }
@@ -254,7 +261,8 @@ int pack_modelkit(struct store *s, const struct pack_opts *o,
 	int rc = pack_prepare(&c);
 
 	for (size_t i = 0; !rc && i < c.kf->n_entries; i++)
-		rc = add_layer(&c, i);
+		if (c.paths[i][0])
+			rc = add_layer(&c, i);
 	if (!rc)
 		rc = add_config(&c);
 	if (!rc)
