@@ -17,6 +17,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
@@ -233,10 +234,16 @@ static int extract_layer(struct layer_job *j)
 	struct stream_hash_in diff = { 0 };
 	struct pack_zin *z = NULL;
 	char what[DIGEST_STR_LEN + 8], got[DIGEST_STR_LEN];
+	uint64_t size;
 	int rc;
 
 	snprintf(what, sizeof(what), "layer %s", j->d->digest);
-	rc = store_blob_open_read(j->s, j->d->digest, &src.r, NULL);
+	rc = store_blob_open_read(j->s, j->d->digest, &src.r, &size);
+	if (!rc && size != j->d->size)
+		rc = err_set(ERR_DIGEST, "layer %s is %s: %" PRIu64 " bytes "
+			     "stored, the manifest says %" PRIu64,
+			     j->d->digest, size < j->d->size ? "truncated" :
+			     "damaged", size, j->d->size);
 	if (!rc)
 		rc = pack_zin_new((enum pack_compression)j->info.comp,
 				  &src.base, what, &z);
