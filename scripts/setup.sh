@@ -14,6 +14,8 @@ build_pkgs=(meson ninja-build gcc pkg-config clang libclang-rt-14-dev llvm
 	sqlite3 libarchive-dev libjansson-dev libyaml-dev libzstd-dev
 	zlib1g-dev libsodium-dev libcmocka-dev)
 test_pkgs=(python3-venv curl jq skopeo docker-registry openssl umoci)
+# Go builds test peers; the machines come with a current Go in /usr/local.
+command -v go >/dev/null || test_pkgs+=(golang-go)
 
 apt_install() {
 	local missing=()

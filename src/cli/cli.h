@@ -40,5 +40,11 @@ CLI_DECLARE(cmd_version);
 CLI_DECLARE(cmd_help);
 CLI_DECLARE(cmd_audit);
 CLI_DECLARE(cmd_init);
+CLI_DECLARE(cmd_pack);
+CLI_DECLARE(cmd_unpack);
+CLI_DECLARE(cmd_list);
+CLI_DECLARE(cmd_inspect);
+CLI_DECLARE(cmd_tag);
+CLI_DECLARE(cmd_rm);
 
 #endif
