@@ -16,6 +16,11 @@ if [ ! -d build-test ]; then
 fi
 ninja -C build-test
 
+# The demo builds optimised; -O2 finds warnings the debug build does not.
+echo "== optimised build"
+[ -d build ] || meson setup build >/dev/null
+ninja -C build >/dev/null
+
 echo "== unit tests and fuzz corpus replay"
 meson test -C build-test --print-errorlogs --num-processes 2
 

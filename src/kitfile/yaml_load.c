@@ -162,8 +162,8 @@ static int map_key(struct yctx *c, const yaml_node_t *k, const char **key)
 static int map_to_json(struct yctx *c, const yaml_node_t *n, int depth,
 		       json_t **out)
 {
-	json_t *o = json_object(), *v;
-	const char *key;
+	json_t *o = json_object(), *v = NULL;
+	const char *key = NULL;
 	int rc = 0;
 
 	if (!o)
