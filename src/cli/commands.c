@@ -6,5 +6,7 @@
 const struct cli_cmd cli_commands[] = {
 	{ "help", cmd_help, "show the commands or one command's help" },
 	{ "version", cmd_version, "print the version" },
+	{ "serve", cmd_serve, "run the registry" },
+	{ "user", cmd_user, "manage registry accounts" },
 	{ NULL, NULL, NULL },
 };
