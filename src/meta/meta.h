@@ -85,12 +85,14 @@ struct meta_ops {
 	int (*blob_unlink)(struct meta *m, const char *repo,
 			   const char *digest);
 
-	/* Manifests and tags. tag may be NULL. On ERR_EXISTS (a fixed tag
-	 * pointing elsewhere) nothing is written. */
+	/* Manifests and their tags (ntags may be 0), in one transaction.
+	 * modes[i] says what to do when tags[i] points elsewhere; on
+	 * ERR_EXISTS nothing is written. */
 	int (*manifest_put)(struct meta *m, const char *repo,
 			    const struct meta_manifest *mf,
-			    const struct meta_refs *refs, const char *tag,
-			    enum meta_tag_mode mode);
+			    const struct meta_refs *refs,
+			    const char *const *tags,
+			    const enum meta_tag_mode *modes, int ntags);
 	int (*manifest_get)(struct meta *m, const char *repo,
 			    const char *digest, struct meta_manifest *out);
 	int (*manifest_delete)(struct meta *m, const char *repo,

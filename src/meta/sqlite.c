@@ -384,8 +384,9 @@ static int manifest_insert(sqlite3 *db, const char *repo,
 
 static int m_manifest_put(struct meta *m, const char *repo,
 			  const struct meta_manifest *mf,
-			  const struct meta_refs *refs, const char *tag,
-			  enum meta_tag_mode mode)
+			  const struct meta_refs *refs,
+			  const char *const *tags,
+			  const enum meta_tag_mode *modes, int ntags)
 {
 	struct msql *s = (struct msql *)m;
 	sqlite3 *db = db_get(s);
@@ -396,8 +397,8 @@ static int m_manifest_put(struct meta *m, const char *repo,
 	rc = tx_begin(db);
 	if (!rc)
 		rc = manifest_insert(db, repo, mf, refs);
-	if (!rc && tag)
-		rc = tag_set(db, repo, tag, mf->digest, mode);
+	for (int i = 0; !rc && i < ntags; i++)
+		rc = tag_set(db, repo, tags[i], mf->digest, modes[i]);
 	rc = tx_end(db, rc);
 	db_put(s, db);
 	return rc;

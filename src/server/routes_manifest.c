@@ -71,25 +71,70 @@ void route_manifest_get(struct req *r)
 
 static int manifest_body(struct req *r, const char *p, size_t n);
 
+#define MANIFEST_TAGS_MAX 16
+
+struct tag_args {
+	const char *v[MANIFEST_TAGS_MAX];
+	int n;
+	bool overflow;
+};
+
+static enum MHD_Result collect_tag(void *cls, enum MHD_ValueKind kind,
+				   const char *key, const char *value)
+{
+	struct tag_args *t = cls;
+
+	if (!key || strcmp(key, "tag") || !value)
+		return MHD_YES;
+	if (t->n >= MANIFEST_TAGS_MAX)
+		t->overflow = true;
+	else
+		t->v[t->n++] = value;
+	return MHD_YES;
+}
+
+/* The tags a push sets: the reference when it is a tag, plus every
+ * ?tag= parameter (distribution-spec 1.1 "tag parameters"). */
+static bool push_tags(struct req *r, struct tag_args *t)
+{
+	const struct server_config *c = &r->srv->cfg;
+
+	memset(t, 0, sizeof(*t));
+	if (!ref_is_digest(r->ref))
+		t->v[t->n++] = r->ref;
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND,
+				  collect_tag, t);
+	if (t->overflow) {
+		http_error(r, 400, "MANIFEST_INVALID", "more than %d tags",
+			   MANIFEST_TAGS_MAX);
+		return false;
+	}
+	for (int i = 0; i < t->n; i++) {
+		if (!oci_tag_valid(t->v[i])) {
+			http_error(r, 400, "MANIFEST_INVALID", "invalid tag");
+			return false;
+		}
+		if (policy_is_environment(c, t->v[i])) {
+			http_error(r, 403, "DENIED", "'%s' is an environment: "
+				   "only a promotion moves it", t->v[i]);
+			return false;
+		}
+	}
+	return true;
+}
+
 void route_manifest_put(struct req *r)
 {
 	const char *cl = http_header_in(r, "Content-Length");
-	const struct server_config *c = &r->srv->cfg;
+	struct tag_args t;
 
-	if (ref_is_digest(r->ref)) {
-		if (!oci_digest_valid(r->ref)) {
-			http_error(r, 400, "DIGEST_INVALID", "invalid or "
-				   "unsupported digest");
-			return;
-		}
-	} else if (!oci_tag_valid(r->ref)) {
-		http_error(r, 400, "MANIFEST_INVALID", "invalid tag");
-		return;
-	} else if (policy_is_environment(c, r->ref)) {
-		http_error(r, 403, "DENIED", "'%s' is an environment: only a "
-			   "promotion moves it", r->ref);
+	if (ref_is_digest(r->ref) && !oci_digest_valid(r->ref)) {
+		http_error(r, 400, "DIGEST_INVALID", "invalid or unsupported "
+			   "digest");
 		return;
 	}
+	if (!push_tags(r, &t))
+		return;
 	if (cl && strtoll(cl, NULL, 10) > MCHECK_MAX_BYTES) {
 		http_error(r, 413, "SIZE_INVALID", "manifest over %d bytes",
 			   MCHECK_MAX_BYTES);
@@ -113,20 +158,37 @@ static void fill_meta(struct meta_manifest *mf, const struct mcheck *mc,
 	mf->annotations = mc->annotations;
 }
 
+static void created(struct req *r, const struct mcheck *mc,
+		    const char *digest, const struct tag_args *t)
+{
+	char loc[META_REPO_MAX + 96];
+
+	http_empty(r, 201);
+	snprintf(loc, sizeof(loc), "/v2/%s/manifests/%s", r->repo, digest);
+	http_header(r, "Location", loc);
+	http_header(r, "Docker-Content-Digest", digest);
+	if (*mc->subject)
+		http_header(r, "OCI-Subject", mc->subject);
+	for (int i = 0; i < t->n; i++)
+		http_header(r, "OCI-Tag", t->v[i]);
+}
+
 static void store(struct req *r, const struct mcheck *mc,
 		  const char *digest)
 {
 	struct srv *s = r->srv;
 	struct meta_refs refs = { mc->refs, mc->nrefs };
+	enum meta_tag_mode modes[MANIFEST_TAGS_MAX];
 	struct meta_manifest mf;
-	const char *tag = ref_is_digest(r->ref) ? NULL : r->ref;
-	enum meta_tag_mode mode = META_TAG_MOVE;
-	char stored[DIGEST_STR_LEN], loc[META_REPO_MAX + 96];
+	struct tag_args t;
+	char stored[DIGEST_STR_LEN];
 	int rc;
 
-	if (tag && (policy_is_version(tag) ||
-		    s->cfg.other_tags == CONFIG_TAGS_IMMUTABLE))
-		mode = META_TAG_FIXED;
+	push_tags(r, &t);
+	for (int i = 0; i < t.n; i++)
+		modes[i] = policy_is_version(t.v[i]) ||
+			   s->cfg.other_tags == CONFIG_TAGS_IMMUTABLE ?
+			   META_TAG_FIXED : META_TAG_MOVE;
 	fill_meta(&mf, mc, digest, r->buf.len);
 	/* Bytes first, durably; then the index. A crash in between leaves
 	 * an unreferenced blob, never a tag without content. */
@@ -134,23 +196,18 @@ static void store(struct req *r, const struct mcheck *mc,
 	rc = s->bs->ops->put(s->bs, r->buf.data, r->buf.len, stored);
 	if (!rc)
 		rc = s->meta->ops->manifest_put(s->meta, r->repo, &mf, &refs,
-						tag, mode);
+						t.v, modes, t.n);
 	pthread_rwlock_unlock(&s->gc_lock);
 	if (rc == ERR_EXISTS) {
-		http_error(r, 403, "DENIED", "tag '%s' is immutable: %s",
-			   tag, err_msg());
+		http_error(r, 403, "DENIED", "versions are immutable: %s",
+			   err_msg());
 		return;
 	}
 	if (rc) {
 		http_fail(r, rc, "MANIFEST_INVALID");
 		return;
 	}
-	http_empty(r, 201);
-	snprintf(loc, sizeof(loc), "/v2/%s/manifests/%s", r->repo, digest);
-	http_header(r, "Location", loc);
-	http_header(r, "Docker-Content-Digest", digest);
-	if (*mc->subject)
-		http_header(r, "OCI-Subject", mc->subject);
+	created(r, mc, digest, &t);
 }
 
 static int manifest_body(struct req *r, const char *p, size_t n)
