@@ -18,9 +18,10 @@ static const char user_usage[] =
 	"       stele user list\n"
 	"   common: [--data DIR | --config FILE]\n"
 	"\n"
-	"Roles: admin, publisher, approver, deployer, viewer. A grant gives a\n"
-	"role on matching repositories ('team/*' or an exact name) on top of\n"
-	"the account's own role. Without --password-stdin a random password\n"
+	"Roles: admin, publisher, approver, deployer, viewer, or none (grants\n"
+	"only). A grant gives a role on matching repositories ('team/*' or an\n"
+	"exact name) on top of the account's own role. Without\n"
+	"--password-stdin a random password\n"
 	"is generated and printed once; robots always get a generated one.\n";
 
 struct user_opts {
@@ -100,7 +101,8 @@ static int user_add(struct meta *m, const char *name,
 	memset(&u, 0, sizeof(u));
 	if (!o->role)
 		return err_set(ERR_USAGE, "--role is required");
-	rc = meta_role_parse(o->role, &u.role);
+	/* "none": an account that only has per-repository grants. */
+	rc = strcmp(o->role, "none") ? meta_role_parse(o->role, &u.role) : 0;
 	if (rc)
 		return rc;
 	rc = m->ops->user_get(m, name, &u);
@@ -110,7 +112,9 @@ static int user_add(struct meta *m, const char *name,
 		return rc;
 	err_clear();
 	snprintf(u.name, sizeof(u.name), "%s", name);
-	meta_role_parse(o->role, &u.role);
+	u.role = META_ROLE_NONE;
+	if (strcmp(o->role, "none"))
+		meta_role_parse(o->role, &u.role);
 	u.robot = o->robot;
 	rc = set_password(&u, o, o->robot);
 	if (!rc)

@@ -136,8 +136,10 @@ static int want_envs(struct cparse *cp, struct server_config *c)
 				     ev.start_mark.line + 1, CONFIG_MAX_ENVS,
 				     CONFIG_NAME_MAX);
 		else
-			memcpy(c->environments[c->nenvironments++],
-			       ev.data.scalar.value, ev.data.scalar.length);
+			snprintf(c->environments[c->nenvironments++],
+				 CONFIG_NAME_MAX + 1, "%.*s",
+				 (int)ev.data.scalar.length,
+				 (const char *)ev.data.scalar.value);
 		yaml_event_delete(&ev);
 		if (rc)
 			return rc;

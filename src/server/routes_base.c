@@ -5,6 +5,7 @@
 #include "oci/ref.h"
 #include "util/err.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,8 +32,9 @@ int route_page_size(struct req *r, int max)
 
 	if (!s)
 		return max;
+	errno = 0;
 	n = strtoll(s, &end, 10);
-	if (!*s || *end || n < 0 || s[0] == '-' || s[0] == '+')
+	if (!*s || *end || n < 0 || s[0] == '-' || s[0] == '+' || errno)
 		return -1;
 	return n > max ? max : (int)n;
 }
@@ -97,12 +99,13 @@ void route_catalog(struct req *r)
 		http_fail(r, rc, "UNKNOWN");
 		return;
 	}
-	j = json_pack("{s:o}", "repositories", w.names);
+	j = json_pack("{s:O}", "repositories", w.names);
 	http_json(r, 200, j, "application/json");
 	json_decref(j);
 	if (w.more && json_array_size(w.names))
 		link_header(r, "/v2/_catalog", w.want, json_string_value(
 			json_array_get(w.names, json_array_size(w.names) - 1)));
+	json_decref(w.names);
 }
 
 struct scope_list {

@@ -43,15 +43,15 @@ void route_tags_list(struct req *r)
 		json_array_remove(tags, (size_t)n);
 		more = n > 0;
 	}
-	j = json_pack("{s:s, s:o}", "name", r->repo, "tags", tags);
-	http_json(r, 200, j, "application/json");
-	json_decref(j);
-	if (more) {
+	if (more)
 		snprintf(link, sizeof(link), "</v2/%s/tags/list?n=%d&last=%s>;"
 			 " rel=\"next\"", r->repo, n, json_string_value(
 				 json_array_get(tags, (size_t)n - 1)));
+	j = json_pack("{s:s, s:o}", "name", r->repo, "tags", tags);
+	http_json(r, 200, j, "application/json");
+	json_decref(j);
+	if (more)
 		http_header(r, "Link", link);
-	}
 }
 
 static int add_referrer(void *arg, const struct meta_manifest *mf)

@@ -21,7 +21,7 @@
 
 /* Bodies of answered requests are read and dropped up to this size so
  * the client sees the answer; larger ones get the connection closed. */
-#define DRAIN_MAX (1 << 20)
+#define DRAIN_MAX (16 << 20)
 #define CONN_MEMORY (256 * 1024)
 #define CONN_TIMEOUT 300
 
@@ -282,6 +282,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		return MHD_YES;
 	if (!r->resp && r->body)
 		r->body(r, NULL, 0);
+	/* Give the session back before the client can see the answer and
+	 * send its next chunk. */
+	if (r->up) {
+		r->up->bs->ops->upload_release(r->up);
+		r->up = NULL;
+	}
 	return queue(r, url);
 }
 
