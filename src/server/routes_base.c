@@ -48,13 +48,40 @@ struct catalog_walk {
 	bool more;
 };
 
+/* Catalog entries follow the account's rights, not the repository
+ * scopes of the token that asked (it only holds registry:catalog:*). */
+static bool catalog_visible(struct req *r, const char *name)
+{
+	const struct authn *who = &r->who;
+
+	if (!who->authenticated)
+		return r->srv->cfg.anonymous_pull;
+	return authz_user_actions(r->srv, who->user, who->role, name) &
+	       ACT_PULL;
+}
+
+static bool token_has_catalog(json_t *access)
+{
+	size_t i;
+	json_t *a;
+
+	json_array_foreach(access, i, a) {
+		const char *t = json_string_value(json_object_get(a, "type"));
+		const char *n = json_string_value(json_object_get(a, "name"));
+
+		if (t && n && !strcmp(t, "registry") && !strcmp(n, "catalog"))
+			return true;
+	}
+	return false;
+}
+
 static int catalog_cb(void *arg, const char *name)
 {
 	struct catalog_walk *w = arg;
 
 	snprintf(w->last, sizeof(w->last), "%s", name);
 	w->seen++;
-	if (!(authz_actions(w->r->srv, &w->r->who, name) & ACT_PULL))
+	if (!catalog_visible(w->r, name))
 		return 0;
 	if ((int)json_array_size(w->names) >= w->want) {
 		w->more = true;
@@ -81,6 +108,10 @@ void route_catalog(struct req *r)
 	int rc = 0;
 	json_t *j;
 
+	if (r->who.bearer && !token_has_catalog(r->who.access)) {
+		http_challenge(r, "registry:catalog:*", "insufficient_scope");
+		return;
+	}
 	w.want = route_page_size(r, CATALOG_PAGE_MAX);
 	if (w.want < 0) {
 		http_error(r, 400, "PAGINATION_NUMBER_INVALID", "bad n");
