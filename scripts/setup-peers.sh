@@ -13,3 +13,24 @@ if ! .venv/bin/python -c 'import pytest' 2>/dev/null; then
 	.venv/bin/pip install -q --disable-pip-version-check -r \
 		tests/requirements.txt
 fi
+
+# Registry peers (server): the OCI conformance suite as a test binary,
+# and the Go clients the interop tests drive.
+gobin=$(go env GOPATH)/bin
+conf_ver=v0.0.0-20260831232431-97274622c111
+conf_bin=.cache/peers/conformance-$conf_ver.test
+if [ ! -x "$conf_bin" ]; then
+	mkdir -p .cache/peers/conformance-mod
+	(cd .cache/peers/conformance-mod &&
+		{ [ -f go.mod ] || go mod init stele.local/conformance >/dev/null 2>&1; } &&
+		go get github.com/opencontainers/distribution-spec/conformance@$conf_ver >/dev/null 2>&1 &&
+		go test -c -o "../conformance-$conf_ver.test" \
+			github.com/opencontainers/distribution-spec/conformance)
+fi
+for tool in oras.land/oras/cmd/oras@v1.3.6 \
+	github.com/google/go-containerregistry/cmd/crane@v0.22.1 \
+	github.com/sigstore/cosign/v2/cmd/cosign@latest; do
+	name=${tool%@*}
+	name=${name##*/}
+	[ -x "$gobin/$name" ] || go install "$tool"
+done

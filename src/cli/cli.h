@@ -46,5 +46,7 @@ CLI_DECLARE(cmd_list);
 CLI_DECLARE(cmd_inspect);
 CLI_DECLARE(cmd_tag);
 CLI_DECLARE(cmd_rm);
+CLI_DECLARE(cmd_serve);
+CLI_DECLARE(cmd_user);
 
 #endif

@@ -14,5 +14,7 @@ const struct cli_cmd cli_commands[] = {
 	{ "inspect", cmd_inspect, "show a ModelKit's manifest and config" },
 	{ "tag", cmd_tag, "give a stored ModelKit another reference" },
 	{ "rm", cmd_rm, "remove references from the local store" },
+	{ "serve", cmd_serve, "run the registry" },
+	{ "user", cmd_user, "manage registry accounts" },
 	{ NULL, NULL, NULL },
 };

@@ -1,0 +1,72 @@
+/* Content-addressed blob storage behind a function table, with upload
+ * sessions that are hashed while they stream and survive a restart. */
+#ifndef STELE_SERVER_BLOBSTORE_H
+#define STELE_SERVER_BLOBSTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/sha256.h"
+
+struct blobstore;
+struct blobstore_upload;
+
+/*
+ * Every function returns 0 or a negative err_code with err_set() called.
+ * Digests handed in are already validated (oci_digest_valid), upload ids
+ * are [0-9a-f]{32}: both become file names.
+ */
+struct blobstore_ops {
+	void (*close)(struct blobstore *bs);
+
+	/* Open a blob for reading: a file descriptor the caller closes, and
+	 * its size. ERR_NOTFOUND when absent. */
+	int (*open)(struct blobstore *bs, const char *digest, int *fd,
+		    int64_t *size);
+	/* Store a small object (a manifest) durably; writes its digest. */
+	int (*put)(struct blobstore *bs, const void *p, size_t n,
+		   char digest[DIGEST_STR_LEN]);
+	int (*remove)(struct blobstore *bs, const char *digest);
+
+	/*
+	 * Take exclusive use of upload id. create starts an empty one;
+	 * otherwise the session is reopened and cut back to size, the
+	 * length the metadata recorded last (bytes past it were never
+	 * acknowledged), rehashing from disk when the hash state was lost.
+	 * ERR_CONFLICT when another request holds it.
+	 */
+	int (*upload_acquire)(struct blobstore *bs, const char *id,
+			      int create, int64_t size,
+			      struct blobstore_upload **out);
+	int (*upload_write)(struct blobstore_upload *u, const void *p,
+			    size_t n);
+	/* Bytes written so far. */
+	int64_t (*upload_size)(struct blobstore_upload *u);
+	/* Flush to disk so the size can be recorded as durable. */
+	int (*upload_sync)(struct blobstore_upload *u);
+	/*
+	 * Check the content against digest (ERR_DIGEST when it differs,
+	 * the session stays usable) and move it into place with fsync and
+	 * rename. On success the session is gone and u is freed.
+	 */
+	int (*upload_commit)(struct blobstore_upload *u, const char *digest);
+	/* Give the session back (it stays resumable). NULL is fine. */
+	void (*upload_release)(struct blobstore_upload *u);
+	/* Delete a session's data; fine when it does not exist. */
+	int (*upload_remove)(struct blobstore *bs, const char *id);
+};
+
+struct blobstore {
+	const struct blobstore_ops *ops;
+};
+
+struct blobstore_upload {
+	struct blobstore *bs;
+};
+
+/* The filesystem backend rooted at dir (blobs/ and uploads/ below it). */
+int blobstore_fs_open(const char *dir, struct blobstore **out);
+
+void blobstore_close(struct blobstore *bs);
+
+#endif
