@@ -38,5 +38,11 @@ bool cli_wants_help(int argc, char **argv);
 
 CLI_DECLARE(cmd_version);
 CLI_DECLARE(cmd_help);
+CLI_DECLARE(cmd_vulndb);
+CLI_DECLARE(cmd_vulns);
+
+/* Open --db PATH or the default advisory database (cmd_vulndb.c). */
+struct vuln_db;
+int cli_vulndb_open(const char *path, struct vuln_db **db);
 
 #endif

@@ -14,6 +14,23 @@
 
 #define OSV_MAX_ID 128
 
+void osv_affected_release(struct osv_affected *a)
+{
+	if (!a)
+		return;
+	free(a->package);
+	for (size_t j = 0; j < a->n_ranges; j++) {
+		for (size_t k = 0; k < a->ranges[j].n; k++)
+			free(a->ranges[j].ev[k].version);
+		free(a->ranges[j].ev);
+	}
+	free(a->ranges);
+	for (size_t j = 0; j < a->n_versions; j++)
+		free(a->versions[j]);
+	free(a->versions);
+	memset(a, 0, sizeof(*a));
+}
+
 void osv_record_free(struct osv_record *r)
 {
 	if (!r)
@@ -28,20 +45,8 @@ void osv_record_free(struct osv_record *r)
 	free(r->url);
 	free(r->vector);
 	free(r->label);
-	for (size_t i = 0; i < r->n_aff; i++) {
-		struct osv_affected *a = &r->aff[i];
-
-		free(a->package);
-		for (size_t j = 0; j < a->n_ranges; j++) {
-			for (size_t k = 0; k < a->ranges[j].n; k++)
-				free(a->ranges[j].ev[k].version);
-			free(a->ranges[j].ev);
-		}
-		free(a->ranges);
-		for (size_t j = 0; j < a->n_versions; j++)
-			free(a->versions[j]);
-		free(a->versions);
-	}
+	for (size_t i = 0; i < r->n_aff; i++)
+		osv_affected_release(&r->aff[i]);
 	free(r->aff);
 	free(r);
 }

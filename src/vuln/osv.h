@@ -73,6 +73,9 @@ int osv_parse_yaml(const char *data, size_t len, const char *name,
 
 void osv_record_free(struct osv_record *r);
 
+/* Free what an affected entry owns (not the struct itself). */
+void osv_affected_release(struct osv_affected *a);
+
 /*
  * The group an advisory reports under: its lowest CVE id among the id and
  * aliases when it has one, else the lowest of them all. Returns a pointer
