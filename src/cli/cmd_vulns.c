@@ -183,7 +183,7 @@ static void finding_text(const struct vuln_finding *f)
 	printf("%s %s", f->n_aliases ? ")" : "", f->severity);
 	if (f->score >= 0)
 		printf(" %.1f", f->score);
-	printf(": %s; safe: %s\n", f->summary, f->safe);
+	printf(": %s [safe: %s]\n", f->summary, f->safe);
 }
 
 static void check_json(const struct vuln_deps *d,

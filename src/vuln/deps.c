@@ -103,6 +103,28 @@ void vuln_deps_release(struct vuln_deps *d)
 	memset(d, 0, sizeof(*d));
 }
 
+bool vuln_deps_was_read(const struct vuln_deps *d, const char *rel)
+{
+	for (size_t i = 0; i < d->n_files; i++)
+		if (!strcmp(d->files[i], rel))
+			return true;
+	return false;
+}
+
+int vuln_deps_remember(struct vuln_deps *d, const char *rel)
+{
+	char **grown = realloc(d->files, (d->n_files + 1) * sizeof(char *));
+
+	if (!grown)
+		return err_set(ERR_NOMEM, "out of memory");
+	d->files = grown;
+	d->files[d->n_files] = strdup(rel);
+	if (!d->files[d->n_files])
+		return err_set(ERR_NOMEM, "out of memory");
+	d->n_files++;
+	return 0;
+}
+
 /* PEP 508 ----------------------------------------------------------- */
 
 static const char *skip_sp(const char *p)
@@ -239,6 +261,8 @@ int vuln_deps_parse_file(const char *root, const char *rel,
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", root, rel) >=
 	    sizeof(path))
 		return err_set(ERR_LIMIT, "path too long");
+	if ((rc = vuln_deps_remember(out, rel)))
+		return rc;
 	rc = fs_read_file(path, DEPS_MAX_FILE, &b);
 	if (rc)
 		return as_problem(out, rel, rc);

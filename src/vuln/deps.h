@@ -68,6 +68,9 @@ int vuln_deps_add(struct vuln_deps *d, const char *name, const char *spec,
 		  const char *version, const char *file, int line);
 int vuln_deps_problem(struct vuln_deps *d, const char *file,
 		      const char *reason);
+/* Whether rel was read in this scan; remember that it was. */
+bool vuln_deps_was_read(const struct vuln_deps *d, const char *rel);
+int vuln_deps_remember(struct vuln_deps *d, const char *rel);
 /* Add a PEP 508 requirement; an unparsable one becomes a problem. */
 int vuln_deps_add_req(struct vuln_deps *d, const char *text,
 		      const char *file, int line);

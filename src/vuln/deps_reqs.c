@@ -193,28 +193,6 @@ static int parse_lines(struct reqs *c, const char *rel, const struct buf *b)
 	return rc;
 }
 
-static bool was_read(const struct vuln_deps *d, const char *rel)
-{
-	for (size_t i = 0; i < d->n_files; i++)
-		if (!strcmp(d->files[i], rel))
-			return true;
-	return false;
-}
-
-static int remember(struct vuln_deps *d, const char *rel)
-{
-	char **grown = realloc(d->files, (d->n_files + 1) * sizeof(char *));
-
-	if (!grown)
-		return err_set(ERR_NOMEM, "out of memory");
-	d->files = grown;
-	d->files[d->n_files] = strdup(rel);
-	if (!d->files[d->n_files])
-		return err_set(ERR_NOMEM, "out of memory");
-	d->n_files++;
-	return 0;
-}
-
 static int req_file(struct reqs *c, const char *rel, const char *from,
 		    int from_line)
 {
@@ -228,12 +206,12 @@ static int req_file(struct reqs *c, const char *rel, const char *from,
 				 "of '%.200s'", from_line, rel);
 			return vuln_deps_problem(c->d, from, msg);
 		}
-	if (was_read(c->d, rel))
+	if (vuln_deps_was_read(c->d, rel))
 		return 0;
 	if (c->depth == DEPS_MAX_INCLUDE_DEPTH)
 		return vuln_deps_problem(c->d, from, "includes nested too "
 					 "deep");
-	if ((rc = remember(c->d, rel)))
+	if ((rc = vuln_deps_remember(c->d, rel)))
 		return rc;
 	snprintf(path, sizeof(path), "%s/%s", c->root, rel);
 	rc = fs_read_file(path, DEPS_MAX_FILE, &b);

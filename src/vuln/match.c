@@ -520,8 +520,8 @@ int vuln_match_dep(struct vuln_matcher *m, const struct vuln_dep *dep,
 			       "is absurd", dep->file, dep->line,
 			       dep->version, dep->name);
 	if (!pinned && pep440_specset_parse(dep->spec, &set))
-		return err_set(ERR_INVALID, "%s:%d: %s", dep->file, dep->line,
-			       err_msg());
+		return err_set(ERR_INVALID, "%s:%d: bad range '%.80s' of %s",
+			       dep->file, dep->line, dep->spec, dep->name);
 	rc = advisories(m, dep->name, &advs);
 	for (size_t i = 0; !rc && i < advs->n; i++) {
 		const struct vuln_adv *a = &advs->v[i];

@@ -81,7 +81,7 @@ int osv_timestamp(const char *s, char out[28])
 	}
 	if (*p || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
 	    tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
-	    tm.tm_sec > 60 || tm.tm_year < 1970 || tm.tm_year > 9999)
+	    tm.tm_sec > 60 || tm.tm_year < 1 || tm.tm_year > 9999)
 		return err_set(ERR_INVALID, "bad timestamp '%.40s'", s);
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
@@ -232,6 +232,15 @@ static int yaml_to_json(const char *data, size_t len, const char *name,
 
 /* JSON record to struct ------------------------------------------- */
 
+/* Prefix the current message with the record's name. */
+static int err_in(int code, const char *name)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), "%s", err_msg());
+	return err_set(code, "%s: %s", name, msg);
+}
+
 struct ctx {
 	const char *name;
 	struct osv_record *r;
@@ -297,7 +306,7 @@ static int parse_ids(const struct ctx *c, json_t *root)
 	if ((rc = dup_into(&r->id, id)))
 		return rc;
 	if (osv_timestamp(mod, ts))
-		return err_set(ERR_INVALID, "%s: %s", c->name, err_msg());
+		return err_in(ERR_INVALID, c->name);
 	if ((rc = dup_into(&r->modified, ts)))
 		return rc;
 	if (pub && !osv_timestamp(pub, ts) && (rc = dup_into(&r->published,
@@ -313,8 +322,9 @@ static int parse_ids(const struct ctx *c, json_t *root)
 	if (!r->aliases)
 		return err_set(ERR_NOMEM, "out of memory");
 	json_array_foreach(al, i, v) {
+		/* A malformed alias is dropped; the record stays useful. */
 		if (!json_is_string(v) || !id_ok(json_string_value(v)))
-			return bad(c, "malformed alias");
+			continue;
 		if ((rc = dup_into(&r->aliases[r->n_aliases],
 				   json_string_value(v))))
 			return rc;
@@ -535,7 +545,7 @@ static int parse_one_affected(const struct ctx *c, json_t *o,
 	if (strcmp(eco, "PyPI"))
 		return 0;
 	if (pep503_normalize(name, norm, sizeof(norm)))
-		return err_set(ERR_INVALID, "%s: %s", c->name, err_msg());
+		return err_in(ERR_INVALID, c->name);
 	if ((rc = dup_into(&a->package, norm)) ||
 	    (rc = parse_ranges(c, o, a)) || (rc = parse_versions(c, o, a)))
 		return rc;
