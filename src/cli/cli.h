@@ -48,5 +48,11 @@ CLI_DECLARE(cmd_tag);
 CLI_DECLARE(cmd_rm);
 CLI_DECLARE(cmd_serve);
 CLI_DECLARE(cmd_user);
+CLI_DECLARE(cmd_vulndb);
+CLI_DECLARE(cmd_vulns);
+
+/* Open --db PATH or the default advisory database (cmd_vulndb.c). */
+struct vuln_db;
+int cli_vulndb_open(const char *path, struct vuln_db **db);
 
 #endif

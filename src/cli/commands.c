@@ -16,5 +16,9 @@ const struct cli_cmd cli_commands[] = {
 	{ "rm", cmd_rm, "remove references from the local store" },
 	{ "serve", cmd_serve, "run the registry" },
 	{ "user", cmd_user, "manage registry accounts" },
+	{ "vulndb", cmd_vulndb,
+	  "import OSV advisories, show what is loaded" },
+	{ "vulns", cmd_vulns,
+	  "list advisories, check a directory's dependencies" },
 	{ NULL, NULL, NULL },
 };

@@ -1,0 +1,555 @@
+/* Dependency matching: pins by version, ranges by interval overlap. */
+#include "vuln/match.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+#include "util/err.h"
+#include "vuln/cvss.h"
+
+#define MATCHER_MAX_PACKAGES 1000000
+
+struct slot {
+	char *package;
+	struct vuln_advs advs;
+};
+
+struct vuln_matcher {
+	struct vuln_db *db;
+	struct slot *slots;      /* open addressing, power-of-two size */
+	size_t size, used;
+};
+
+int vuln_matcher_new(struct vuln_db *db, struct vuln_matcher **out)
+{
+	struct vuln_matcher *m = calloc(1, sizeof(*m));
+
+	*out = NULL;
+	if (!m)
+		return err_set(ERR_NOMEM, "out of memory");
+	m->db = db;
+	m->size = 256;
+	m->slots = calloc(m->size, sizeof(*m->slots));
+	if (!m->slots) {
+		free(m);
+		return err_set(ERR_NOMEM, "out of memory");
+	}
+	*out = m;
+	return 0;
+}
+
+void vuln_matcher_free(struct vuln_matcher *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->size; i++) {
+		free(m->slots[i].package);
+		vuln_advs_release(&m->slots[i].advs);
+	}
+	free(m->slots);
+	free(m);
+}
+
+static uint64_t hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static struct slot *find_slot(struct slot *slots, size_t size,
+			      const char *pkg)
+{
+	size_t i = (size_t)hash(pkg) & (size - 1);
+
+	while (slots[i].package && strcmp(slots[i].package, pkg))
+		i = (i + 1) & (size - 1);
+	return &slots[i];
+}
+
+static int grow(struct vuln_matcher *m)
+{
+	size_t size = m->size * 2;
+	struct slot *slots = calloc(size, sizeof(*slots));
+
+	if (!slots)
+		return err_set(ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < m->size; i++)
+		if (m->slots[i].package)
+			*find_slot(slots, size, m->slots[i].package) =
+				m->slots[i];
+	free(m->slots);
+	m->slots = slots;
+	m->size = size;
+	return 0;
+}
+
+/* The package's advisories, loaded once per matcher. */
+static int advisories(struct vuln_matcher *m, const char *pkg,
+		      const struct vuln_advs **out)
+{
+	struct slot *s = find_slot(m->slots, m->size, pkg);
+	int rc;
+
+	if (!s->package) {
+		if (m->used >= MATCHER_MAX_PACKAGES)
+			return err_set(ERR_LIMIT, "matcher: more than %d "
+				       "packages", MATCHER_MAX_PACKAGES);
+		if (2 * (m->used + 1) > m->size) {
+			if ((rc = grow(m)))
+				return rc;
+			s = find_slot(m->slots, m->size, pkg);
+		}
+		rc = vulndb_package(m->db, pkg, &s->advs);
+		if (rc)
+			return rc;
+		s->package = strdup(pkg);
+		if (!s->package) {
+			vuln_advs_release(&s->advs);
+			return err_set(ERR_NOMEM, "out of memory");
+		}
+		m->used++;
+	}
+	*out = &s->advs;
+	return 0;
+}
+
+const char *vuln_severity(double score, const char *label)
+{
+	if (score > 0)
+		return cvss_band(score);
+	if (label)
+		return label;
+	return score == 0 ? "low" : "medium";
+}
+
+/* Interval text ---------------------------------------------------- */
+
+static int put_version(struct buf *b, const char *op,
+		       const struct pep440_version *v)
+{
+	char s[PEP440_MAX_LEN * 2];
+
+	if (pep440_format(v, s, sizeof(s)))
+		return ERR_LIMIT;
+	return buf_printf(b, "%s%s", op, s);
+}
+
+/* The buffer's text ("" when empty), or NULL after a failure. */
+static char *text_of(struct buf *b, int rc)
+{
+	char *s;
+
+	if (rc) {
+		buf_release(b);
+		return NULL;
+	}
+	s = buf_detach(b, NULL);
+	return s ? s : strdup("");
+}
+
+char *vuln_affected_text(const struct vuln_adv *a)
+{
+	struct buf b = BUF_INIT(1 << 20);
+	int rc = 0;
+
+	for (size_t i = 0; i < a->n_iv && !rc; i++) {
+		const struct osv_interval *iv = &a->iv[i];
+
+		if (i)
+			rc = buf_puts(&b, " or ");
+		if (!rc && iv->has_lo)
+			rc = put_version(&b, ">=", &iv->lo);
+		if (!rc && iv->has_lo && iv->has_hi)
+			rc = buf_putc(&b, ',');
+		if (!rc && iv->has_hi)
+			rc = put_version(&b, iv->hi_inclusive ? "<=" : "<",
+					 &iv->hi);
+		if (!rc && !iv->has_lo && !iv->has_hi)
+			rc = buf_puts(&b, "all versions");
+	}
+	if (!rc && !a->n_iv && a->aff.n_versions)
+		rc = buf_printf(&b, "%zu listed versions", a->aff.n_versions);
+	return text_of(&b, rc);
+}
+
+/* Safe versions ----------------------------------------------------- */
+
+/* Order intervals by lower bound, an open lower bound first. */
+static int iv_cmp(const void *pa, const void *pb)
+{
+	const struct osv_interval *a = pa, *b = pb;
+
+	if (!a->has_lo || !b->has_lo)
+		return (int)a->has_lo - (int)b->has_lo;
+	return pep440_cmp(&a->lo, &b->lo);
+}
+
+/* Does b start at or before the end of a (so they join)? */
+static bool joins(const struct osv_interval *a, const struct osv_interval *b)
+{
+	int c;
+
+	if (!a->has_hi || !b->has_lo)
+		return true;
+	c = pep440_cmp(&b->lo, &a->hi);
+	return c < 0 || c == 0;
+}
+
+static void extend(struct osv_interval *a, const struct osv_interval *b)
+{
+	int c;
+
+	if (!a->has_hi)
+		return;
+	if (!b->has_hi) {
+		a->has_hi = false;
+		return;
+	}
+	c = pep440_cmp(&b->hi, &a->hi);
+	if (c > 0 || (c == 0 && b->hi_inclusive)) {
+		a->hi = b->hi;
+		a->hi_inclusive = b->hi_inclusive;
+	}
+}
+
+/* Merge overlapping intervals in place; returns the new count. */
+static size_t merge(struct osv_interval *iv, size_t n)
+{
+	size_t o = 0;
+
+	qsort(iv, n, sizeof(*iv), iv_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (o && joins(&iv[o - 1], &iv[i]))
+			extend(&iv[o - 1], &iv[i]);
+		else
+			iv[o++] = iv[i];
+	}
+	return o;
+}
+
+static int gap(struct buf *b, const struct osv_interval *prev,
+	       const struct osv_interval *next)
+{
+	int rc = b->len ? buf_puts(b, " or ") : 0;
+
+	if (!rc && prev)
+		rc = put_version(b, prev->hi_inclusive ? ">" : ">=",
+				 &prev->hi);
+	if (!rc && prev && next)
+		rc = buf_putc(b, ',');
+	if (!rc && next)
+		rc = put_version(b, "<", &next->lo);
+	return rc;
+}
+
+char *vuln_safe_text(const struct vuln_adv *a)
+{
+	struct buf b = BUF_INIT(1 << 20);
+	struct osv_interval *iv;
+	size_t n;
+	int rc = 0;
+
+	if (!a->n_iv)
+		return strdup(a->aff.n_versions ? "any version not listed in "
+			      "the advisory" : "unknown");
+	iv = malloc(a->n_iv * sizeof(*iv));
+	if (!iv)
+		return NULL;
+	memcpy(iv, a->iv, a->n_iv * sizeof(*iv));
+	n = merge(iv, a->n_iv);
+	if (iv[0].has_lo)
+		rc = gap(&b, NULL, &iv[0]);
+	for (size_t i = 0; i + 1 < n && !rc; i++)
+		rc = gap(&b, &iv[i], &iv[i + 1]);
+	if (!rc && iv[n - 1].has_hi)
+		rc = gap(&b, &iv[n - 1], NULL);
+	if (!rc && !b.len)
+		rc = buf_puts(&b, "none");
+	free(iv);
+	return text_of(&b, rc);
+}
+
+/* Findings ---------------------------------------------------------- */
+
+static void finding_free(struct vuln_finding *f)
+{
+	free(f->package);
+	free(f->version);
+	free(f->id);
+	for (size_t i = 0; i < f->n_aliases; i++)
+		free(f->aliases[i]);
+	free(f->aliases);
+	free(f->summary);
+	free(f->url);
+	free(f->severity);
+	for (size_t i = 0; i < f->n_fixed; i++)
+		free(f->fixed[i]);
+	free(f->fixed);
+	free(f->safe);
+	free(f->file);
+}
+
+void vuln_findings_release(struct vuln_findings *f)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; i < f->n; i++)
+		finding_free(&f->v[i]);
+	free(f->v);
+	memset(f, 0, sizeof(*f));
+}
+
+static bool has_str(char *const *list, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(list[i], s))
+			return true;
+	return false;
+}
+
+static int add_str(char ***list, size_t *n, const char *s)
+{
+	char **grown;
+
+	if (!s || has_str(*list, *n, s))
+		return 0;
+	grown = realloc(*list, (*n + 1) * sizeof(char *));
+	if (!grown)
+		return err_set(ERR_NOMEM, "out of memory");
+	*list = grown;
+	grown[*n] = strdup(s);
+	if (!grown[*n])
+		return err_set(ERR_NOMEM, "out of memory");
+	(*n)++;
+	return 0;
+}
+
+/* Does the finding already name one of the advisory's ids? */
+static bool same_issue(const struct vuln_finding *f, const struct vuln_adv *a)
+{
+	if (!strcmp(f->id, a->id) || has_str(f->aliases, f->n_aliases, a->id))
+		return true;
+	for (size_t i = 0; i < a->n_aliases; i++)
+		if (!strcmp(f->id, a->aliases[i]) ||
+		    has_str(f->aliases, f->n_aliases, a->aliases[i]))
+			return true;
+	return false;
+}
+
+/* Put every id of a into the finding's id set (id stays one of them). */
+static int absorb_ids(struct vuln_finding *f, const struct vuln_adv *a)
+{
+	int rc = add_str(&f->aliases, &f->n_aliases, a->id);
+
+	for (size_t i = 0; !rc && i < a->n_aliases; i++)
+		rc = add_str(&f->aliases, &f->n_aliases, a->aliases[i]);
+	return rc;
+}
+
+/* Report under the lowest CVE; the rest become aliases, sorted. */
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void choose_id(struct vuln_finding *f)
+{
+	size_t best = SIZE_MAX;
+	char *tmp;
+
+	for (size_t i = 0; i < f->n_aliases; i++)
+		if (!strncmp(f->aliases[i], "CVE-", 4) &&
+		    (best == SIZE_MAX ||
+		     strcmp(f->aliases[i], f->aliases[best]) < 0))
+			best = i;
+	if (best != SIZE_MAX && strncmp(f->id, "CVE-", 4)) {
+		tmp = f->id;
+		f->id = f->aliases[best];
+		f->aliases[best] = tmp;
+	} else if (best != SIZE_MAX && strcmp(f->aliases[best], f->id) < 0) {
+		tmp = f->id;
+		f->id = f->aliases[best];
+		f->aliases[best] = tmp;
+	}
+	/* The id itself never stays among its aliases. */
+	for (size_t i = 0; i < f->n_aliases; i++)
+		if (!strcmp(f->aliases[i], f->id)) {
+			free(f->aliases[i]);
+			f->aliases[i] = f->aliases[--f->n_aliases];
+			i--;
+		}
+	qsort(f->aliases, f->n_aliases, sizeof(char *), str_cmp);
+}
+
+static int fixed_cmp(const void *pa, const void *pb)
+{
+	struct pep440_version a, b;
+
+	pep440_parse(*(char *const *)pa, &a);
+	pep440_parse(*(char *const *)pb, &b);
+	return pep440_cmp(&a, &b);
+}
+
+static int merge_into(struct vuln_finding *f, const struct vuln_adv *a)
+{
+	int rc = absorb_ids(f, a);
+
+	for (size_t i = 0; !rc && i < a->n_fixed; i++)
+		rc = add_str(&f->fixed, &f->n_fixed, a->fixed[i]);
+	if (!rc && a->score > f->score) {
+		char *sev = strdup(vuln_severity(a->score, a->label));
+
+		if (!sev)
+			return err_set(ERR_NOMEM, "out of memory");
+		free(f->severity);
+		f->severity = sev;
+		f->score = a->score;
+	}
+	if (!rc && !f->url && a->url && !(f->url = strdup(a->url)))
+		rc = err_set(ERR_NOMEM, "out of memory");
+	choose_id(f);
+	qsort(f->fixed, f->n_fixed, sizeof(char *), fixed_cmp);
+	return rc;
+}
+
+static int new_finding(struct vuln_findings *out, const struct vuln_dep *dep,
+		       const struct vuln_adv *a, bool pinned)
+{
+	struct vuln_finding *f, *grown;
+
+	if (out->n == out->cap) {
+		size_t cap = out->cap ? out->cap * 2 : 8;
+
+		grown = realloc(out->v, cap * sizeof(*grown));
+		if (!grown)
+			return err_set(ERR_NOMEM, "out of memory");
+		out->v = grown;
+		out->cap = cap;
+	}
+	f = &out->v[out->n];
+	memset(f, 0, sizeof(*f));
+	f->score = -1;
+	f->pinned = pinned;
+	f->line = dep->line;
+	f->package = strdup(dep->name);
+	f->version = strdup(pinned ? dep->version : dep->spec);
+	f->id = strdup(a->group);
+	f->summary = strdup(a->summary);
+	f->severity = strdup(vuln_severity(a->score, a->label));
+	f->safe = vuln_safe_text(a);
+	f->file = strdup(dep->file);
+	out->n++;
+	if (!f->package || !f->version || !f->id || !f->summary ||
+	    !f->severity || !f->safe || !f->file)
+		return err_set(ERR_NOMEM, "out of memory");
+	f->score = a->score;
+	return merge_into(f, a);
+}
+
+/* Add a as a finding of dep, or merge it into one for the same issue. */
+static int report(struct vuln_findings *out, size_t first,
+		  const struct vuln_dep *dep, const struct vuln_adv *a,
+		  bool pinned)
+{
+	for (size_t i = first; i < out->n; i++)
+		if (same_issue(&out->v[i], a))
+			return merge_into(&out->v[i], a);
+	return new_finding(out, dep, a, pinned);
+}
+
+/* Ranges ------------------------------------------------------------ */
+
+/* Does the specifier's span [lo, hi] reach the affected interval? */
+static bool overlaps(const struct pep440_bound *lo,
+		     const struct pep440_bound *hi,
+		     const struct osv_interval *iv)
+{
+	int c;
+
+	if (lo->has && iv->has_hi) {
+		c = pep440_cmp(&lo->v, &iv->hi);
+		if (c > 0 || (c == 0 && !(lo->inclusive && iv->hi_inclusive)))
+			return false;
+	}
+	if (hi->has && iv->has_lo) {
+		c = pep440_cmp(&iv->lo, &hi->v);
+		if (c > 0 || (c == 0 && !hi->inclusive))
+			return false;
+	}
+	return true;
+}
+
+static bool range_admits(const struct pep440_specset *set,
+			 const struct vuln_adv *a)
+{
+	struct pep440_bound lo, hi;
+	struct pep440_version v;
+
+	if (pep440_specset_bounds(set, &lo, &hi))
+		return false;
+	for (size_t i = 0; i < a->n_iv; i++)
+		if (overlaps(&lo, &hi, &a->iv[i]))
+			return true;
+	for (size_t i = 0; i < a->aff.n_versions; i++) {
+		if (pep440_parse(a->aff.versions[i], &v) == ERR_LIMIT)
+			continue;
+		if (pep440_specset_contains(set, &v, false))
+			return true;
+	}
+	return false;
+}
+
+int vuln_match_dep(struct vuln_matcher *m, const struct vuln_dep *dep,
+		   struct vuln_findings *out)
+{
+	const struct vuln_advs *advs;
+	struct pep440_specset set;
+	struct pep440_version v;
+	size_t first = out->n;
+	bool pinned = dep->version != NULL;
+	int rc;
+
+	if (pinned && pep440_parse(dep->version, &v) == ERR_LIMIT)
+		return err_set(ERR_INVALID, "%s:%d: version '%.60s' of %s "
+			       "is absurd", dep->file, dep->line,
+			       dep->version, dep->name);
+	if (!pinned && pep440_specset_parse(dep->spec, &set))
+		return err_set(ERR_INVALID, "%s:%d: bad range '%.80s' of %s",
+			       dep->file, dep->line, dep->spec, dep->name);
+	rc = advisories(m, dep->name, &advs);
+	for (size_t i = 0; !rc && i < advs->n; i++) {
+		const struct vuln_adv *a = &advs->v[i];
+		bool hit = pinned ? osv_affects(&a->aff, a->iv, a->n_iv, &v)
+				  : range_admits(&set, a);
+
+		if (hit)
+			rc = report(out, first, dep, a, pinned);
+	}
+	return rc;
+}
+
+int vuln_check_dir(struct vuln_db *db, const char *dir,
+		   struct vuln_deps *deps, struct vuln_findings *out)
+{
+	struct vuln_matcher *m = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = vuln_deps_scan_dir(dir, deps);
+	if (!rc)
+		rc = vuln_matcher_new(db, &m);
+	for (size_t i = 0; !rc && i < deps->n; i++) {
+		rc = vuln_match_dep(m, &deps->v[i], out);
+		if (rc == ERR_INVALID)
+			rc = vuln_deps_problem(deps, deps->v[i].file,
+					       err_msg());
+	}
+	vuln_matcher_free(m);
+	return rc;
+}
