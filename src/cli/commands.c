@@ -6,5 +6,6 @@
 const struct cli_cmd cli_commands[] = {
 	{ "help", cmd_help, "show the commands or one command's help" },
 	{ "version", cmd_version, "print the version" },
+	{ "key", cmd_key, "generate a signing key pair (cosign format)" },
 	{ NULL, NULL, NULL },
 };
