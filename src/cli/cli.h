@@ -39,5 +39,9 @@ bool cli_wants_help(int argc, char **argv);
 CLI_DECLARE(cmd_version);
 CLI_DECLARE(cmd_help);
 CLI_DECLARE(cmd_key);
+CLI_DECLARE(cmd_sign_blob);
+CLI_DECLARE(cmd_verify_blob);
+CLI_DECLARE(cmd_attest_blob);
+CLI_DECLARE(cmd_verify_blob_attestation);
 
 #endif

@@ -7,5 +7,12 @@ const struct cli_cmd cli_commands[] = {
 	{ "help", cmd_help, "show the commands or one command's help" },
 	{ "version", cmd_version, "print the version" },
 	{ "key", cmd_key, "generate a signing key pair (cosign format)" },
+	{ "sign-blob", cmd_sign_blob, "sign a file (cosign sign-blob)" },
+	{ "verify-blob", cmd_verify_blob,
+	  "verify a file's signature or bundle" },
+	{ "attest-blob", cmd_attest_blob,
+	  "sign an in-toto attestation about a file" },
+	{ "verify-blob-attestation", cmd_verify_blob_attestation,
+	  "verify an attestation about a file" },
 	{ NULL, NULL, NULL },
 };

@@ -1,5 +1,6 @@
 /* Key passwords from the environment or a terminal without echo. */
 #include "sign/password.h"
+#include "sign/keyfile.h"
 #include "util/err.h"
 
 #include <errno.h>
@@ -109,5 +110,18 @@ int sign_password_get(const char *prompt, bool confirm, struct buf *out)
 	rc = password_from_tty(prompt, confirm, out);
 	if (rc)
 		buf_wipe(out);
+	return rc;
+}
+
+int sign_password_open_key(const char *path, struct sign_key **out)
+{
+	struct buf pw = BUF_INIT(SIGN_PASSWORD_MAX);
+	int rc;
+
+	*out = NULL;
+	rc = sign_password_get("Enter password for private key: ", false, &pw);
+	if (!rc)
+		rc = sign_keyfile_load(path, buf_cstr(&pw), pw.len, out);
+	buf_wipe(&pw);
 	return rc;
 }

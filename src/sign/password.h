@@ -18,4 +18,12 @@
  */
 int sign_password_get(const char *prompt, bool confirm, struct buf *out);
 
+struct sign_key;
+
+/*
+ * Get the password as above ("Enter password for private key: "), decrypt
+ * the key file at path with it and wipe the password.
+ */
+int sign_password_open_key(const char *path, struct sign_key **out);
+
 #endif
