@@ -38,7 +38,8 @@ static int password_read_line(int fd, struct buf *out)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return err_setsys(ERR_IO, errno, "cannot read password");
+			return err_setsys(ERR_IO, errno,
+					  "cannot read password");
 		if (n == 0 || c == '\n')
 			break;
 		if (buf_putc(out, c))

@@ -150,7 +150,8 @@ int sign_hash_file(const char *path, uint8_t hash[SHA256_LEN])
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			rc = err_setsys(ERR_IO, errno, "cannot read '%s'", path);
+			rc = err_setsys(ERR_IO, errno, "cannot read '%s'",
+					path);
 		else
 			sha256_update(&h, chunk, (size_t)n);
 	}
