@@ -43,5 +43,9 @@ CLI_DECLARE(cmd_sign_blob);
 CLI_DECLARE(cmd_verify_blob);
 CLI_DECLARE(cmd_attest_blob);
 CLI_DECLARE(cmd_verify_blob_attestation);
+CLI_DECLARE(cmd_sign);
+CLI_DECLARE(cmd_verify);
+CLI_DECLARE(cmd_attest);
+CLI_DECLARE(cmd_verify_attestation);
 
 #endif

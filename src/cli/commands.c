@@ -14,5 +14,10 @@ const struct cli_cmd cli_commands[] = {
 	  "sign an in-toto attestation about a file" },
 	{ "verify-blob-attestation", cmd_verify_blob_attestation,
 	  "verify an attestation about a file" },
+	{ "sign", cmd_sign, "sign a manifest in a registry (cosign format)" },
+	{ "verify", cmd_verify, "verify a manifest's signatures" },
+	{ "attest", cmd_attest, "attach a signed in-toto attestation" },
+	{ "verify-attestation", cmd_verify_attestation,
+	  "verify a manifest's attestations" },
 	{ NULL, NULL, NULL },
 };

@@ -30,9 +30,15 @@ static json_t *statement_subjects(const struct sign_subject *subjects,
 
 	for (size_t i = 0; arr && i < n; i++) {
 		const struct sign_subject *s = &subjects[i];
-		json_t *o = json_pack("{s:s,s:{s:s}}", "name", s->name,
-				      "digest", "sha256",
+		json_t *o = json_pack("{s:{s:s}}", "digest", "sha256",
 				      oci_digest_hex(s->digest));
+
+		/* cosign leaves the name out of image statements. */
+		if (o && s->name[0] &&
+		    json_object_set_new(o, "name", json_string(s->name))) {
+			json_decref(o);
+			o = NULL;
+		}
 
 		if (!o || json_array_append_new(arr, o)) {
 			json_decref(arr);
@@ -70,13 +76,19 @@ int sign_statement_build(const struct sign_subject *subjects, size_t n,
 	    strlen(predicate_type) > SIGN_PREDICATE_TYPE_MAX)
 		return err_set(ERR_INVALID, "predicate type is empty or too "
 			       "long");
-	rc = sign_json_load(predicate, predicate_len, "predicate", &pred);
-	if (rc)
-		return rc;
+	if (predicate) {
+		rc = sign_json_load(predicate, predicate_len, "predicate",
+				    &pred);
+		if (rc)
+			return rc;
+	}
 	subj = statement_subjects(subjects, n);
-	st = json_pack("{s:s,s:o,s:s,s:O}", "_type", SIGN_STATEMENT_TYPE_V1,
-		       "subject", subj, "predicateType", predicate_type,
-		       "predicate", pred);
+	st = json_pack("{s:s,s:o,s:s}", "_type", SIGN_STATEMENT_TYPE_V1,
+		       "subject", subj, "predicateType", predicate_type);
+	if (st && pred && json_object_set(st, "predicate", pred)) {
+		json_decref(st);
+		st = NULL;
+	}
 	json_decref(pred);
 	if (!subj || !st) {
 		json_decref(st);

@@ -34,7 +34,8 @@ void sign_statement_release(struct sign_statement *st);
 /*
  * Append a v1 statement: {"_type","subject":[{"name","digest":{"sha256"}}],
  * "predicateType","predicate"}. predicate is JSON text that must be one
- * object (duplicate keys refused). Subjects need valid sha256 digests.
+ * object (duplicate keys refused), or NULL to leave it out. Subjects need
+ * valid sha256 digests; an empty name is left out.
  */
 int sign_statement_build(const struct sign_subject *subjects, size_t n,
 			 const char *predicate_type, const void *predicate,
