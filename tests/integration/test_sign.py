@@ -220,7 +220,7 @@ def test_bundle_with_duplicate_keys_is_refused(stele, work):
 
 
 @needs_cosign
-def test_attestations_round_trip_with_cosign(stele, work):
+def test_blob_attestations_round_trip_with_cosign(stele, work):
     key, pub = cosign_keys(work)
     st(stele, work, "attest-blob", "model.bin", "--key", key,
        "--predicate", "pred.json", "--type", "vuln", "--bundle", "s.att")
