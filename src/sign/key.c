@@ -10,8 +10,12 @@
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct sign_key {
 	EVP_PKEY *pkey;
@@ -325,4 +329,119 @@ int sign_ecdsa_verify_bytes(const struct sign_key *k, const void *p,
 
 	sha256_buf(p, n, h);
 	return sign_ecdsa_verify(k, h, sig, sig_len);
+}
+
+/* Encrypted PEM is refused here instead of prompting on the terminal. */
+static int key_no_password(char *buf, int size, int rwflag, void *u)
+{
+	return -1;
+}
+
+int sign_key_from_private_pem(const char *pem, size_t n, const char *name,
+			      struct sign_key **out)
+{
+	EVP_PKEY *pkey;
+	BIO *bio;
+
+	*out = NULL;
+	if (n > SIGN_KEY_FILE_MAX)
+		return err_set(ERR_LIMIT, "private key '%s' too large", name);
+	bio = BIO_new_mem_buf(pem, (int)n);
+	if (!bio)
+		return err_set(ERR_NOMEM, "out of memory reading '%s'", name);
+	pkey = PEM_read_bio_PrivateKey(bio, NULL, key_no_password, NULL);
+	BIO_free(bio);
+	if (!pkey)
+		return err_set(ERR_INVALID, "'%s' holds no unencrypted PEM "
+			       "PRIVATE KEY", name);
+	return key_wrap(pkey, true, name, out);
+}
+
+int sign_key_private_pem(const struct sign_key *k, struct buf *out)
+{
+	BIO *bio;
+	char *p;
+	long n;
+	int rc;
+
+	if (!sign_key_has_private(k))
+		return err_set(ERR_INVALID, "key has no private part");
+	bio = BIO_new(BIO_s_secmem());
+	if (!bio)
+		return err_set(ERR_NOMEM, "out of memory for PEM");
+	if (!PEM_write_bio_PKCS8PrivateKey(bio, k->pkey, NULL, NULL, 0, NULL,
+					   NULL)) {
+		BIO_free(bio);
+		return err_set(ERR_GENERIC, "cannot write private key PEM");
+	}
+	n = BIO_get_mem_data(bio, &p);
+	rc = buf_put(out, p, (size_t)n);
+	BIO_free(bio);
+	return rc;
+}
+
+static int key_create_files(const char *key_path, const char *pub_path,
+			    struct sign_key **out)
+{
+	struct buf priv = BUF_INIT(SIGN_KEY_FILE_MAX);
+	struct buf pub = BUF_INIT(SIGN_KEY_FILE_MAX);
+	int rc = sign_key_generate(out);
+
+	if (!rc)
+		rc = sign_key_private_pem(*out, &priv);
+	if (!rc)
+		rc = sign_key_public_pem(*out, &pub);
+	if (!rc)
+		rc = fs_write_atomic(pub_path, pub.data, pub.len, 0644);
+	if (!rc)
+		rc = fs_write_atomic(key_path, priv.data, priv.len, 0600);
+	buf_wipe(&priv);
+	buf_release(&pub);
+	if (rc) {
+		sign_key_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+static int key_read_private(const char *path, struct sign_key **out)
+{
+	struct stat st;
+	struct buf b;
+	int rc;
+
+	if (stat(path, &st))
+		return err_setsys(ERR_IO, errno, "cannot stat '%s'", path);
+	if (st.st_mode & 077)
+		return err_set(ERR_DENIED, "signing key '%s' is accessible by "
+			       "group or others (mode %03o); chmod 600 it",
+			       path, (unsigned)(st.st_mode & 0777));
+	rc = fs_read_file(path, SIGN_KEY_FILE_MAX, &b);
+	if (rc)
+		return rc;
+	rc = sign_key_from_private_pem(b.data, b.len, path, out);
+	buf_wipe(&b);
+	return rc;
+}
+
+int sign_key_load_or_create(const char *dir, struct sign_key **out,
+			    bool *created)
+{
+	char key_path[PATH_MAX], pub_path[PATH_MAX];
+	int rc;
+
+	*out = NULL;
+	*created = false;
+	if (snprintf(key_path, sizeof(key_path), "%s/signing.key", dir) >=
+	    (int)sizeof(key_path) ||
+	    snprintf(pub_path, sizeof(pub_path), "%s/signing.pub", dir) >=
+	    (int)sizeof(pub_path))
+		return err_set(ERR_INVALID, "key directory path too long");
+	if (fs_exists(key_path))
+		return key_read_private(key_path, out);
+	rc = fs_mkdirs(dir, 0700);
+	if (!rc)
+		rc = key_create_files(key_path, pub_path, out);
+	*created = rc == 0;
+	return rc;
 }

@@ -41,6 +41,23 @@ int sign_key_load_public(const char *path, struct sign_key **out);
 int sign_key_from_pkcs8(const void *der, size_t n, const char *name,
 			struct sign_key **out);
 
+/*
+ * An unencrypted PKCS#8 "PRIVATE KEY" PEM, for keys a service owns and
+ * protects with file permissions (the registry's own signing key).
+ */
+int sign_key_from_private_pem(const char *pem, size_t n, const char *name,
+			      struct sign_key **out);
+/* Append that PEM to out; wipe out with buf_wipe(). */
+int sign_key_private_pem(const struct sign_key *k, struct buf *out);
+
+/*
+ * The key pair of a service in dir: dir/signing.key (PEM above, 0600) and
+ * dir/signing.pub. Created on first use (*created set); afterwards a key
+ * file readable by group or others is refused (ERR_DENIED).
+ */
+int sign_key_load_or_create(const char *dir, struct sign_key **out,
+			    bool *created);
+
 /* The PKCS#8 DER of the private key; wipe out with buf_wipe(). */
 int sign_key_to_pkcs8(const struct sign_key *k, struct buf *out);
 

@@ -71,6 +71,29 @@ int sign_attestation(const struct sign_key *key, const void *statement,
 				len, bundle_json);
 }
 
+int sign_attest_digest(const struct sign_key *key, const char *name,
+		       const char *digest, const char *predicate_type,
+		       const void *predicate, size_t len,
+		       struct buf *bundle_json)
+{
+	struct buf st = BUF_INIT(SIGN_JSON_MAX);
+	struct sign_subject subj;
+	int rc;
+
+	memset(&subj, 0, sizeof(subj));
+	if (strlen(name) > SIGN_SUBJECT_NAME_MAX ||
+	    strlen(digest) >= sizeof(subj.digest))
+		return err_set(ERR_INVALID, "subject name or digest too long");
+	strcpy(subj.name, name);
+	strcpy(subj.digest, digest);
+	rc = sign_statement_build(&subj, 1, predicate_type, predicate, len,
+				  &st);
+	if (!rc)
+		rc = sign_attestation(key, st.data, st.len, bundle_json);
+	buf_release(&st);
+	return rc;
+}
+
 /* A bundle has "mediaType"; a bare envelope has "payloadType". */
 static int attestation_is_bundle(const void *doc, size_t len, bool *bundle)
 {

@@ -44,6 +44,17 @@ int sign_attestation(const struct sign_key *key, const void *statement,
 		     size_t len, struct buf *bundle_json);
 
 /*
+ * Build a Statement v1 about one artifact (name may be "", digest
+ * "sha256:<hex>") with predicate (JSON object text) of predicate_type and
+ * sign it as sign_attestation() does: how the registry signs its own
+ * conclusions (scan results, approvals, promotions).
+ */
+int sign_attest_digest(const struct sign_key *key, const char *name,
+		       const char *digest, const char *predicate_type,
+		       const void *predicate, size_t len,
+		       struct buf *bundle_json);
+
+/*
  * Verify an attestation, given either as a Sigstore bundle or as a bare
  * DSSE envelope: payload type in-toto, a signature by key over the PAE,
  * then the verified payload parsed as a statement that must name digest

@@ -8,12 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "sign/b64.h"
 #include "sign/bundle.h"
 #include "sign/dsse.h"
 #include "sign/key.h"
 #include "sign/keyfile.h"
+#include "sign/keyring.h"
 #include "sign/payload.h"
 #include "sign/sign.h"
 #include "sign/statement.h"
@@ -530,6 +533,95 @@ static void test_bundle_refuses_bad_shapes(void **state)
 	free(b);
 }
 
+static void test_service_key_created_then_reloaded(void **state)
+{
+	char dir[] = "/tmp/stele-sign-XXXXXX", path[300];
+	struct sign_key *a = NULL, *b = NULL;
+	char fa[DIGEST_STR_LEN], fb[DIGEST_STR_LEN];
+	bool created;
+	struct stat st;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(sign_key_load_or_create(dir, &a, &created), 0);
+	assert_true(created);
+	snprintf(path, sizeof(path), "%s/signing.key", dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(sign_key_load_or_create(dir, &b, &created), 0);
+	assert_false(created);
+	assert_int_equal(sign_key_fingerprint(a, fa), 0);
+	assert_int_equal(sign_key_fingerprint(b, fb), 0);
+	assert_string_equal(fa, fb);
+	sign_key_free(b);
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(sign_key_load_or_create(dir, &b, &created),
+			 ERR_DENIED);
+	assert_null(b);
+	sign_key_free(a);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/signing.pub", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void test_keyring_finds_the_signing_key(void **state)
+{
+	struct buf st = BUF_INIT(1 << 16), bundle = BUF_INIT(1 << 16);
+	struct sign_statement *s = malloc(sizeof(*s));
+	struct sign_keyring ring;
+	struct sign_key *pub = NULL;
+	struct buf pem = BUF_INIT(4096);
+	size_t which = 99;
+
+	sign_statement_init(s);
+	sign_keyring_init(&ring);
+	assert_int_equal(sign_key_public_pem(other_key, &pem), 0);
+	assert_int_equal(sign_key_from_public_pem(pem.data, pem.len, "o",
+						  &pub), 0);
+	assert_int_equal(sign_keyring_add(&ring, pub, "other.pub"), 0);
+	assert_int_equal(sign_attest_digest(test_key, "m", DIGEST_A,
+					    "https://x/v1", "{}", 2, &bundle),
+			 0);
+	assert_int_equal(sign_keyring_verify_attestation(&ring, bundle.data,
+							 bundle.len, DIGEST_A,
+							 NULL, s, &which),
+			 ERR_DENIED);
+	assert_string_equal(err_msg(), "attestation verifies with none of "
+			    "the 1 trusted keys");
+	buf_clear(&pem);
+	assert_int_equal(sign_key_public_pem(test_key, &pem), 0);
+	assert_int_equal(sign_key_from_public_pem(pem.data, pem.len, "t",
+						  &pub), 0);
+	assert_int_equal(sign_keyring_add(&ring, pub, "test.pub"), 0);
+	assert_int_equal(sign_keyring_verify_attestation(&ring, bundle.data,
+							 bundle.len, DIGEST_A,
+							 NULL, s, &which), 0);
+	assert_int_equal(which, 1);
+	assert_int_equal(sign_keyring_verify_attestation(&ring, bundle.data,
+							 bundle.len, DIGEST_B,
+							 NULL, s, &which),
+			 ERR_DIGEST);
+	sign_keyring_release(&ring);
+	sign_statement_release(s);
+	free(s);
+	buf_release(&st);
+	buf_release(&bundle);
+	buf_release(&pem);
+}
+
+static void test_keyring_dir_with_wrong_curve_fails(void **state)
+{
+	struct sign_keyring ring;
+	char dir[4096];
+
+	data_path("", dir, sizeof(dir));
+	sign_keyring_init(&ring);
+	/* tests/data/sign holds cosign.pub and the P-384 p384.pub. */
+	assert_int_equal(sign_keyring_load_dir(&ring, dir), ERR_UNSUPPORTED);
+	sign_keyring_release(&ring);
+	assert_int_equal(ring.n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -553,6 +645,9 @@ int main(void)
 		cmocka_unit_test(test_statement_refuses_bad_documents),
 		cmocka_unit_test(test_bundle_verifies_cosign_bundles),
 		cmocka_unit_test(test_bundle_refuses_bad_shapes),
+		cmocka_unit_test(test_service_key_created_then_reloaded),
+		cmocka_unit_test(test_keyring_finds_the_signing_key),
+		cmocka_unit_test(test_keyring_dir_with_wrong_curve_fails),
 	};
 
 	return cmocka_run_group_tests(tests, keys_setup, keys_teardown);
