@@ -20,7 +20,7 @@ static const char attest_usage[] =
 	"bundle v0.3 attached through the referrers API.\n";
 
 static const char verify_att_usage[] =
-	"usage: stele verify-attestation REF --key PUB [--type T]\n"
+	"usage: stele verify-attestation REF --key PUB|DIR [--type T]\n"
 	"\n"
 	"Verify the attestations attached to REF: signature over the DSSE\n"
 	"PAE, then the statement's subject digest and predicate type. Prints\n"
@@ -129,36 +129,39 @@ int cmd_attest(int argc, char **argv)
 	return rc ? cli_fail("attest", rc) : CLI_OK;
 }
 
-static void verify_att_print(const struct sign_found *f, void *arg)
+static void verify_att_print(const struct sign_record *r, void *arg)
 {
-	if (f->rc)
-		printf("INVALID %s: %s\n", f->where, f->reason);
+	if (r->rc)
+		printf("INVALID referrer %s: %s\n", r->manifest, r->reason);
 	else
-		printf("OK      %s %s %s\n", f->where, f->predicate_type,
-		       f->predicate);
+		printf("OK      referrer %s signed by %s (%s)\n  %s %s\n",
+		       r->manifest, r->key_name, r->fingerprint,
+		       r->predicate_type,
+		       buf_cstr(&r->statement->predicate));
 }
 
 static int verify_att_run(const struct attest_cli *o)
 {
 	struct regclient *c = NULL;
-	struct sign_key *k = NULL;
+	struct sign_keyring ring;
 	struct sign_target t;
 	struct oci_ref ref;
 	int rc, n = 0;
 
-	rc = sign_key_load_public(o->key, &k);
+	sign_keyring_init(&ring);
+	rc = sign_keyring_load(&ring, o->key);
 	if (!rc)
 		rc = sign_registry_open(o->ref, &ref, &c);
 	if (!rc)
 		rc = sign_target_resolve(c, &ref, &t);
 	if (!rc)
-		rc = sign_verify_referrers(c, &t, k, o->type, verify_att_print,
-					   NULL, &n);
+		rc = sign_verify_referrers(c, &t, &ring, o->type,
+					   verify_att_print, NULL, &n);
 	if (!rc && n == 0)
 		rc = err_set(ERR_DENIED, "no valid attestation by '%s' on "
 			     "%s@%s", o->key, t.name, t.digest);
 	regclient_free(c);
-	sign_key_free(k);
+	sign_keyring_release(&ring);
 	return rc;
 }
 

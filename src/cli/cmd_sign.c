@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 #include "sign/attach.h"
 #include "sign/password.h"
+#include "oci/digest.h"
 #include "util/err.h"
 
 #include <getopt.h>
@@ -18,7 +19,7 @@ static const char sign_usage[] =
 	"STELE_KEY_PASSWORD, else the terminal.\n";
 
 static const char verify_usage[] =
-	"usage: stele verify REF --key PUB\n"
+	"usage: stele verify REF --key PUB|DIR\n"
 	"\n"
 	"Verify the signatures on the manifest REF names, in both cosign\n"
 	"formats. Prints one line per signature found (OK or the reason it\n"
@@ -99,37 +100,48 @@ int cmd_sign(int argc, char **argv)
 	return rc ? cli_fail("sign", rc) : CLI_OK;
 }
 
-static void verify_print(const struct sign_found *f, void *arg)
+static void verify_print(const struct sign_record *r, void *arg)
 {
-	if (f->rc)
-		printf("INVALID %s: %s\n", f->where, f->reason);
+	char where[DIGEST_STR_LEN + 32];
+
+	if (r->kind == SIGN_KIND_LEGACY)
+		snprintf(where, sizeof(where), "sha256-%s.sig layer %zu",
+			 oci_digest_hex(r->subject), r->index);
 	else
-		printf("OK      %s\n", f->where);
+		snprintf(where, sizeof(where), "referrer %s", r->manifest);
+	if (r->rc)
+		printf("INVALID %s: %s\n", where, r->reason);
+	else
+		printf("OK      %s signed by %s (%s)\n", where, r->key_name,
+		       r->fingerprint);
 }
 
 static int verify_cli_run(const struct sign_cli *o)
 {
 	struct regclient *c = NULL;
-	struct sign_key *k = NULL;
+	struct sign_keyring ring;
 	struct sign_target t;
 	struct oci_ref ref;
 	int rc, legacy = 0, bundles = 0;
 
-	rc = sign_key_load_public(o->key, &k);
+	sign_keyring_init(&ring);
+	rc = sign_keyring_load(&ring, o->key);
 	if (!rc)
 		rc = sign_registry_open(o->ref, &ref, &c);
 	if (!rc)
 		rc = sign_target_resolve(c, &ref, &t);
 	if (!rc)
-		rc = sign_verify_legacy(c, &t, k, verify_print, NULL, &legacy);
+		rc = sign_verify_legacy(c, &t, &ring, verify_print, NULL,
+					&legacy);
 	if (!rc)
-		rc = sign_verify_referrers(c, &t, k, SIGN_IMAGE_PREDICATE_TYPE,
+		rc = sign_verify_referrers(c, &t, &ring,
+					   SIGN_IMAGE_PREDICATE_TYPE,
 					   verify_print, NULL, &bundles);
 	if (!rc && legacy + bundles == 0)
 		rc = err_set(ERR_DENIED, "no valid signature by '%s' on %s@%s",
 			     o->key, t.name, t.digest);
 	regclient_free(c);
-	sign_key_free(k);
+	sign_keyring_release(&ring);
 	return rc;
 }
 

@@ -10,7 +10,9 @@
 
 #include "client/regclient.h"
 #include "oci/ref.h"
+#include "sign/check.h"
 #include "sign/key.h"
+#include "sign/keyring.h"
 #include "util/sha256.h"
 
 #define SIGN_COSIGN_SIG_ANNOTATION "dev.cosignproject.cosign/signature"
@@ -66,34 +68,24 @@ int sign_attach_image_bundle(struct regclient *c,
 			     const struct sign_target *t,
 			     const struct sign_key *key);
 
-/* One signature or attestation found for a target, and its verdict. */
-struct sign_found {
-	const char *where;          /* "legacy .sig layer 0", "referrer ..." */
-	int rc;                     /* 0 when it verified */
-	const char *reason;         /* err_msg() when rc != 0 */
-	const char *predicate_type; /* attestations; NULL for legacy */
-	const char *predicate;      /* compact JSON, "" when none */
-};
-
-typedef void (*sign_found_fn)(const struct sign_found *f, void *arg);
-
 /*
- * Verify every legacy signature of t with key, reporting each to fn.
- * *nvalid counts those that verified. A missing .sig tag is 0 found.
+ * Verify every legacy signature of t against ring (sign_check_manifest()
+ * on the "sha256-<hex>.sig" manifest), reporting each to fn; *nvalid
+ * counts those that verified. A missing .sig tag is nothing found.
  */
 int sign_verify_legacy(struct regclient *c, const struct sign_target *t,
-		       const struct sign_key *key, sign_found_fn fn,
+		       const struct sign_keyring *ring, sign_record_fn fn,
 		       void *arg, int *nvalid);
 
 /*
- * Verify every bundle referrer of t whose predicate type is
- * predicate_type (NULL: any but the image-signature one), reporting each
- * to fn. A referrer whose manifest subject or statement subject is not t
- * is reported invalid (ERR_DIGEST), never counted.
+ * Verify every bundle referrer of t whose statement has predicate_type
+ * (NULL: any but the image-signature type), reporting each to fn. A
+ * referrer whose manifest subject or statement subject is not t is
+ * reported invalid (ERR_DIGEST), never counted.
  */
 int sign_verify_referrers(struct regclient *c, const struct sign_target *t,
-			  const struct sign_key *key,
-			  const char *predicate_type, sign_found_fn fn,
+			  const struct sign_keyring *ring,
+			  const char *predicate_type, sign_record_fn fn,
 			  void *arg, int *nvalid);
 
 #endif

@@ -92,6 +92,20 @@ int sign_keyring_load_dir(struct sign_keyring *r, const char *dir)
 	return rc;
 }
 
+int sign_keyring_load(struct sign_keyring *r, const char *path)
+{
+	struct sign_key *k;
+	struct stat st;
+	int rc;
+
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return sign_keyring_load_dir(r, path);
+	rc = sign_key_load_public(path, &k);
+	if (!rc)
+		rc = sign_keyring_add(r, k, path);
+	return rc;
+}
+
 int sign_keyring_verify_payload(const struct sign_keyring *r,
 				const void *payload, size_t len,
 				const char *sig_b64, size_t sig_len,

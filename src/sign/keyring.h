@@ -37,6 +37,9 @@ int sign_keyring_add(struct sign_keyring *r, struct sign_key *k,
  */
 int sign_keyring_load_dir(struct sign_keyring *r, const char *dir);
 
+/* Load path into r: a directory as above, or one public key file. */
+int sign_keyring_load(struct sign_keyring *r, const char *path);
+
 /*
  * sign_verify_image_payload() / sign_verify_attestation() with each key
  * in turn. 0 with *which set to the key that verified. A failure that is

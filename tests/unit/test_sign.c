@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "sign/b64.h"
+#include "sign/attach.h"
 #include "sign/bundle.h"
+#include "sign/check.h"
 #include "sign/dsse.h"
 #include "sign/key.h"
 #include "sign/keyfile.h"
@@ -622,6 +624,200 @@ static void test_keyring_dir_with_wrong_curve_fails(void **state)
 	assert_int_equal(ring.n, 0);
 }
 
+/* An in-memory blob store for sign_check_manifest(). */
+struct mem_blobs {
+	size_t n;
+	char digest[4][DIGEST_STR_LEN];
+	struct buf data[4];
+};
+
+static void mem_add(struct mem_blobs *m, const char *p, size_t len,
+		    char digest[DIGEST_STR_LEN])
+{
+	sha256_digest_buf(p, len, digest);
+	memcpy(m->digest[m->n], digest, DIGEST_STR_LEN);
+	buf_init(&m->data[m->n], 1 << 20);
+	assert_int_equal(buf_put(&m->data[m->n], p, len), 0);
+	m->n++;
+}
+
+static void mem_release(struct mem_blobs *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		buf_release(&m->data[i]);
+}
+
+static int mem_fetch(void *arg, const char *digest, uint64_t size,
+		     size_t max, struct buf *out)
+{
+	struct mem_blobs *m = arg;
+
+	for (size_t i = 0; i < m->n; i++) {
+		if (strcmp(m->digest[i], digest))
+			continue;
+		if (m->data[i].len != size)
+			return err_set(ERR_DIGEST, "size differs");
+		buf_release(out);
+		buf_init(out, max);
+		return buf_put(out, m->data[i].data, m->data[i].len);
+	}
+	return err_set(ERR_NOTFOUND, "no blob %s", digest);
+}
+
+struct seen {
+	int n, valid;
+	int last_rc;
+	char predicate_type[SIGN_PREDICATE_TYPE_MAX + 1];
+	char reason[256];
+};
+
+static void seen_record(const struct sign_record *r, void *arg)
+{
+	struct seen *s = arg;
+
+	s->n++;
+	s->valid += r->rc == 0;
+	s->last_rc = r->rc;
+	snprintf(s->predicate_type, sizeof(s->predicate_type), "%s",
+		 r->predicate_type);
+	snprintf(s->reason, sizeof(s->reason), "%s", r->reason);
+}
+
+static void ring_of(struct sign_key *k, struct sign_keyring *ring)
+{
+	struct buf pem = BUF_INIT(4096);
+	struct sign_key *pub = NULL;
+
+	sign_keyring_init(ring);
+	assert_int_equal(sign_key_public_pem(k, &pem), 0);
+	assert_int_equal(sign_key_from_public_pem(pem.data, pem.len, "k",
+						  &pub), 0);
+	assert_int_equal(sign_keyring_add(ring, pub, "k.pub"), 0);
+	buf_release(&pem);
+}
+
+static void test_check_legacy_manifest(void **state)
+{
+	struct buf payload = BUF_INIT(4096), sig = BUF_INIT(512);
+	struct buf m = BUF_INIT(8192);
+	struct mem_blobs blobs = { 0 };
+	struct sign_keyring ring;
+	struct seen seen = { 0 };
+	char pd[DIGEST_STR_LEN];
+	char tag[] = "sha256-5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af"
+		     "34d08286a2e846f6be03.sig";
+
+	ring_of(test_key, &ring);
+	assert_int_equal(sign_image_payload(test_key, "r/m", DIGEST_A,
+					    &payload, &sig), 0);
+	mem_add(&blobs, payload.data, payload.len, pd);
+	assert_int_equal(buf_printf(&m, "{\"schemaVersion\":2,\"layers\":["
+		"{\"mediaType\":\"" SIGN_PAYLOAD_MEDIA_TYPE "\",\"size\":%zu,"
+		"\"digest\":\"%s\",\"annotations\":{\"" SIGN_COSIGN_SIG_ANNOTATION
+		"\":\"%s\"}},{\"mediaType\":\"" SIGN_PAYLOAD_MEDIA_TYPE "\","
+		"\"size\":%zu,\"digest\":\"%s\",\"annotations\":{\""
+		SIGN_COSIGN_SIG_ANNOTATION "\":\"MEUCIQ==\"}}]}", payload.len,
+		pd, sig.data, payload.len, pd), 0);
+	assert_int_equal(sign_check_manifest(m.data, m.len, tag, &ring, NULL,
+					     mem_fetch, &blobs, seen_record,
+					     &seen), 0);
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(seen.valid, 1);
+	assert_int_equal(seen.last_rc, ERR_INVALID);
+	/* The same layers under another digest's tag sign the wrong thing. */
+	memset(&seen, 0, sizeof(seen));
+	tag[7] = '6';
+	assert_int_equal(sign_check_manifest(m.data, m.len, tag, &ring, NULL,
+					     mem_fetch, &blobs, seen_record,
+					     &seen), 0);
+	assert_int_equal(seen.valid, 0);
+	/* Not a signature tag, not a referrer: nothing to report. */
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(sign_check_manifest(m.data, m.len, "v1", &ring, NULL,
+					     mem_fetch, &blobs, seen_record,
+					     &seen), 0);
+	assert_int_equal(seen.n, 0);
+	sign_keyring_release(&ring);
+	mem_release(&blobs);
+	buf_release(&payload);
+	buf_release(&sig);
+	buf_release(&m);
+}
+
+static void referrer_for(const char *statement_digest, const char *subject,
+			 struct mem_blobs *blobs, struct buf *m)
+{
+	struct buf bundle = BUF_INIT(1 << 16);
+	char bd[DIGEST_STR_LEN];
+
+	assert_int_equal(sign_attest_digest(test_key, "", statement_digest,
+					    "https://x/v1", "{}", 2, &bundle),
+			 0);
+	mem_add(blobs, bundle.data, bundle.len, bd);
+	assert_int_equal(buf_printf(m, "{\"schemaVersion\":2,\"artifactType\":"
+		"\"" SIGN_BUNDLE_MEDIA_TYPE "\",\"layers\":[{\"mediaType\":\""
+		SIGN_BUNDLE_MEDIA_TYPE "\",\"size\":%zu,\"digest\":\"%s\"}],"
+		"\"subject\":{\"mediaType\":\"x\",\"size\":1,\"digest\":\"%s\"}}",
+		bundle.len, bd, subject), 0);
+	buf_release(&bundle);
+}
+
+static void test_check_bundle_referrer_subjects(void **state)
+{
+	struct buf m = BUF_INIT(8192);
+	struct mem_blobs blobs = { 0 };
+	struct sign_keyring ring;
+	struct seen seen = { 0 };
+
+	ring_of(test_key, &ring);
+	referrer_for(DIGEST_A, DIGEST_A, &blobs, &m);
+	assert_int_equal(sign_check_manifest(m.data, m.len, NULL, &ring, NULL,
+					     mem_fetch, &blobs, seen_record,
+					     &seen), 0);
+	assert_int_equal(seen.valid, 1);
+	assert_string_equal(seen.predicate_type, "https://x/v1");
+	/* A statement about A attached to B is recorded as invalid. */
+	buf_clear(&m);
+	memset(&seen, 0, sizeof(seen));
+	referrer_for(DIGEST_A, DIGEST_B, &blobs, &m);
+	assert_int_equal(sign_check_manifest(m.data, m.len, NULL, &ring, NULL,
+					     mem_fetch, &blobs, seen_record,
+					     &seen), 0);
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(seen.last_rc, ERR_DIGEST);
+	assert_non_null(strstr(seen.reason, "subject digest mismatch"));
+	sign_keyring_release(&ring);
+	ring_of(other_key, &ring);
+	buf_clear(&m);
+	memset(&seen, 0, sizeof(seen));
+	referrer_for(DIGEST_A, DIGEST_A, &blobs, &m);
+	assert_int_equal(sign_check_manifest(m.data, m.len, NULL, &ring, NULL,
+					     mem_fetch, &blobs, seen_record,
+					     &seen), 0);
+	assert_int_equal(seen.last_rc, ERR_DENIED);
+	sign_keyring_release(&ring);
+	mem_release(&blobs);
+	buf_release(&m);
+}
+
+static void test_check_refuses_oversized_layer(void **state)
+{
+	static const char m[] = "{\"artifactType\":\"" SIGN_BUNDLE_MEDIA_TYPE
+		"\",\"layers\":[{\"mediaType\":\"" SIGN_BUNDLE_MEDIA_TYPE "\","
+		"\"size\":99999999999,\"digest\":\"" DIGEST_A "\"}],"
+		"\"subject\":{\"digest\":\"" DIGEST_A "\"}}";
+	struct mem_blobs blobs = { 0 };
+	struct sign_keyring ring;
+	struct seen seen = { 0 };
+
+	ring_of(test_key, &ring);
+	assert_int_equal(sign_check_manifest(m, strlen(m), NULL, &ring, NULL,
+					     mem_fetch, &blobs, seen_record,
+					     &seen), 0);
+	assert_int_equal(seen.last_rc, ERR_LIMIT);
+	sign_keyring_release(&ring);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -648,6 +844,9 @@ int main(void)
 		cmocka_unit_test(test_service_key_created_then_reloaded),
 		cmocka_unit_test(test_keyring_finds_the_signing_key),
 		cmocka_unit_test(test_keyring_dir_with_wrong_curve_fails),
+		cmocka_unit_test(test_check_legacy_manifest),
+		cmocka_unit_test(test_check_bundle_referrer_subjects),
+		cmocka_unit_test(test_check_refuses_oversized_layer),
 	};
 
 	return cmocka_run_group_tests(tests, keys_setup, keys_teardown);
