@@ -103,6 +103,7 @@ static int check_legacy(const struct check_ctx *x, json_t *root,
 	json_t *layers = json_object_get(root, "layers"), *l;
 	struct sign_record r;
 	size_t i, which = 0;
+	int rc;
 
 	if (!json_is_array(layers))
 		return err_set(ERR_INVALID, "signature manifest has no layers");
@@ -114,8 +115,9 @@ static int check_legacy(const struct check_ctx *x, json_t *root,
 		r.kind = SIGN_KIND_LEGACY;
 		r.index = i;
 		memcpy(r.subject, subject, DIGEST_STR_LEN);
-		check_report(x, &r, check_legacy_layer(x, l, subject, &which),
-			     which);
+		/* Separate statements: which is set by the call. */
+		rc = check_legacy_layer(x, l, subject, &which);
+		check_report(x, &r, rc, which);
 	}
 	return 0;
 }

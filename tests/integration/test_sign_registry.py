@@ -242,3 +242,27 @@ def test_unsigned_manifest_fails_verification(stele, work, registry, keys):
     assert p.returncode == 1
     assert p.stdout == ""
     assert "no valid signature" in p.stderr
+
+
+def test_verify_with_key_directory_names_the_signer(stele, work, registry,
+                                                     keys):
+    push_image(registry, "models/ring", "v1", b"w8")
+    ref = f"{registry}/models/ring:v1"
+    st(stele, work, "sign", ref, "--key", work / "other.key")
+    trusted = work / "trusted"
+    trusted.mkdir()
+    shutil.copy(work / "k.pub", trusted / "alice.pub")
+    shutil.copy(work / "other.pub", trusted / "bob.pub")
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-in",
+                          work / "other.pub", "-outform", "DER"],
+                         capture_output=True, check=True).stdout
+    fp = "sha256:" + hashlib.sha256(der).hexdigest()
+    p = st(stele, work, "verify", ref, "--key", trusted)
+    lines = p.stdout.splitlines()
+    assert len(lines) == 2
+    assert all(l.endswith(f"signed by bob.pub ({fp})") for l in lines), \
+        p.stdout
+    (trusted / "junk.pem").write_text("not a key\n")
+    p = st(stele, work, "verify", ref, "--key", trusted, check=False)
+    assert p.returncode == 1
+    assert "holds no PEM PUBLIC KEY block" in p.stderr

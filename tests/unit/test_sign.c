@@ -669,6 +669,7 @@ struct seen {
 	int last_rc;
 	char predicate_type[SIGN_PREDICATE_TYPE_MAX + 1];
 	char reason[256];
+	char key_name[64];
 };
 
 static void seen_record(const struct sign_record *r, void *arg)
@@ -681,6 +682,8 @@ static void seen_record(const struct sign_record *r, void *arg)
 	snprintf(s->predicate_type, sizeof(s->predicate_type), "%s",
 		 r->predicate_type);
 	snprintf(s->reason, sizeof(s->reason), "%s", r->reason);
+	if (!r->rc)
+		snprintf(s->key_name, sizeof(s->key_name), "%s", r->key_name);
 }
 
 static void ring_of(struct sign_key *k, struct sign_keyring *ring)
@@ -696,6 +699,19 @@ static void ring_of(struct sign_key *k, struct sign_keyring *ring)
 	buf_release(&pem);
 }
 
+/* Add k's public half under the name "signer.pub". */
+static void add_to_ring(struct sign_key *k, struct sign_keyring *ring)
+{
+	struct buf pem = BUF_INIT(4096);
+	struct sign_key *pub = NULL;
+
+	assert_int_equal(sign_key_public_pem(k, &pem), 0);
+	assert_int_equal(sign_key_from_public_pem(pem.data, pem.len, "k",
+						  &pub), 0);
+	assert_int_equal(sign_keyring_add(ring, pub, "signer.pub"), 0);
+	buf_release(&pem);
+}
+
 static void test_check_legacy_manifest(void **state)
 {
 	struct buf payload = BUF_INIT(4096), sig = BUF_INIT(512);
@@ -707,7 +723,8 @@ static void test_check_legacy_manifest(void **state)
 	char tag[] = "sha256-5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af"
 		     "34d08286a2e846f6be03.sig";
 
-	ring_of(test_key, &ring);
+	ring_of(other_key, &ring);
+	add_to_ring(test_key, &ring);
 	assert_int_equal(sign_image_payload(test_key, "r/m", DIGEST_A,
 					    &payload, &sig), 0);
 	mem_add(&blobs, payload.data, payload.len, pd);
@@ -724,6 +741,7 @@ static void test_check_legacy_manifest(void **state)
 	assert_int_equal(seen.n, 2);
 	assert_int_equal(seen.valid, 1);
 	assert_int_equal(seen.last_rc, ERR_INVALID);
+	assert_string_equal(seen.key_name, "signer.pub");
 	/* The same layers under another digest's tag sign the wrong thing. */
 	memset(&seen, 0, sizeof(seen));
 	tag[7] = '6';
