@@ -29,7 +29,7 @@ if [ ! -x "$conf_bin" ]; then
 fi
 for tool in oras.land/oras/cmd/oras@v1.3.6 \
 	github.com/google/go-containerregistry/cmd/crane@v0.22.1 \
-	github.com/sigstore/cosign/v2/cmd/cosign@latest; do
+	github.com/sigstore/cosign/v2/cmd/cosign@v2.6.5; do
 	name=${tool%@*}
 	name=${name##*/}
 	[ -x "$gobin/$name" ] || go install "$tool"

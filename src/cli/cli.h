@@ -54,5 +54,14 @@ CLI_DECLARE(cmd_vulns);
 /* Open --db PATH or the default advisory database (cmd_vulndb.c). */
 struct vuln_db;
 int cli_vulndb_open(const char *path, struct vuln_db **db);
+CLI_DECLARE(cmd_key);
+CLI_DECLARE(cmd_sign_blob);
+CLI_DECLARE(cmd_verify_blob);
+CLI_DECLARE(cmd_attest_blob);
+CLI_DECLARE(cmd_verify_blob_attestation);
+CLI_DECLARE(cmd_sign);
+CLI_DECLARE(cmd_verify);
+CLI_DECLARE(cmd_attest);
+CLI_DECLARE(cmd_verify_attestation);
 
 #endif

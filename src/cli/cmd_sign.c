@@ -1,0 +1,162 @@
+/* stele sign / stele verify: cosign-compatible signatures in a registry. */
+#include "cli/cli.h"
+#include "sign/attach.h"
+#include "sign/password.h"
+#include "oci/digest.h"
+#include "util/err.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char sign_usage[] =
+	"usage: stele sign REF --key KEY [--signature-format FMT]\n"
+	"\n"
+	"Sign the manifest REF names, as 'cosign sign --key' does. FMT is\n"
+	"'legacy' (simple-signing layer in the sha256-<hex>.sig tag),\n"
+	"'bundle' (Sigstore bundle v0.3 attached as a referrer) or 'both'\n"
+	"(the default). The key password comes from COSIGN_PASSWORD or\n"
+	"STELE_KEY_PASSWORD, else the terminal.\n";
+
+static const char verify_usage[] =
+	"usage: stele verify REF --key PUB|DIR\n"
+	"\n"
+	"Verify the signatures on the manifest REF names, in both cosign\n"
+	"formats. Prints one line per signature found (OK or the reason it\n"
+	"is refused); exits 0 when at least one verifies with PUB.\n";
+
+struct sign_cli {
+	const char *ref, *key, *fmt;
+};
+
+static int sign_cli_parse(int argc, char **argv, struct sign_cli *o)
+{
+	static const struct option opts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "signature-format", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 1;
+	o->fmt = "both";
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'k')
+			o->key = optarg;
+		else if (c == 'f')
+			o->fmt = optarg;
+		else
+			return cli_usage_error(argv[0], "unknown option");
+	}
+	if (optind + 1 != argc)
+		return cli_usage_error(argv[0], "expected one REF");
+	if (!o->key)
+		return cli_usage_error(argv[0], "--key is required");
+	if (strcmp(o->fmt, "legacy") && strcmp(o->fmt, "bundle") &&
+	    strcmp(o->fmt, "both"))
+		return cli_usage_error(argv[0], "--signature-format is legacy, "
+				       "bundle or both");
+	o->ref = argv[optind];
+	return 0;
+}
+
+static int sign_cli_run(const struct sign_cli *o)
+{
+	struct regclient *c = NULL;
+	struct sign_key *k = NULL;
+	struct sign_target t;
+	struct oci_ref ref;
+	int rc;
+
+	rc = sign_password_open_key(o->key, &k);
+	if (!rc)
+		rc = sign_registry_open(o->ref, &ref, &c);
+	if (!rc)
+		rc = sign_target_resolve(c, &ref, &t);
+	if (!rc && strcmp(o->fmt, "bundle"))
+		rc = sign_attach_legacy(c, &t, k);
+	if (!rc && strcmp(o->fmt, "legacy"))
+		rc = sign_attach_image_bundle(c, &t, k);
+	if (!rc)
+		printf("signed %s@%s\n", t.name, t.digest);
+	regclient_free(c);
+	sign_key_free(k);
+	return rc;
+}
+
+int cmd_sign(int argc, char **argv)
+{
+	struct sign_cli o = { 0 };
+	int rc;
+
+	if (cli_wants_help(argc, argv)) {
+		fputs(sign_usage, stdout);
+		return CLI_OK;
+	}
+	rc = sign_cli_parse(argc, argv, &o);
+	if (rc)
+		return rc;
+	rc = sign_cli_run(&o);
+	return rc ? cli_fail("sign", rc) : CLI_OK;
+}
+
+static void verify_print(const struct sign_record *r, void *arg)
+{
+	char where[DIGEST_STR_LEN + 32];
+
+	if (r->kind == SIGN_KIND_LEGACY)
+		snprintf(where, sizeof(where), "sha256-%s.sig layer %zu",
+			 oci_digest_hex(r->subject), r->index);
+	else
+		snprintf(where, sizeof(where), "referrer %s", r->manifest);
+	if (r->rc)
+		printf("INVALID %s: %s\n", where, r->reason);
+	else
+		printf("OK      %s signed by %s (%s)\n", where, r->key_name,
+		       r->fingerprint);
+}
+
+static int verify_cli_run(const struct sign_cli *o)
+{
+	struct regclient *c = NULL;
+	struct sign_keyring ring;
+	struct sign_target t;
+	struct oci_ref ref;
+	int rc, legacy = 0, bundles = 0;
+
+	sign_keyring_init(&ring);
+	rc = sign_keyring_load(&ring, o->key);
+	if (!rc)
+		rc = sign_registry_open(o->ref, &ref, &c);
+	if (!rc)
+		rc = sign_target_resolve(c, &ref, &t);
+	if (!rc)
+		rc = sign_verify_legacy(c, &t, &ring, verify_print, NULL,
+					&legacy);
+	if (!rc)
+		rc = sign_verify_referrers(c, &t, &ring,
+					   SIGN_IMAGE_PREDICATE_TYPE,
+					   verify_print, NULL, &bundles);
+	if (!rc && legacy + bundles == 0)
+		rc = err_set(ERR_DENIED, "no valid signature by '%s' on %s@%s",
+			     o->key, t.name, t.digest);
+	regclient_free(c);
+	sign_keyring_release(&ring);
+	return rc;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	struct sign_cli o = { 0 };
+	int rc;
+
+	if (cli_wants_help(argc, argv)) {
+		fputs(verify_usage, stdout);
+		return CLI_OK;
+	}
+	rc = sign_cli_parse(argc, argv, &o);
+	if (rc)
+		return rc;
+	rc = verify_cli_run(&o);
+	return rc ? cli_fail("verify", rc) : CLI_OK;
+}

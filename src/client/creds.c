@@ -1,0 +1,386 @@
+/* Reading and writing Docker config.json credentials. */
+#include "client/creds.h"
+#include "util/buf.h"
+#include "util/err.h"
+#include "util/fs.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <openssl/crypto.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define CREDS_DOCKER_HUB_KEY "https://index.docker.io/v1/"
+
+static void creds_free_str(char **s)
+{
+	if (*s) {
+		OPENSSL_cleanse(*s, strlen(*s));
+		free(*s);
+		*s = NULL;
+	}
+}
+
+void creds_release(struct creds *c)
+{
+	if (!c)
+		return;
+	creds_free_str(&c->username);
+	creds_free_str(&c->password);
+	creds_free_str(&c->identity_token);
+}
+
+int creds_config_path(char *out, size_t len)
+{
+	const char *dir = getenv("DOCKER_CONFIG"), *home = getenv("HOME");
+	int n;
+
+	if (dir && *dir)
+		n = snprintf(out, len, "%s/config.json", dir);
+	else if (home && *home)
+		n = snprintf(out, len, "%s/.docker/config.json", home);
+	else
+		return err_set(ERR_NOTFOUND, "neither DOCKER_CONFIG nor HOME "
+			       "is set: cannot locate config.json");
+	if (n < 0 || (size_t)n >= len)
+		return err_set(ERR_LIMIT, "config.json path is too long");
+	return 0;
+}
+
+/* The registry host a config.json key names, as a length into key. */
+static size_t creds_key_host(const char *key, const char **start)
+{
+	if (!strncasecmp(key, "https://", 8))
+		key += 8;
+	else if (!strncasecmp(key, "http://", 7))
+		key += 7;
+	*start = key;
+	return strcspn(key, "/");
+}
+
+static int creds_key_matches(const char *key, const char *host)
+{
+	const char *h;
+	size_t n = creds_key_host(key, &h);
+
+	if (n == strlen(host) && !strncasecmp(h, host, n))
+		return 1;
+	/* Docker Hub's credentials live under its v1 index address. */
+	return !strcmp(key, CREDS_DOCKER_HUB_KEY) &&
+	       (!strcmp(host, "docker.io") ||
+		!strcmp(host, "registry-1.docker.io"));
+}
+
+static int creds_dup(char **dst, const char *s, size_t n)
+{
+	*dst = malloc(n + 1);
+	if (!*dst)
+		return err_set(ERR_NOMEM, "out of memory");
+	memcpy(*dst, s, n);
+	(*dst)[n] = '\0';
+	return 0;
+}
+
+/* "auth": base64("user:password"), strictly decoded. */
+static int creds_decode_auth(const char *b64, const char *name,
+			     struct creds *out)
+{
+	unsigned char bin[CREDS_FIELD_MAX];
+	size_t n = 0;
+	char *colon;
+	int rc;
+
+	if (strlen(b64) > sodium_base64_ENCODED_LEN(sizeof(bin) - 1,
+				     sodium_base64_VARIANT_ORIGINAL))
+		return err_set(ERR_LIMIT, "%s: \"auth\" value too long", name);
+	if (sodium_base642bin(bin, sizeof(bin) - 1, b64, strlen(b64), NULL,
+			      &n, NULL, sodium_base64_VARIANT_ORIGINAL))
+		return err_set(ERR_INVALID, "%s: \"auth\" is not valid "
+			       "base64", name);
+	bin[n] = '\0';
+	colon = memchr(bin, ':', n);
+	if (!colon || colon == (char *)bin || memchr(bin, '\0', n)) {
+		rc = err_set(ERR_INVALID, "%s: \"auth\" does not decode to "
+			     "user:password", name);
+		goto out;
+	}
+	rc = creds_dup(&out->username, (char *)bin, (size_t)(colon -
+							     (char *)bin));
+	if (!rc)
+		rc = creds_dup(&out->password, colon + 1,
+			       n - (size_t)(colon + 1 - (char *)bin));
+out:
+	OPENSSL_cleanse(bin, sizeof(bin));
+	return rc;
+}
+
+static int creds_from_entry(json_t *entry, const char *name,
+			    struct creds *out)
+{
+	json_t *auth = json_object_get(entry, "auth");
+	json_t *tok = json_object_get(entry, "identitytoken");
+	int rc = 0;
+
+	if (auth && !json_is_string(auth))
+		return err_set(ERR_INVALID, "%s: \"auth\" is not a string",
+			       name);
+	if (tok && !json_is_string(tok))
+		return err_set(ERR_INVALID, "%s: \"identitytoken\" is not a "
+			       "string", name);
+	if (auth && json_string_length(auth) > 0)
+		rc = creds_decode_auth(json_string_value(auth), name, out);
+	if (!rc && tok && json_string_length(tok) > 0) {
+		if (json_string_length(tok) > CREDS_FIELD_MAX)
+			rc = err_set(ERR_LIMIT, "%s: \"identitytoken\" too "
+				     "long", name);
+		else
+			rc = creds_dup(&out->identity_token,
+				       json_string_value(tok),
+				       json_string_length(tok));
+	}
+	if (!rc && !out->password && !out->identity_token)
+		rc = err_set(ERR_NOTFOUND, "%s: no credentials stored", name);
+	return rc;
+}
+
+static int creds_load_json(const char *json, size_t len, const char *name,
+			   json_t **root)
+{
+	json_error_t je;
+
+	*root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
+	if (!*root)
+		return err_set(ERR_INVALID, "%s: line %d column %d: %s", name,
+			       je.line, je.column, je.text);
+	if (!json_is_object(*root)) {
+		json_decref(*root);
+		*root = NULL;
+		return err_set(ERR_INVALID, "%s: not a JSON object", name);
+	}
+	return 0;
+}
+
+int creds_parse(const char *json, size_t len, const char *name,
+		const char *host, struct creds *out)
+{
+	json_t *root = NULL, *auths, *entry;
+	const char *key;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (len > CREDS_CONFIG_MAX)
+		return err_set(ERR_LIMIT, "%s: larger than %u bytes", name,
+			       CREDS_CONFIG_MAX);
+	rc = creds_load_json(json, len, name, &root);
+	if (rc)
+		return rc;
+	auths = json_object_get(root, "auths");
+	if (auths && !json_is_object(auths)) {
+		rc = err_set(ERR_INVALID, "%s: \"auths\" is not an object",
+			     name);
+		goto out;
+	}
+	rc = err_set(ERR_NOTFOUND, "%s: no credentials for '%s'", name, host);
+	json_object_foreach(auths, key, entry) {
+		if (!creds_key_matches(key, host))
+			continue;
+		if (!json_is_object(entry)) {
+			rc = err_set(ERR_INVALID, "%s: entry '%s' is not an "
+				     "object", name, key);
+			goto out;
+		}
+		rc = creds_from_entry(entry, name, out);
+		if (rc != ERR_NOTFOUND)
+			break;
+	}
+out:
+	if (rc)
+		creds_release(out);
+	json_decref(root);
+	return rc;
+}
+
+int creds_load(const char *host, struct creds *out)
+{
+	char path[PATH_MAX];
+	struct buf b = BUF_INIT(CREDS_CONFIG_MAX);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = creds_config_path(path, sizeof(path));
+	if (rc)
+		return rc;
+	if (!fs_exists(path))
+		return err_set(ERR_NOTFOUND, "no credentials for '%s'", host);
+	rc = fs_read_file(path, CREDS_CONFIG_MAX, &b);
+	if (!rc)
+		rc = creds_parse(b.data, b.len, path, host, out);
+	buf_wipe(&b);
+	return rc;
+}
+
+/* The existing config as a JSON object, or a new empty one. */
+static int creds_open_config(const char *path, json_t **root)
+{
+	struct buf b = BUF_INIT(CREDS_CONFIG_MAX);
+	int rc;
+
+	if (!fs_exists(path)) {
+		*root = json_object();
+		return *root ? 0 : err_set(ERR_NOMEM, "out of memory");
+	}
+	rc = fs_read_file(path, CREDS_CONFIG_MAX, &b);
+	if (!rc)
+		rc = creds_load_json(b.len ? b.data : "{}", b.len ? b.len : 2,
+				     path, root);
+	buf_wipe(&b);
+	return rc;
+}
+
+static int creds_write_config(const char *path, json_t *root)
+{
+	char dir[PATH_MAX], *text, *slash;
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		rc = fs_mkdirs(dir, 0700);
+		if (rc)
+			return rc;
+	}
+	text = json_dumps(root, JSON_INDENT(8) | JSON_PRESERVE_ORDER);
+	if (!text)
+		return err_set(ERR_NOMEM, "out of memory encoding config");
+	rc = fs_write_atomic(path, text, strlen(text), 0600);
+	OPENSSL_cleanse(text, strlen(text));
+	free(text);
+	return rc;
+}
+
+/* Remove every auths key naming host; returns how many were removed. */
+static int creds_remove_host(json_t *auths, const char *host)
+{
+	const char *key;
+	json_t *entry;
+	void *tmp;
+	int n = 0;
+
+	json_object_foreach_safe(auths, tmp, key, entry) {
+		if (creds_key_matches(key, host)) {
+			json_object_del(auths, key);
+			n++;
+		}
+	}
+	return n;
+}
+
+static int creds_auth_value(const char *user, const char *password,
+			    char **out)
+{
+	struct buf pair = BUF_INIT(CREDS_FIELD_MAX);
+	size_t n;
+	int rc;
+
+	*out = NULL;
+	rc = buf_printf(&pair, "%s:%s", user, password);
+	if (rc)
+		goto out;
+	n = sodium_base64_ENCODED_LEN(pair.len,
+				      sodium_base64_VARIANT_ORIGINAL);
+	*out = malloc(n);
+	if (!*out) {
+		rc = err_set(ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	sodium_bin2base64(*out, n, (unsigned char *)pair.data, pair.len,
+			  sodium_base64_VARIANT_ORIGINAL);
+out:
+	buf_wipe(&pair);
+	return rc;
+}
+
+static json_t *creds_auths(json_t *root, const char *path, int *rc)
+{
+	json_t *auths = json_object_get(root, "auths");
+
+	*rc = 0;
+	if (!auths) {
+		auths = json_object();
+		if (!auths || json_object_set_new(root, "auths", auths)) {
+			*rc = err_set(ERR_NOMEM, "out of memory");
+			return NULL;
+		}
+	}
+	if (!json_is_object(auths)) {
+		*rc = err_set(ERR_INVALID, "%s: \"auths\" is not an object",
+			      path);
+		return NULL;
+	}
+	return auths;
+}
+
+int creds_save(const char *host, const char *user, const char *password)
+{
+	char path[PATH_MAX], *auth = NULL;
+	json_t *root = NULL, *auths, *entry;
+	int rc;
+
+	if (strchr(user, ':'))
+		return err_set(ERR_INVALID, "user name must not contain ':'");
+	rc = creds_config_path(path, sizeof(path));
+	if (!rc)
+		rc = creds_open_config(path, &root);
+	if (rc)
+		return rc;
+	auths = creds_auths(root, path, &rc);
+	if (!auths)
+		goto out;
+	creds_remove_host(auths, host);
+	rc = creds_auth_value(user, password, &auth);
+	if (rc)
+		goto out;
+	entry = json_pack("{ss}", "auth", auth);
+	if (!entry || json_object_set_new(auths, host, entry)) {
+		rc = err_set(ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	rc = creds_write_config(path, root);
+out:
+	if (auth) {
+		OPENSSL_cleanse(auth, strlen(auth));
+		free(auth);
+	}
+	json_decref(root);
+	return rc;
+}
+
+int creds_erase(const char *host)
+{
+	char path[PATH_MAX];
+	json_t *root = NULL, *auths;
+	int rc;
+
+	rc = creds_config_path(path, sizeof(path));
+	if (rc)
+		return rc;
+	if (!fs_exists(path))
+		return err_set(ERR_NOTFOUND, "not logged in to '%s'", host);
+	rc = creds_open_config(path, &root);
+	if (rc)
+		return rc;
+	auths = json_object_get(root, "auths");
+	if (!json_is_object(auths) || !creds_remove_host(auths, host)) {
+		rc = err_set(ERR_NOTFOUND, "not logged in to '%s'", host);
+		goto out;
+	}
+	rc = creds_write_config(path, root);
+out:
+	json_decref(root);
+	return rc;
+}
