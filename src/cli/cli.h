@@ -38,5 +38,6 @@ bool cli_wants_help(int argc, char **argv);
 
 CLI_DECLARE(cmd_version);
 CLI_DECLARE(cmd_help);
+CLI_DECLARE(cmd_scan);
 
 #endif
