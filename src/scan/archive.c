@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define AR_MAX_ENTRIES 100000
 #define AR_BOMB_RATIO 1000
@@ -295,7 +296,9 @@ int scan_archive(struct scan_ctx *c, struct scan_rd *rd, int fd,
 	}
 	rc = walk_entries(&ar, profiles);
 	if (!rc) {
-		const char *fmt = archive_format_name(ar.a);
+		const char *fmt = archive_format(ar.a) == ARCHIVE_FORMAT_RAW ?
+				  archive_filter_name(ar.a, 0) :
+				  archive_format_name(ar.a);
 		char *s = strdup(fmt ? fmt : "archive");
 
 		if (s) {
@@ -311,5 +314,95 @@ out:
 	free(src);
 	if (tmp >= 0)
 		close(tmp);
+	return rc;
+}
+
+/* ---- a bare zlib stream (joblib compress=N, torch's legacy zlib) ---- */
+
+struct zlsrc {
+	struct scan_ctx *c;
+	struct scan_rd *in;
+	const char *path;
+	z_stream zs;
+	bool done;
+	uint64_t consumed, out;
+};
+
+static int zl_read(void *ctx, uint8_t *p, size_t n, size_t *got)
+{
+	struct zlsrc *s = ctx;
+	const uint8_t *b;
+	size_t avail;
+	int zr, rc;
+
+	*got = 0;
+	while (!s->done && !*got) {
+		rc = scan_rd_peek(s->in, SCAN_RD_BUF, &b, &avail);
+		if (rc)
+			return rc;
+		s->zs.next_in = (Bytef *)(uintptr_t)b;
+		s->zs.avail_in = (uInt)avail;
+		s->zs.next_out = p;
+		s->zs.avail_out = (uInt)(n > (1u << 30) ? (1u << 30) : n);
+		zr = inflate(&s->zs, Z_NO_FLUSH);
+		rc = scan_rd_skip(s->in, avail - s->zs.avail_in);
+		if (rc)
+			return rc;
+		s->consumed += avail - s->zs.avail_in;
+		*got = (size_t)(s->zs.next_out - p);
+		if (zr == Z_STREAM_END)
+			s->done = true;
+		else if (zr == Z_BUF_ERROR && !avail)
+			return err_set(ERR_INVALID, "zlib: '%s' is truncated",
+				       s->path);
+		else if (zr != Z_OK && zr != Z_BUF_ERROR)
+			return err_set(ERR_INVALID, "zlib: corrupt data in "
+				       "'%s'", s->path);
+	}
+	s->out += *got;
+	s->c->expanded += *got;
+	if (s->c->expanded > SCAN_MAX_TOTAL_BYTES ||
+	    (s->out > AR_BOMB_MIN && s->out / AR_BOMB_RATIO > s->consumed)) {
+		scan_add(s->c->r, "archive-bomb", SCAN_HIGH, s->path, NULL,
+			 "zlib stream expands past %llu bytes from %llu",
+			 (unsigned long long)s->out,
+			 (unsigned long long)s->consumed);
+		return err_set(ERR_LIMIT, "zlib: '%s' exceeds the expansion "
+			       "limits", s->path);
+	}
+	return 0;
+}
+
+int scan_zlib(struct scan_ctx *c, struct scan_rd *rd, struct scan_file *f,
+	      unsigned profiles)
+{
+	struct zlsrc s = { .c = c, .in = rd };
+	struct scan_ctx sub = *c;
+	struct scan_rd out;
+	char *path = NULL;
+	int rc;
+
+	if (c->depth >= SCAN_MAX_DEPTH) {
+		scan_file_incomplete(f, "archive nesting limit reached");
+		return scan_add(c->r, "archive-bomb", SCAN_HIGH, f->path, NULL,
+				"archives nested deeper than %d",
+				SCAN_MAX_DEPTH);
+	}
+	if (asprintf(&path, "%s!zlib", f->path) < 0)
+		return err_set(ERR_NOMEM, "out of memory");
+	s.path = path;
+	if (inflateInit(&s.zs) != Z_OK) {
+		free(path);
+		return err_set(ERR_NOMEM, "zlib init failed");
+	}
+	rc = scan_rd_init(&out, zl_read, &s, path);
+	if (!rc) {
+		sub.depth++;
+		rc = scan_stream(&sub, &out, -1, path, profiles);
+		c->expanded = sub.expanded;
+		scan_rd_release(&out);
+	}
+	inflateEnd(&s.zs);
+	free(path);
 	return rc;
 }

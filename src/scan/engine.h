@@ -119,6 +119,10 @@ int scan_zip(struct scan_ctx *c, int fd, uint64_t size, struct scan_file *f,
 int scan_archive(struct scan_ctx *c, struct scan_rd *rd, int fd,
 		 struct scan_file *f, unsigned profiles);
 
+/* A bare zlib stream (RFC 1950) wrapping another stream. */
+int scan_zlib(struct scan_ctx *c, struct scan_rd *rd, struct scan_file *f,
+	      unsigned profiles);
+
 /* Copy the rest of rd into an unlinked temporary file. */
 int scan_spool(struct scan_rd *rd, int *fd, uint64_t *size);
 

@@ -83,6 +83,8 @@ struct pk {
 	size_t arena_total;
 
 	bool imported;         /* a global, call or extension was seen */
+	bool persid_seen;      /* reported once the stream proves a pickle */
+	uint64_t persid_off;
 	struct pv *result;
 	uint64_t op_off;       /* offset of the current opcode */
 	uint8_t op;
@@ -1080,13 +1082,9 @@ static int op_persid(struct pk *p, bool bin)
 		rc = rd_line(p, line, PK_KEEP_STR, &len);
 	if (rc)
 		return rc;
-	if (!(p->profiles & SCAN_PROFILE_TORCH) && !seen_before(p, "#persid")) {
-		rc = scan_add(p->c->r, "pickle-persistent-id", SCAN_LOW,
-			      p->f->path, NULL,
-			      "pickle: persistent id at offset %llu needs a "
-			      "custom loader", (unsigned long long)p->op_off);
-		if (rc)
-			return rc;
+	if (!p->persid_seen) {
+		p->persid_seen = true;
+		p->persid_off = p->op_off;
 	}
 	return push(p, pv_new(p, PV_PERSID));
 }
@@ -1383,6 +1381,15 @@ static int pickle_stream(struct scan_ctx *c, struct scan_rd *rd,
 	p.n_seen = &pk_n_seen;
 	while (!rc && !stop)
 		rc = step(&p, &stop);
+	if ((!rc || p.imported) && p.persid_seen &&
+	    !(profiles & SCAN_PROFILE_TORCH) && !seen_before(&p, "#persid")) {
+		int rc2 = scan_add(c->r, "pickle-persistent-id", SCAN_LOW,
+				   f->path, NULL, "pickle: persistent id at "
+				   "offset %llu needs a custom loader",
+				   (unsigned long long)p.persid_off);
+		if (rc2)
+			rc = rc2;
+	}
 	if (imported)
 		*imported = p.imported;
 	if (!rc && result) {

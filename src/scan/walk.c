@@ -16,9 +16,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define SCAN_MAX_DIR_DEPTH 64
-#define SCAN_SNIFF_LEN 512
+#define SCAN_SNIFF_LEN 4096
 #define SCAN_EOCD_WINDOW (65535u + 22u)
 
 /* Profiles a plain pickle gets: the common frameworks' allowlists. */
@@ -28,7 +29,7 @@
 enum sniffed {
 	SNIFF_PICKLE, SNIFF_MAYBE_PICKLE, SNIFF_ZIP, SNIFF_NPY,
 	SNIFF_ARCHIVE, SNIFF_SAFETENSORS, SNIFF_GGUF, SNIFF_HDF5,
-	SNIFF_EMPTY,
+	SNIFF_EMPTY, SNIFF_ZLIB,
 };
 
 static bool has_prefix(const uint8_t *b, size_t n, const char *magic,
@@ -46,6 +47,30 @@ static bool looks_safetensors(const uint8_t *b, size_t n)
 	for (int i = 0; i < 8; i++)
 		len |= (uint64_t)b[i] << (8 * i);
 	return len >= 2 && len < (100u << 20) && b[8] == '{';
+}
+
+/*
+ * Two bytes can look like a zlib header by chance ("(S" does); inflate
+ * what was peeked to be sure before treating the stream as compressed.
+ */
+static bool zlib_plausible(const uint8_t *b, size_t n)
+{
+	uint8_t out[4096];
+	z_stream zs;
+	int zr = Z_OK;
+
+	memset(&zs, 0, sizeof(zs));
+	if (inflateInit(&zs) != Z_OK)
+		return false;
+	zs.next_in = (Bytef *)(uintptr_t)b;
+	zs.avail_in = (uInt)n;
+	while (zr == Z_OK && zs.avail_in) {
+		zs.next_out = out;
+		zs.avail_out = sizeof(out);
+		zr = inflate(&zs, Z_NO_FLUSH);
+	}
+	inflateEnd(&zs);
+	return zr == Z_OK || zr == Z_STREAM_END || zr == Z_BUF_ERROR;
 }
 
 static enum sniffed sniff(const uint8_t *b, size_t n)
@@ -70,6 +95,11 @@ static enum sniffed sniff(const uint8_t *b, size_t n)
 		return SNIFF_SAFETENSORS;
 	if (b[0] == 0x80 && n >= 2 && b[1] <= 5)
 		return SNIFF_PICKLE;
+	/* RFC 1950 header: deflate, a valid check value, no dictionary. */
+	if (n >= 2 && (b[0] & 0x0f) == 8 && (b[0] >> 4) <= 7 &&
+	    !(b[1] & 0x20) && ((b[0] << 8) | b[1]) % 31 == 0 &&
+	    zlib_plausible(b, n))
+		return SNIFF_ZLIB;
 	return SNIFF_MAYBE_PICKLE;
 }
 
@@ -206,6 +236,9 @@ static int dispatch(struct scan_ctx *c, struct scan_rd *rd, int fd,
 	case SNIFF_ARCHIVE:
 		set_format(f, "archive");
 		return scan_archive(c, rd, fd, f, profiles);
+	case SNIFF_ZLIB:
+		set_format(f, "zlib");
+		return scan_zlib(c, rd, f, profiles);
 	case SNIFF_GGUF:
 		return unsupported(f, "gguf", "GGUF analysis is not "
 				   "implemented (docs/KNOWN_LIMITATIONS.md)");
@@ -248,12 +281,7 @@ int scan_stream(struct scan_ctx *c, struct scan_rd *rd, int fd,
 	/* A polyglot: something else up front, a zip at the end. */
 	if (fd >= 0 && !zip && !fstat(fd, &st) &&
 	    has_eocd(fd, (uint64_t)st.st_size)) {
-		rc = scan_add(c->r, "zip-prefix-data", SCAN_MEDIUM, path, NULL,
-			      "a zip archive follows %s content at the start "
-			      "of the file", f->format);
-		if (!rc)
-			rc = scan_zip(c, fd, (uint64_t)st.st_size, f,
-				      profiles);
+		rc = scan_zip(c, fd, (uint64_t)st.st_size, f, profiles);
 		if (rc)
 			return rc;
 	}

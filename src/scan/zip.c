@@ -35,6 +35,7 @@ struct zip {
 	struct scan_file *f;
 	int fd;
 	uint64_t size, base;
+	bool base_hidden;      /* offsets are absolute, yet data comes first */
 	struct zip_entry *e;
 	size_t n;
 };
@@ -202,6 +203,14 @@ static int parse_entry(struct zip *z, const uint8_t *p, size_t left,
 	return 0;
 }
 
+static bool starts_with_member(struct zip *z)
+{
+	uint8_t h[4];
+
+	return !pread_all(z->fd, h, 4, 0) &&
+	       (!memcmp(h, "PK\3\4", 4) || !memcmp(h, "PK\5\6", 4));
+}
+
 static int read_cd(struct zip *z)
 {
 	uint8_t eocd_rec[22], *cd = NULL;
@@ -240,10 +249,13 @@ static int read_cd(struct zip *z)
 		return err_set(ERR_INVALID, "zip: central directory offset "
 			       "past its position");
 	z->base = cd_start - cd_off;
-	if (z->base) {
+	if (!z->base && !starts_with_member(z))
+		z->base_hidden = true;
+	if (z->base || z->base_hidden) {
 		rc = scan_add(z->c->r, "zip-prefix-data", SCAN_MEDIUM,
-			      z->f->path, NULL, "%llu bytes precede the zip "
-			      "archive", (unsigned long long)z->base);
+			      z->f->path, NULL, "data precedes the zip archive "
+			      "(%llu bytes by its offsets)",
+			      (unsigned long long)z->base);
 		if (rc)
 			return rc;
 	}
