@@ -169,4 +169,11 @@ int scan_dir(struct scan_report *r, const char *dir, const char *prefix,
 int scan_file(struct scan_report *r, const char *file, const char *display,
 	      const struct scan_opts *o);
 
+/*
+ * Scan bytes already in memory (tests, fuzzing, small blobs) as one
+ * file reported under display.
+ */
+int scan_buffer(struct scan_report *r, const void *data, size_t len,
+		const char *display, const struct scan_opts *o);
+
 #endif

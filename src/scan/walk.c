@@ -520,3 +520,38 @@ int scan_path(struct scan_report *r, const char *path,
 		return scan_dir(r, path, NULL, o);
 	return scan_file(r, path, path, o);
 }
+
+/* ---- memory ---- */
+
+struct memsrc {
+	const uint8_t *p;
+	size_t len, pos;
+};
+
+static int mem_read(void *ctx, uint8_t *p, size_t n, size_t *got)
+{
+	struct memsrc *m = ctx;
+	size_t k = m->len - m->pos < n ? m->len - m->pos : n;
+
+	if (k)
+		memcpy(p, m->p + m->pos, k);
+	m->pos += k;
+	*got = k;
+	return 0;
+}
+
+int scan_buffer(struct scan_report *r, const void *data, size_t len,
+		const char *display, const struct scan_opts *o)
+{
+	struct memsrc m = { .p = data, .len = len };
+	struct scan_ctx c = { .r = r, .o = o };
+	struct scan_rd rd;
+	int rc;
+
+	rc = scan_rd_init(&rd, mem_read, &m, display);
+	if (rc)
+		return rc;
+	rc = scan_stream(&c, &rd, -1, display, o ? o->extra_profiles : 0);
+	scan_rd_release(&rd);
+	return rc;
+}
