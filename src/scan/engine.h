@@ -130,6 +130,13 @@ int scan_spool(struct scan_rd *rd, int *fd, uint64_t *size);
 int scan_npy(struct scan_ctx *c, struct scan_rd *rd, struct scan_file *f,
 	     unsigned profiles);
 
+/* safetensors: strict header, extents tiling the data (drains rd). */
+int scan_safetensors(struct scan_ctx *c, struct scan_rd *rd,
+		     struct scan_file *f);
+
+/* GGUF: bounded header, duplicate keys, tensor extents (drains rd). */
+int scan_gguf(struct scan_ctx *c, struct scan_rd *rd, struct scan_file *f);
+
 /* ---- Allowlists (allow.c). ---- */
 
 /* Internal profile bit: TorchScript archives may name __torch__ types. */

@@ -38,15 +38,23 @@ static bool has_prefix(const uint8_t *b, size_t n, const char *magic,
 	return n >= mlen && !memcmp(b, magic, mlen);
 }
 
-static bool looks_safetensors(const uint8_t *b, size_t n)
+/*
+ * An 8-byte length then '{'. Text can look like that too ("var x = {"),
+ * so an implausible length only counts when the name claims the format:
+ * the name never widens trust, it only adds scrutiny.
+ */
+static bool looks_safetensors(const uint8_t *b, size_t n, const char *path)
 {
+	size_t pl = strlen(path);
 	uint64_t len = 0;
 
-	if (n < 10)
+	if (n < 10 || b[8] != '{')
 		return false;
 	for (int i = 0; i < 8; i++)
 		len |= (uint64_t)b[i] << (8 * i);
-	return len >= 2 && len < (100u << 20) && b[8] == '{';
+	if (len >= 2 && len < (100u << 20))
+		return true;
+	return pl >= 12 && !strcmp(path + pl - 12, ".safetensors");
 }
 
 /*
@@ -73,7 +81,7 @@ static bool zlib_plausible(const uint8_t *b, size_t n)
 	return zr == Z_OK || zr == Z_STREAM_END || zr == Z_BUF_ERROR;
 }
 
-static enum sniffed sniff(const uint8_t *b, size_t n)
+static enum sniffed sniff(const uint8_t *b, size_t n, const char *path)
 {
 	if (!n)
 		return SNIFF_EMPTY;
@@ -91,7 +99,7 @@ static enum sniffed sniff(const uint8_t *b, size_t n)
 		return SNIFF_GGUF;
 	if (has_prefix(b, n, "\x89HDF\r\n\x1a\n", 8))
 		return SNIFF_HDF5;
-	if (looks_safetensors(b, n))
+	if (looks_safetensors(b, n, path))
 		return SNIFF_SAFETENSORS;
 	if (b[0] == 0x80 && n >= 2 && b[1] <= 5)
 		return SNIFF_PICKLE;
@@ -221,7 +229,7 @@ static int dispatch(struct scan_ctx *c, struct scan_rd *rd, int fd,
 		scan_file_incomplete(f, "%s", err_msg());
 		return 0;
 	}
-	kind = sniff(b, n);
+	kind = sniff(b, n, f->path);
 	*zip = kind == SNIFF_ZIP;
 	switch (kind) {
 	case SNIFF_EMPTY:
@@ -240,11 +248,11 @@ static int dispatch(struct scan_ctx *c, struct scan_rd *rd, int fd,
 		set_format(f, "zlib");
 		return scan_zlib(c, rd, f, profiles);
 	case SNIFF_GGUF:
-		return unsupported(f, "gguf", "GGUF analysis is not "
-				   "implemented (docs/KNOWN_LIMITATIONS.md)");
+		set_format(f, "gguf");
+		return scan_gguf(c, rd, f);
 	case SNIFF_SAFETENSORS:
-		return unsupported(f, "safetensors", "safetensors analysis is "
-				   "not implemented (docs/KNOWN_LIMITATIONS.md)");
+		set_format(f, "safetensors");
+		return scan_safetensors(c, rd, f);
 	case SNIFF_HDF5:
 		return unsupported(f, "hdf5", "HDF5/Keras analysis is not "
 				   "implemented (docs/KNOWN_LIMITATIONS.md)");
