@@ -63,5 +63,6 @@ CLI_DECLARE(cmd_sign);
 CLI_DECLARE(cmd_verify);
 CLI_DECLARE(cmd_attest);
 CLI_DECLARE(cmd_verify_attestation);
+CLI_DECLARE(cmd_scan);
 
 #endif

@@ -33,5 +33,6 @@ const struct cli_cmd cli_commands[] = {
 	{ "attest", cmd_attest, "attach a signed in-toto attestation" },
 	{ "verify-attestation", cmd_verify_attestation,
 	  "verify a manifest's attestations" },
+	{ "scan", cmd_scan, "scan model files for code-injection risks" },
 	{ NULL, NULL, NULL },
 };

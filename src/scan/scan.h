@@ -89,4 +89,91 @@ const char *scan_severity_name(enum scan_severity s);
 int scan_severity_parse(const char *s, enum scan_severity *out);
 const char *scan_verdict_name(enum scan_verdict v);
 
+/* ---- Reading a report back (tests, callers that post-process). ---- */
+
+size_t scan_report_n_findings(const struct scan_report *r);
+const struct scan_finding *scan_report_finding(const struct scan_report *r,
+					       size_t i);
+size_t scan_report_n_files(const struct scan_report *r);
+const struct scan_file *scan_report_file(const struct scan_report *r,
+					 size_t i);
+
+/* Highest severity among the findings; -1 when there are none. */
+int scan_report_max_severity(const struct scan_report *r);
+
+/* True when any file is incomplete or findings were dropped at a limit. */
+bool scan_report_incomplete(const struct scan_report *r);
+
+/*
+ * The `stele scan` exit status: 1 when a finding is at or above fail_on
+ * (even if something else went wrong), else 2 when anything is
+ * incomplete, else 0.
+ */
+int scan_report_exit_status(const struct scan_report *r,
+			    enum scan_severity fail_on);
+
+/* ---- Output (output.c). ---- */
+
+enum scan_format { SCAN_FORMAT_TEXT, SCAN_FORMAT_JSON, SCAN_FORMAT_SARIF };
+
+int scan_format_parse(const char *s, enum scan_format *out);
+
+/*
+ * Serialise the report as a NUL-terminated string the caller free()s.
+ * JSON follows the contract in PRODUCT.md; SARIF is version 2.1.0.
+ */
+int scan_report_render(const struct scan_report *r, enum scan_format f,
+		       char **out);
+
+/* ---- Scanning (walk.c). ---- */
+
+/* Allowlist profiles (data/scan/allow-*.txt), combinable as a bit set. */
+enum scan_profile {
+	SCAN_PROFILE_BASE = 1u << 0,     /* builtins, collections, copyreg */
+	SCAN_PROFILE_NUMPY = 1u << 1,
+	SCAN_PROFILE_TORCH = 1u << 2,
+	SCAN_PROFILE_SKLEARN = 1u << 3,
+	SCAN_PROFILE_XGBOOST = 1u << 4,
+	SCAN_PROFILE_JOBLIB = 1u << 5,
+};
+
+/* Parse a profile name ("torch", "sklearn", ...); ERR_INVALID if unknown. */
+int scan_profile_parse(const char *name, unsigned *bit);
+
+struct scan_opts {
+	/*
+	 * Profiles added to the ones chosen by each file's format (for
+	 * example from the Kitfile or --profile). 0 adds none.
+	 */
+	unsigned extra_profiles;
+};
+
+/*
+ * Scan a file or directory given on the command line. A symlink named
+ * directly is followed; symlinks met inside a directory never are.
+ * Returns 0 when the report holds the outcome (even with incomplete
+ * files) or a negative code when path cannot be read at all.
+ */
+int scan_path(struct scan_report *r, const char *path,
+	      const struct scan_opts *o);
+
+/*
+ * Scan every file below dir, reporting paths as prefix + "/" + relative
+ * path (prefix NULL or "": relative paths alone). Hidden files are
+ * scanned; symlinks are reported and not followed.
+ */
+int scan_dir(struct scan_report *r, const char *dir, const char *prefix,
+	     const struct scan_opts *o);
+
+/* Scan one regular file, reported under display (NULL: file itself). */
+int scan_file(struct scan_report *r, const char *file, const char *display,
+	      const struct scan_opts *o);
+
+/*
+ * Scan bytes already in memory (tests, fuzzing, small blobs) as one
+ * file reported under display.
+ */
+int scan_buffer(struct scan_report *r, const void *data, size_t len,
+		const char *display, const struct scan_opts *o);
+
 #endif

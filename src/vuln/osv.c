@@ -88,9 +88,14 @@ int osv_timestamp(const char *s, char out[28])
 	t = timegm(&tm) - sign * (oh * 3600 + om * 60);
 	if (!gmtime_r(&t, &tm))
 		return err_set(ERR_INVALID, "bad timestamp '%.40s'", s);
-	snprintf(out, 28, "%04d-%02d-%02dT%02d:%02d:%02d.%sZ",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, frac);
+	char tmp[96];
+	int len = snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%sZ",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			 tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+
+	if (len < 0 || len >= 28)
+		return err_set(ERR_INVALID, "bad timestamp '%.40s'", s);
+	memcpy(out, tmp, (size_t)len + 1);
 	return 0;
 }
 

@@ -1,0 +1,160 @@
+/* stele scan: look for code-injection risks in model files. */
+#include "cli/cli.h"
+#include "scan/scan.h"
+#include "util/err.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Exit statuses of `stele scan` (PRODUCT.md). */
+enum {
+	SCAN_EXIT_CLEAN = 0,
+	SCAN_EXIT_FINDINGS = 1,
+	SCAN_EXIT_INCOMPLETE = 2,
+};
+
+static const char usage[] =
+	"usage: stele scan [--format text|json|sarif] [--fail-on SEVERITY]\n"
+	"                  [--profile NAME]... PATH...\n"
+	"\n"
+	"Scan files and directories for code-injection risks in model files\n"
+	"(pickle in every protocol, PyTorch zip/legacy/TorchScript, joblib,\n"
+	"NumPy, and the zip, tar, 7z and compressed archives they hide in).\n"
+	"Content is sniffed; names and extensions are never trusted.\n"
+	"\n"
+	"  --format FMT      text (default), json or sarif (SARIF 2.1.0)\n"
+	"  --fail-on SEV     lowest severity that fails: critical, high\n"
+	"                    (default), medium, low or info\n"
+	"  --profile NAME    add an allowlist profile to every file: base,\n"
+	"                    numpy, torch, sklearn, xgboost or joblib\n"
+	"\n"
+	"Exit status: 1 when a finding is at or above --fail-on (even if\n"
+	"something else failed), else 2 when anything could not be fully\n"
+	"analysed, else 0. Rules are described in docs/scan-rules.md.\n";
+
+struct scan_args {
+	enum scan_format format;
+	enum scan_severity fail_on;
+	struct scan_opts opts;
+	char **paths;
+	int n_paths;
+};
+
+/* "--opt VALUE" or "--opt=VALUE"; advances *i past a separate value. */
+static const char *opt_value(int argc, char **argv, int *i, const char *opt)
+{
+	size_t n = strlen(opt);
+
+	if (!strncmp(argv[*i], opt, n) && argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (!strcmp(argv[*i], opt) && *i + 1 < argc)
+		return argv[++*i];
+	return NULL;
+}
+
+static bool is_opt(const char *arg, const char *opt)
+{
+	size_t n = strlen(opt);
+
+	return !strncmp(arg, opt, n) && (arg[n] == '\0' || arg[n] == '=');
+}
+
+static int parse_one(int argc, char **argv, int *i, struct scan_args *a)
+{
+	const char *v;
+	unsigned bit;
+
+	if (is_opt(argv[*i], "--format")) {
+		v = opt_value(argc, argv, i, "--format");
+		if (!v || scan_format_parse(v, &a->format))
+			return cli_usage_error("scan", "--format needs text, "
+					       "json or sarif");
+	} else if (is_opt(argv[*i], "--fail-on")) {
+		v = opt_value(argc, argv, i, "--fail-on");
+		if (!v || scan_severity_parse(v, &a->fail_on))
+			return cli_usage_error("scan", "--fail-on needs "
+					       "critical, high, medium, low "
+					       "or info");
+	} else if (is_opt(argv[*i], "--profile")) {
+		v = opt_value(argc, argv, i, "--profile");
+		if (!v || scan_profile_parse(v, &bit))
+			return cli_usage_error("scan", "%s", err_msg());
+		a->opts.extra_profiles |= bit;
+	} else {
+		return cli_usage_error("scan", "unknown option '%s'", argv[*i]);
+	}
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct scan_args *a)
+{
+	bool opts_done = false;
+	int rc;
+
+	a->format = SCAN_FORMAT_TEXT;
+	a->fail_on = SCAN_HIGH;
+	a->paths = calloc((size_t)argc, sizeof(char *));
+	if (!a->paths)
+		return cli_usage_error("scan", "out of memory");
+	for (int i = 1; i < argc; i++) {
+		if (!opts_done && !strcmp(argv[i], "--")) {
+			opts_done = true;
+		} else if (!opts_done && argv[i][0] == '-' && argv[i][1]) {
+			rc = parse_one(argc, argv, &i, a);
+			if (rc)
+				return rc;
+		} else {
+			a->paths[a->n_paths++] = argv[i];
+		}
+	}
+	if (!a->n_paths)
+		return cli_usage_error("scan", "no PATH given");
+	return 0;
+}
+
+int cmd_scan(int argc, char **argv)
+{
+	struct scan_args a = { 0 };
+	struct scan_report *r = NULL;
+	char *out = NULL;
+	int rc, status = SCAN_EXIT_INCOMPLETE;
+
+	if (cli_wants_help(argc, argv)) {
+		fputs(usage, stdout);
+		return CLI_OK;
+	}
+	rc = parse_args(argc, argv, &a);
+	if (rc)
+		goto out;
+	r = scan_report_new();
+	if (!r) {
+		fprintf(stderr, "stele scan: out of memory\n");
+		goto out;
+	}
+	for (int i = 0; i < a.n_paths; i++) {
+		rc = scan_path(r, a.paths[i], &a.opts);
+		if (rc) {
+			/* The path itself is unreadable: nothing to report. */
+			cli_fail("scan", rc);
+			status = SCAN_EXIT_INCOMPLETE;
+			goto out;
+		}
+	}
+	rc = scan_report_render(r, a.format, &out);
+	if (rc) {
+		cli_fail("scan", rc);
+		goto out;
+	}
+	fputs(out, stdout);
+	if (a.format != SCAN_FORMAT_TEXT)
+		fputc('\n', stdout);
+	status = scan_report_exit_status(r, a.fail_on);
+out:
+	if (rc == CLI_USAGE)
+		status = CLI_USAGE;
+	free(out);
+	free(a.paths);
+	scan_report_free(r);
+	return status;
+}

@@ -1,0 +1,565 @@
+/*
+ * Walking files and directories, sniffing each stream's content (names
+ * and extensions are never trusted) and handing it to its analyser.
+ */
+#include "scan/engine.h"
+#include "scan/rules.h"
+#include "util/err.h"
+#include "util/fs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define SCAN_MAX_DIR_DEPTH 64
+#define SCAN_SNIFF_LEN 4096
+#define SCAN_EOCD_WINDOW (65535u + 22u)
+
+/* Profiles a plain pickle gets: the common frameworks' allowlists. */
+#define SCAN_PROFILES_PICKLE (SCAN_PROFILE_BASE | SCAN_PROFILE_NUMPY | \
+	SCAN_PROFILE_SKLEARN | SCAN_PROFILE_XGBOOST | SCAN_PROFILE_JOBLIB)
+
+enum sniffed {
+	SNIFF_PICKLE, SNIFF_MAYBE_PICKLE, SNIFF_ZIP, SNIFF_NPY,
+	SNIFF_ARCHIVE, SNIFF_SAFETENSORS, SNIFF_GGUF, SNIFF_HDF5,
+	SNIFF_EMPTY, SNIFF_ZLIB,
+};
+
+static bool has_prefix(const uint8_t *b, size_t n, const char *magic,
+		       size_t mlen)
+{
+	return n >= mlen && !memcmp(b, magic, mlen);
+}
+
+/*
+ * An 8-byte length then '{'. Text can look like that too ("var x = {"),
+ * so an implausible length only counts when the name claims the format:
+ * the name never widens trust, it only adds scrutiny.
+ */
+static bool looks_safetensors(const uint8_t *b, size_t n, const char *path)
+{
+	size_t pl = strlen(path);
+	uint64_t len = 0;
+
+	if (n < 10 || b[8] != '{')
+		return false;
+	for (int i = 0; i < 8; i++)
+		len |= (uint64_t)b[i] << (8 * i);
+	if (len >= 2 && len < (100u << 20))
+		return true;
+	return pl >= 12 && !strcmp(path + pl - 12, ".safetensors");
+}
+
+/*
+ * Two bytes can look like a zlib header by chance ("(S" does); inflate
+ * what was peeked to be sure before treating the stream as compressed.
+ */
+static bool zlib_plausible(const uint8_t *b, size_t n)
+{
+	uint8_t out[4096];
+	z_stream zs;
+	int zr = Z_OK;
+
+	memset(&zs, 0, sizeof(zs));
+	if (inflateInit(&zs) != Z_OK)
+		return false;
+	zs.next_in = (Bytef *)(uintptr_t)b;
+	zs.avail_in = (uInt)n;
+	while (zr == Z_OK && zs.avail_in) {
+		zs.next_out = out;
+		zs.avail_out = sizeof(out);
+		zr = inflate(&zs, Z_NO_FLUSH);
+	}
+	inflateEnd(&zs);
+	return zr == Z_OK || zr == Z_STREAM_END || zr == Z_BUF_ERROR;
+}
+
+static enum sniffed sniff(const uint8_t *b, size_t n, const char *path)
+{
+	if (!n)
+		return SNIFF_EMPTY;
+	if (has_prefix(b, n, "PK\3\4", 4) || has_prefix(b, n, "PK\5\6", 4))
+		return SNIFF_ZIP;
+	if (has_prefix(b, n, "\x93NUMPY", 6))
+		return SNIFF_NPY;
+	if (has_prefix(b, n, "\x1f\x8b", 2) || has_prefix(b, n, "BZh", 3) ||
+	    has_prefix(b, n, "\xfd" "7zXZ\0", 6) ||
+	    has_prefix(b, n, "\x28\xb5\x2f\xfd", 4) ||
+	    has_prefix(b, n, "7z\xbc\xaf\x27\x1c", 6) ||
+	    (n >= 262 && !memcmp(b + 257, "ustar", 5)))
+		return SNIFF_ARCHIVE;
+	if (has_prefix(b, n, "GGUF", 4))
+		return SNIFF_GGUF;
+	if (has_prefix(b, n, "\x89HDF\r\n\x1a\n", 8))
+		return SNIFF_HDF5;
+	if (looks_safetensors(b, n, path))
+		return SNIFF_SAFETENSORS;
+	if (b[0] == 0x80 && n >= 2 && b[1] <= 5)
+		return SNIFF_PICKLE;
+	/* RFC 1950 header: deflate, a valid check value, no dictionary. */
+	if (n >= 2 && (b[0] & 0x0f) == 8 && (b[0] >> 4) <= 7 &&
+	    !(b[1] & 0x20) && ((b[0] << 8) | b[1]) % 31 == 0 &&
+	    zlib_plausible(b, n))
+		return SNIFF_ZLIB;
+	return SNIFF_MAYBE_PICKLE;
+}
+
+static void set_format(struct scan_file *f, const char *fmt)
+{
+	char *s = strdup(fmt);
+
+	if (!s)
+		return;
+	free(f->format);
+	f->format = s;
+}
+
+/* Copy the rest of rd into an unlinked temporary file to seek in. */
+int scan_spool(struct scan_rd *rd, int *fd_out, uint64_t *size)
+{
+	const char *dir = getenv("TMPDIR");
+	const uint8_t *b;
+	size_t n;
+	int fd, rc = 0;
+
+	*fd_out = -1;
+	*size = 0;
+	fd = open(dir && *dir ? dir : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC,
+		  0600);
+	if (fd < 0)
+		return err_setsys(ERR_IO, errno, "cannot create a temporary "
+				  "file to read an archive member");
+	for (;;) {
+		rc = scan_rd_peek(rd, SCAN_RD_BUF, &b, &n);
+		if (rc || !n)
+			break;
+		if (*size + n > SCAN_MAX_SPOOL) {
+			rc = err_set(ERR_LIMIT, "archive member larger than "
+				     "%llu bytes", SCAN_MAX_SPOOL);
+			break;
+		}
+		rc = fs_write_all(fd, b, n, "temporary file");
+		if (!rc)
+			rc = scan_rd_skip(rd, n);
+		if (rc)
+			break;
+		*size += n;
+	}
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+/* An end-of-central-directory record near the end: a zip is there. */
+static bool has_eocd(int fd, uint64_t size)
+{
+	uint64_t win = size < SCAN_EOCD_WINDOW ? size : SCAN_EOCD_WINDOW;
+	uint8_t *b;
+	bool found = false;
+
+	if (fd < 0 || size < 22)
+		return false;
+	b = malloc(win);
+	if (!b)
+		return false;
+	if (pread(fd, b, win, (off_t)(size - win)) == (ssize_t)win)
+		for (uint64_t i = win - 22 + 1; i-- > 0;)
+			if (!memcmp(b + i, "PK\5\6", 4)) {
+				found = true;
+				break;
+			}
+	free(b);
+	return found;
+}
+
+static int analyse_zip(struct scan_ctx *c, struct scan_rd *rd, int fd,
+		       struct scan_file *f, unsigned profiles)
+{
+	struct stat st;
+	uint64_t size;
+	int tmp = -1, rc;
+
+	if (fd >= 0 && !fstat(fd, &st)) {
+		size = (uint64_t)st.st_size;
+	} else {
+		rc = scan_spool(rd, &tmp, &size);
+		if (rc == ERR_NOMEM)
+			return rc;
+		if (rc) {
+			scan_file_incomplete(f, "%s", err_msg());
+			return 0;
+		}
+		fd = tmp;
+	}
+	rc = scan_zip(c, fd, size, f, profiles);
+	if (tmp >= 0)
+		close(tmp);
+	return rc;
+}
+
+static int unsupported(struct scan_file *f, const char *fmt, const char *why)
+{
+	set_format(f, fmt);
+	scan_file_incomplete(f, "%s", why);
+	return 0;
+}
+
+static int dispatch(struct scan_ctx *c, struct scan_rd *rd, int fd,
+		    struct scan_file *f, unsigned profiles, bool *zip)
+{
+	const uint8_t *b;
+	size_t n;
+	bool is_pickle;
+	enum sniffed kind;
+	int rc;
+
+	*zip = false;
+	rc = scan_rd_peek(rd, SCAN_SNIFF_LEN, &b, &n);
+	if (rc) {
+		scan_file_incomplete(f, "%s", err_msg());
+		return 0;
+	}
+	kind = sniff(b, n, f->path);
+	*zip = kind == SNIFF_ZIP;
+	switch (kind) {
+	case SNIFF_EMPTY:
+		set_format(f, "empty");
+		return 0;
+	case SNIFF_ZIP:
+		set_format(f, "zip");
+		return analyse_zip(c, rd, fd, f, profiles);
+	case SNIFF_NPY:
+		set_format(f, "npy");
+		return scan_npy(c, rd, f, profiles);
+	case SNIFF_ARCHIVE:
+		set_format(f, "archive");
+		return scan_archive(c, rd, fd, f, profiles);
+	case SNIFF_ZLIB:
+		set_format(f, "zlib");
+		return scan_zlib(c, rd, f, profiles);
+	case SNIFF_GGUF:
+		set_format(f, "gguf");
+		return scan_gguf(c, rd, f);
+	case SNIFF_SAFETENSORS:
+		set_format(f, "safetensors");
+		return scan_safetensors(c, rd, f);
+	case SNIFF_HDF5:
+		return unsupported(f, "hdf5", "HDF5/Keras analysis is not "
+				   "implemented (docs/KNOWN_LIMITATIONS.md)");
+	case SNIFF_PICKLE:
+		set_format(f, "pickle");
+		return scan_pickle(c, rd, f, profiles | SCAN_PROFILES_PICKLE,
+				   SCAN_PICKLE_FILE, &is_pickle);
+	case SNIFF_MAYBE_PICKLE:
+		set_format(f, "pickle");
+		rc = scan_pickle(c, rd, f, profiles | SCAN_PROFILES_PICKLE,
+				 SCAN_PICKLE_TRIAL, &is_pickle);
+		if (!rc && !is_pickle)
+			set_format(f, "data");
+		return rc;
+	}
+	return 0;
+}
+
+int scan_stream(struct scan_ctx *c, struct scan_rd *rd, int fd,
+		const char *path, unsigned profiles)
+{
+	struct scan_file *f = scan_add_file(c->r, path, "unknown");
+	struct stat st;
+	bool zip;
+	int rc;
+
+	if (!f)
+		return err_set(ERR_NOMEM, "cannot add '%s' to the report",
+			       path);
+	rc = dispatch(c, rd, fd, f, profiles, &zip);
+	if (rc)
+		return rc;
+
+	/* A polyglot: something else up front, a zip at the end. */
+	if (fd >= 0 && !zip && !fstat(fd, &st) &&
+	    has_eocd(fd, (uint64_t)st.st_size)) {
+		rc = scan_zip(c, fd, (uint64_t)st.st_size, f, profiles);
+		if (rc)
+			return rc;
+	}
+
+	if (scan_rd_drain(rd))
+		scan_file_incomplete(f, "%s", err_msg());
+	f->size = scan_rd_offset(rd);
+	scan_rd_digest(rd, f->sha256);
+	return 0;
+}
+
+/* ---- files ---- */
+
+static int scan_open_fd(struct scan_report *r, int fd, const char *display,
+			const struct scan_opts *o)
+{
+	struct scan_ctx c = { .r = r, .o = o };
+	struct scan_rd rd;
+	int rc;
+
+	rc = scan_rd_init(&rd, scan_fd_read, &fd, display);
+	if (rc)
+		return rc;
+	rc = scan_stream(&c, &rd, fd, display, o ? o->extra_profiles : 0);
+	scan_rd_release(&rd);
+	return rc;
+}
+
+int scan_file(struct scan_report *r, const char *file, const char *display,
+	      const struct scan_opts *o)
+{
+	struct stat st;
+	int fd, rc;
+
+	fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return err_setsys(errno == ENOENT ? ERR_NOTFOUND : ERR_IO,
+				  errno, "cannot open '%s'", file);
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return err_set(ERR_INVALID, "'%s' is not a regular file",
+			       file);
+	}
+	rc = scan_open_fd(r, fd, display ? display : file, o);
+	close(fd);
+	return rc;
+}
+
+/* ---- directories ---- */
+
+struct walk {
+	struct scan_report *r;
+	const struct scan_opts *o;
+	char root[PATH_MAX];       /* realpath of the top directory */
+	char disp[PATH_MAX];       /* display path being built */
+	char full[PATH_MAX];       /* file-system path being built */
+};
+
+static int walk_dir(struct walk *w, int dfd, size_t dlen, size_t flen,
+		    unsigned depth);
+
+static bool inside_root(const struct walk *w, const char *real)
+{
+	size_t n = strlen(w->root);
+
+	if (!strcmp(w->root, "/"))
+		return true;
+	return !strncmp(real, w->root, n) && (real[n] == '/' || !real[n]);
+}
+
+static int walk_symlink(struct walk *w)
+{
+	char real[PATH_MAX];
+
+	if (!realpath(w->full, real))
+		return scan_add(w->r, "fs-symlink", SCAN_INFO, w->disp, NULL,
+				"dangling symlink not followed");
+	if (!inside_root(w, real))
+		return scan_add(w->r, "fs-symlink-escape", SCAN_MEDIUM,
+				w->disp, NULL, "symlink points outside the "
+				"scanned tree to '%s'; not followed", real);
+	return scan_add(w->r, "fs-symlink", SCAN_INFO, w->disp, NULL,
+			"symlink inside the tree not followed (its target "
+			"is scanned in place)");
+}
+
+static int walk_entry(struct walk *w, int dfd, const char *name,
+		      size_t dlen, size_t flen, unsigned depth)
+{
+	struct stat st;
+	int fd, rc;
+	size_t nd, nf;
+
+	nd = (size_t)snprintf(w->disp + dlen, sizeof(w->disp) - dlen, "%s%s",
+			      dlen ? "/" : "", name) + dlen;
+	nf = (size_t)snprintf(w->full + flen, sizeof(w->full) - flen, "/%s",
+			      name) + flen;
+	if (nd >= sizeof(w->disp) || nf >= sizeof(w->full))
+		return scan_add(w->r, "fs-special-file", SCAN_LOW, w->disp,
+				NULL, "path too long to scan");
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW))
+		return scan_add(w->r, "fs-special-file", SCAN_LOW, w->disp,
+				NULL, "cannot stat: %s", strerror(errno));
+	if (S_ISLNK(st.st_mode))
+		return walk_symlink(w);
+	if (S_ISDIR(st.st_mode)) {
+		fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			    O_CLOEXEC);
+		if (fd < 0)
+			return scan_add(w->r, "fs-special-file", SCAN_LOW,
+					w->disp, NULL, "cannot open "
+					"directory: %s", strerror(errno));
+		return walk_dir(w, fd, nd, nf, depth + 1);
+	}
+	if (!S_ISREG(st.st_mode))
+		return scan_add(w->r, "fs-special-file", SCAN_LOW, w->disp,
+				NULL, "device, FIFO or socket not read");
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+		    O_CLOEXEC);
+	if (fd < 0) {
+		struct scan_file *f = scan_add_file(w->r, w->disp, "unknown");
+
+		scan_file_incomplete(f, "cannot open: %s", strerror(errno));
+		return f ? 0 : ERR_NOMEM;
+	}
+	/* Raced into something else between stat and open: refuse. */
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return scan_add(w->r, "fs-special-file", SCAN_LOW, w->disp,
+				NULL, "changed type while scanning");
+	}
+	rc = scan_open_fd(w->r, fd, w->disp, w->o);
+	close(fd);
+	return rc;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Names sorted so reports are reproducible. Consumes dfd. */
+static int walk_dir(struct walk *w, int dfd, size_t dlen, size_t flen,
+		    unsigned depth)
+{
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+	int rc = 0;
+
+	if (depth > SCAN_MAX_DIR_DEPTH) {
+		close(dfd);
+		return scan_add(w->r, "archive-bomb", SCAN_HIGH, w->disp, NULL,
+				"directories nested deeper than %d; not "
+				"scanned", SCAN_MAX_DIR_DEPTH);
+	}
+	d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return err_setsys(ERR_IO, errno, "cannot read '%s'", w->full);
+	}
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (n == cap) {
+			char **nn = realloc(names, (cap ? cap * 2 : 32) *
+					    sizeof(*nn));
+
+			if (!nn) {
+				rc = err_set(ERR_NOMEM, "out of memory");
+				goto out;
+			}
+			names = nn;
+			cap = cap ? cap * 2 : 32;
+		}
+		names[n] = strdup(de->d_name);
+		if (!names[n]) {
+			rc = err_set(ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		n++;
+	}
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_names);
+	for (size_t i = 0; !rc && i < n; i++) {
+		rc = walk_entry(w, dirfd(d), names[i], dlen, flen, depth);
+		w->disp[dlen] = '\0';
+		w->full[flen] = '\0';
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	closedir(d);
+	return rc;
+}
+
+int scan_dir(struct scan_report *r, const char *dir, const char *prefix,
+	     const struct scan_opts *o)
+{
+	struct walk *w = calloc(1, sizeof(*w));
+	int fd, rc;
+
+	if (!w)
+		return err_set(ERR_NOMEM, "out of memory");
+	w->r = r;
+	w->o = o;
+	if (!realpath(dir, w->root)) {
+		rc = err_setsys(ERR_NOTFOUND, errno, "cannot resolve '%s'",
+				dir);
+		goto out;
+	}
+	snprintf(w->full, sizeof(w->full), "%s", w->root);
+	snprintf(w->disp, sizeof(w->disp), "%s", prefix ? prefix : "");
+	fd = open(w->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = err_setsys(ERR_IO, errno, "cannot open '%s'", dir);
+		goto out;
+	}
+	rc = walk_dir(w, fd, strlen(w->disp), strlen(w->full), 0);
+out:
+	free(w);
+	return rc;
+}
+
+int scan_path(struct scan_report *r, const char *path,
+	      const struct scan_opts *o)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return err_setsys(errno == ENOENT ? ERR_NOTFOUND : ERR_IO,
+				  errno, "cannot scan '%s'", path);
+	if (S_ISDIR(st.st_mode))
+		return scan_dir(r, path, NULL, o);
+	return scan_file(r, path, path, o);
+}
+
+/* ---- memory ---- */
+
+struct memsrc {
+	const uint8_t *p;
+	size_t len, pos;
+};
+
+static int mem_read(void *ctx, uint8_t *p, size_t n, size_t *got)
+{
+	struct memsrc *m = ctx;
+	size_t k = m->len - m->pos < n ? m->len - m->pos : n;
+
+	if (k)
+		memcpy(p, m->p + m->pos, k);
+	m->pos += k;
+	*got = k;
+	return 0;
+}
+
+int scan_buffer(struct scan_report *r, const void *data, size_t len,
+		const char *display, const struct scan_opts *o)
+{
+	struct memsrc m = { .p = data, .len = len };
+	struct scan_ctx c = { .r = r, .o = o };
+	struct scan_rd rd;
+	int rc;
+
+	rc = scan_rd_init(&rd, mem_read, &m, display);
+	if (rc)
+		return rc;
+	rc = scan_stream(&c, &rd, -1, display, o ? o->extra_profiles : 0);
+	scan_rd_release(&rd);
+	return rc;
+}

@@ -1,0 +1,143 @@
+"""stele scan against the committed benign and malicious model corpora."""
+import json
+import pickle
+import zipfile
+from pathlib import Path
+
+import pytest
+
+MODELS = Path(__file__).resolve().parents[1] / "fixtures" / "models"
+BENIGN = MODELS / "benign"
+MALICIOUS = sorted(p.name for p in (MODELS / "malicious").iterdir())
+
+
+def scan_json(stele, *args):
+    p = stele.run("scan", "--format", "json", *args, check=False)
+    return p.returncode, json.loads(p.stdout) if p.stdout else None, p
+
+
+def test_benign_corpus_is_clean_and_complete(stele):
+    rc, rep, p = scan_json(stele, BENIGN)
+    assert rc == 0, p.stdout
+    assert rep["verdict"] == "clean"
+    assert all(f["complete"] for f in rep["files"]), rep["files"]
+    bad = [f for f in rep["findings"]
+           if f["severity"] in ("medium", "high", "critical")]
+    assert bad == []
+    formats = {f["format"] for f in rep["files"]}
+    for fmt in ("pickle", "pytorch-zip", "pytorch-legacy", "npy", "npz",
+                "zlib", "gzip", "safetensors", "gguf"):
+        assert fmt in formats, formats
+
+
+@pytest.mark.parametrize("name", MALICIOUS)
+def test_every_malicious_case_fails_the_default_gate(stele, name):
+    rc, rep, p = scan_json(stele, MODELS / "malicious" / name)
+    assert rc == 1, p.stdout
+    assert rep["verdict"] in ("malicious", "suspicious", "incomplete")
+    assert any(f["severity"] in ("high", "critical")
+               for f in rep["findings"])
+
+
+def test_json_contract_fields(stele):
+    rc, rep, _ = scan_json(stele, MODELS / "malicious" / "os_system_p4.pkl")
+    assert rc == 1 and rep["verdict"] == "malicious"
+    f = rep["findings"][0]
+    assert f["rule"] == "pickle-global-dangerous"
+    assert f["severity"] == "critical"
+    assert f["path"].endswith("os_system_p4.pkl")
+    assert "os.system" in f["message"]
+    fi = rep["files"][0]
+    assert fi["format"] == "pickle" and fi["complete"] is True
+    import hashlib
+    data = (MODELS / "malicious" / "os_system_p4.pkl").read_bytes()
+    assert fi["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def test_sarif_output_is_2_1_0(stele):
+    p = stele.run("scan", "--format", "sarif",
+                  MODELS / "malicious" / "memo_confusion.pkl", check=False)
+    assert p.returncode == 1
+    s = json.loads(p.stdout)
+    assert s["version"] == "2.1.0"
+    run = s["runs"][0]
+    assert run["tool"]["driver"]["name"] == "stele"
+    res = run["results"][0]
+    assert res["ruleId"] == "pickle-global-dangerous"
+    assert res["level"] == "error"
+    ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
+    assert ids[res["ruleIndex"]] == res["ruleId"]
+    assert run["artifacts"][0]["hashes"]["sha-256"]
+
+
+def test_truncated_pickle_is_incomplete_exit_2(stele, tmp_path):
+    (tmp_path / "cut.pkl").write_bytes(pickle.dumps({"a": 1})[:-3])
+    rc, rep, _ = scan_json(stele, tmp_path)
+    assert rc == 2
+    assert rep["verdict"] == "incomplete"
+    assert rep["files"][0]["complete"] is False
+    assert "offset" in rep["files"][0]["reason"]
+
+
+def test_finding_wins_over_incomplete(stele, tmp_path):
+    (tmp_path / "cut.pkl").write_bytes(pickle.dumps({"a": 1})[:-3])
+    (tmp_path / "evil.pkl").write_bytes(
+        (MODELS / "malicious" / "os_system_p4.pkl").read_bytes())
+    rc, rep, _ = scan_json(stele, tmp_path)
+    assert rc == 1
+    assert rep["verdict"] == "malicious"
+
+
+def test_fail_on_threshold(stele):
+    target = MODELS / "malicious" / "unknown_module.pkl"
+    assert scan_json(stele, target)[0] == 1
+    assert scan_json(stele, "--fail-on", "critical", target)[0] == 0
+    p = stele.run("scan", "--fail-on", "bogus", target, check=False)
+    assert p.returncode == 2 and "fail-on" in p.stderr
+
+
+def test_profile_flag_widens_allowlist(stele, tmp_path):
+    # A plain pickle of torch globals is denied until --profile torch.
+    data = (b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\nq\x00.")
+    (tmp_path / "t.pkl").write_bytes(data)
+    assert scan_json(stele, tmp_path / "t.pkl")[0] == 1
+    assert scan_json(stele, "--profile", "torch", tmp_path / "t.pkl")[0] == 0
+
+
+def test_symlink_out_of_tree_not_followed(stele, tmp_path):
+    outside = tmp_path / "outside.pkl"
+    outside.write_bytes((MODELS / "malicious" / "os_system_p4.pkl")
+                        .read_bytes())
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "link.pkl").symlink_to(outside)
+    rc, rep, _ = scan_json(stele, tree)
+    assert rc == 0
+    assert [f["rule"] for f in rep["findings"]] == ["fs-symlink-escape"]
+    assert rep["files"] == []
+
+
+def test_missing_path_exits_2(stele, tmp_path):
+    p = stele.run("scan", tmp_path / "nope", check=False)
+    assert p.returncode == 2
+    assert "nope" in p.stderr
+
+
+def test_zip_member_paths_use_bang(stele, tmp_path):
+    with zipfile.ZipFile(tmp_path / "m.zip", "w") as z:
+        z.writestr("dir/inner.pkl",
+                   (MODELS / "malicious" / "os_system_p4.pkl").read_bytes())
+    rc, rep, _ = scan_json(stele, tmp_path / "m.zip")
+    assert rc == 1
+    assert rep["findings"][0]["path"].endswith("m.zip!dir/inner.pkl")
+
+
+def test_text_output_summarises(stele):
+    p = stele.run("scan", BENIGN, check=False)
+    assert p.returncode == 0
+    assert p.stdout.strip().splitlines()[-1].startswith("verdict: clean")
+
+
+def test_help(stele):
+    p = stele.run("scan", "--help")
+    assert "--fail-on" in p.stdout and "sarif" in p.stdout
