@@ -38,5 +38,9 @@ bool cli_wants_help(int argc, char **argv);
 
 CLI_DECLARE(cmd_version);
 CLI_DECLARE(cmd_help);
+CLI_DECLARE(cmd_login);
+CLI_DECLARE(cmd_logout);
+CLI_DECLARE(cmd_push);
+CLI_DECLARE(cmd_pull);
 
 #endif
