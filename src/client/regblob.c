@@ -606,7 +606,8 @@ int regclient_blob_put_fd(struct regclient *c, const char *repo,
 
 	if (rc)
 		return rc;
-	rc = regclient_blob_exists(c, repo, digest, &have);
+	/* Same token scope as the upload, so one token serves both. */
+	rc = rc_blob_head(c, repo, digest, "push,pull", &have);
 	if (!rc && (have == size || have == UINT64_MAX))
 		return 0;
 	if (rc && rc != ERR_NOTFOUND)

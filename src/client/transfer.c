@@ -240,7 +240,19 @@ static int xfer_run(struct xfer_pool *p)
 	pthread_mutex_init(&p->lock, NULL);
 	atomic_init(&p->next, 0);
 	atomic_init(&p->failed, 0);
-	for (; started < jobs; started++)
+	/*
+	 * The first blob goes alone: it learns the registry's auth scheme
+	 * and caches the token the parallel workers then share.
+	 */
+	if (p->count > 1) {
+		int rc = p->push ? xfer_push_blob(p, &p->blobs[0])
+				 : xfer_pull_blob(p, &p->blobs[0]);
+
+		atomic_store(&p->next, 1);
+		if (rc)
+			xfer_fail(p, rc);
+	}
+	for (; started < jobs && !atomic_load(&p->failed); started++)
 		if (pthread_create(&tids[started], NULL, xfer_worker, p))
 			break;
 	if (!started)
