@@ -77,3 +77,15 @@ def tagged_digest(root, tag):
                 "org.opencontainers.image.ref.name") == tag:
             return m["digest"]
     return None
+
+
+def file_digest(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return "sha256:" + h.hexdigest()
+
+
+def blob_digest(path):
+    return file_digest(path)
