@@ -38,6 +38,13 @@ bool cli_wants_help(int argc, char **argv);
 
 CLI_DECLARE(cmd_version);
 CLI_DECLARE(cmd_help);
+CLI_DECLARE(cmd_init);
+CLI_DECLARE(cmd_pack);
+CLI_DECLARE(cmd_unpack);
+CLI_DECLARE(cmd_list);
+CLI_DECLARE(cmd_inspect);
+CLI_DECLARE(cmd_tag);
+CLI_DECLARE(cmd_rm);
 CLI_DECLARE(cmd_login);
 CLI_DECLARE(cmd_logout);
 CLI_DECLARE(cmd_push);

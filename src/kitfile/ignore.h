@@ -20,4 +20,26 @@ bool kitignore_match(const struct kitignore *ig, const char *relpath,
 
 void kitignore_free(struct kitignore *ig);
 
+/*
+ * Additions for pack (the declarations above are fixed).
+ */
+struct kitfile;
+
+/* Patterns one .kitignore may hold, and its size. */
+#define KITIGNORE_MAX_PATTERNS 10000
+#define KITIGNORE_MAX_BYTES (1u << 20)
+
+/*
+ * kit's ignore.Paths.Matches: true when relpath is left out of the layer
+ * at layer_path, either by .kitignore (and the Kitfile defaults) or
+ * because it lies inside another layer of kf nested in this one (the
+ * nested-path exclusion rule). Both paths are relative to the context.
+ */
+bool kitignore_excludes(const struct kitignore *ig, const struct kitfile *kf,
+			const char *relpath, const char *layer_path);
+
+/* True when a '!' pattern exists: a directory that matches may still
+ * hold included files, so a walk must not skip it whole. */
+bool kitignore_has_exclusions(const struct kitignore *ig);
+
 #endif

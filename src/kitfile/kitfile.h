@@ -124,4 +124,16 @@ void kitfile_free(struct kitfile *kf);
  * ("none", "gzip", "zstd"); NULL for an unknown compression. */
 const char *kitfile_media_type(enum kitfile_kind kind, const char *compression);
 
+/*
+ * Additions used by pack/unpack (the declarations above are fixed).
+ */
+
+/* A path cleaned as Go's filepath.Clean does ("./a/" -> "a", "" -> ".");
+ * kit compares and packs layer paths in this form. Caller frees; NULL
+ * when out of memory. */
+char *kitfile_path_clean(const char *path);
+
+/* The entry's path as written, "" when absent; clean it before use. */
+#define KITFILE_ENTRY_PATH(e) ((e)->path ? (e)->path : "")
+
 #endif

@@ -1,0 +1,3 @@
+module stele.test/gotar
+
+go 1.21
