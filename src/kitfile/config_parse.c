@@ -198,10 +198,12 @@ static int parse_authors(struct kitfile_package *p, json_t *a)
 	if (!p->authors)
 		return err_set(ERR_NOMEM, "out of memory");
 	json_array_foreach(a, i, s) {
-		if (!json_is_string(s))
+		/* encoding/json leaves a null element of []string "". */
+		if (!json_is_string(s) && !json_is_null(s))
 			return cfg_err(ERR_INVALID, "package", "authors must "
 				       "be strings");
-		p->authors[i] = strdup(json_string_value(s));
+		p->authors[i] = strdup(json_is_null(s) ? "" :
+				       json_string_value(s));
 		if (!p->authors[i])
 			return err_set(ERR_NOMEM, "out of memory");
 		p->n_authors = i + 1;
@@ -335,12 +337,79 @@ static int root_key(struct kitfile *kf, const char *k, json_t *v)
 	return cfg_err(ERR_INVALID, "manifest", "unknown key '%s'", k);
 }
 
+/* An integer literal beyond int64 (jansson's json_int_t) as text. */
+static bool int_overflows(const char *p, size_t n)
+{
+	bool neg = p[0] == '-';
+	const char *lim = neg ? "9223372036854775808" : "9223372036854775807";
+	size_t digits = n - neg;
+
+	return digits > 19 || (digits == 19 && memcmp(p + neg, lim, 19) > 0);
+}
+
+/*
+ * Go writes a float64 below 1e21 without a point ("1e20" becomes
+ * 100000000000000000000), which jansson refuses as too big an integer.
+ * Mark such literals as reals by appending ".0": read back as a double,
+ * they print as the same text. A '-' or digit outside a string can only
+ * start a number in valid JSON; invalid JSON fails in jansson anyway.
+ */
+static int widen_big_ints(const char *json, size_t len, struct buf *out)
+{
+	bool in_str = false;
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < len;) {
+		size_t j = i + 1;
+		bool integer = true;
+
+		if (in_str || (json[i] != '-' && (json[i] < '0' ||
+						   json[i] > '9'))) {
+			if (in_str && json[i] == '\\' && i + 1 < len)
+				rc = buf_put(out, json + i++, 1);
+			else if (json[i] == '"')
+				in_str = !in_str;
+			rc = rc ? rc : buf_put(out, json + i++, 1);
+			continue;
+		}
+		while (j < len && strchr("0123456789.eE+-", json[j])) {
+			integer = integer && json[j] >= '0' && json[j] <= '9';
+			j++;
+		}
+		rc = buf_put(out, json + i, j - i);
+		/* "-0" too: only a float64 negative zero prints so. */
+		if (rc == 0 && integer && (int_overflows(json + i, j - i) ||
+					   (j - i == 2 && json[i] == '-' &&
+					    json[i + 1] == '0')))
+			rc = buf_puts(out, ".0");
+		i = j;
+	}
+	return rc;
+}
+
+static int load_root(const char *json, size_t len, json_t **root)
+{
+	struct buf b = BUF_INIT(2 * (size_t)KITFILE_MAX_BYTES + 16);
+	json_error_t jerr;
+	int rc = widen_big_ints(json, len, &b);
+
+	if (rc)
+		goto out;
+	*root = json_loadb(b.data ? b.data : "", b.len,
+			   JSON_REJECT_DUPLICATES, &jerr);
+	if (!*root)
+		rc = err_set(ERR_INVALID, CFG ": JSON error at byte %d: %s",
+			     jerr.position, jerr.text);
+out:
+	buf_release(&b);
+	return rc;
+}
+
 int kitfile_from_config_json(const char *json, size_t len,
 			     struct kitfile **out)
 {
 	struct kitfile *kf = NULL;
-	json_error_t jerr;
-	json_t *root;
+	json_t *root = NULL;
 	const char *k;
 	json_t *v;
 	int rc = 0;
@@ -349,10 +418,9 @@ int kitfile_from_config_json(const char *json, size_t len,
 	if (len > KITFILE_MAX_BYTES)
 		return err_set(ERR_LIMIT, CFG ": larger than %u bytes",
 			       KITFILE_MAX_BYTES);
-	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root)
-		return err_set(ERR_INVALID, CFG ": JSON error at byte %d: %s",
-			       jerr.position, jerr.text);
+	rc = load_root(json, len, &root);
+	if (rc)
+		return rc;
 	if (!json_is_object(root)) {
 		rc = err_set(ERR_INVALID, CFG ": not a JSON object");
 		goto out;

@@ -335,15 +335,16 @@ static int parse_entry(struct yctx *c, const yaml_node_t *n,
 	struct entry_arg a = { NULL, fields, where };
 	int rc = 0;
 
-	a.e = kitfile_entry_add(c->kf, kind, (int)n->start_mark.line + 1,
-				(int)n->start_mark.column + 1, &rc);
-	if (!a.e)
-		return rc;
+	/* go-yaml drops a null item from a sequence of structs. */
 	if (is_null(n))
 		return 0;
 	if (n->type != YAML_MAPPING_NODE)
 		return yerr(c, n, ERR_INVALID, "each item of %s must be a "
 			    "mapping, not %s", where, type_word(n));
+	a.e = kitfile_entry_add(c->kf, kind, (int)n->start_mark.line + 1,
+				(int)n->start_mark.column + 1, &rc);
+	if (!a.e)
+		return rc;
 	return each_pair(c, n, where, entry_pair, &a);
 }
 
@@ -396,13 +397,15 @@ static int parse_authors(struct yctx *c, const yaml_node_t *n)
 		rc = get_string(c, a, "authors", "package", &s);
 		if (rc)
 			break;
+		/* go-yaml drops a null item from a []string too. */
+		if (is_null(a))
+			continue;
 		grown = realloc(p->authors, (p->n_authors + 1) * sizeof(*grown));
 		if (!grown) {
 			free(s);
 			return err_set(ERR_NOMEM, "out of memory");
 		}
 		p->authors = grown;
-		/* A null author is "" in Go's []string; keep the slot. */
 		p->authors[p->n_authors++] = s;
 	}
 	return rc;
