@@ -6,15 +6,16 @@
 #include <stdio.h>
 
 static const char pull_usage[] =
-	"usage: stele pull REF --layout DIR [--insecure] [-j N] "
+	"usage: stele pull REF [--layout DIR] [--insecure] [-j N] "
 	"[--format json]\n"
 	"\n"
 	"Download the ModelKit REF names ([host[:port]/]repo[:tag|@digest])\n"
-	"into the OCI layout DIR (created when absent), tagged with REF's\n"
-	"tag. Every blob is verified against its digest before it becomes\n"
-	"visible; an interrupted download resumes where it stopped.\n"
+	"into the local store as REF (or into the OCI layout DIR, created\n"
+	"when absent, tagged with REF's tag). Every blob is verified against\n"
+	"its digest before it becomes visible. A broken download resumes\n"
+	"with Range requests; with --layout, also after the process died.\n"
 	"\n"
-	"      --layout DIR     OCI image layout to write to\n"
+	"      --layout DIR     write to this OCI image layout instead\n"
 	"      --insecure       allow plain HTTP to a non-loopback host\n"
 	"  -j, --jobs N         parallel blob downloads (default 4)\n"
 	"  -q, --quiet          no progress lines on stderr\n"

@@ -7,15 +7,16 @@
 #include <string.h>
 
 static const char push_usage[] =
-	"usage: stele push REF --layout DIR [--insecure] [-j N] "
+	"usage: stele push REF [--layout DIR] [--insecure] [-j N] "
 	"[--format json]\n"
 	"\n"
-	"Upload the ModelKit tagged REF's tag in the OCI layout DIR to the\n"
-	"registry REF names ([host[:port]/]repo[:tag]; the host defaults to\n"
-	"STELE_REGISTRY, the tag to 'latest'). Blobs go first, the manifest\n"
-	"last, so a tag never names missing content.\n"
+	"Upload the ModelKit REF names in the local store (or REF's tag in\n"
+	"the OCI layout DIR) to the registry REF names:\n"
+	"[host[:port]/]repo[:tag]; the host defaults to STELE_REGISTRY, the\n"
+	"tag to 'latest'. Blobs go first, the manifest last, so a tag never\n"
+	"names missing content.\n"
 	"\n"
-	"      --layout DIR     OCI image layout to read from\n"
+	"      --layout DIR     read from this OCI image layout instead\n"
 	"      --insecure       allow plain HTTP to a non-loopback host\n"
 	"  -j, --jobs N         parallel blob uploads (default 4)\n"
 	"  -q, --quiet          no progress lines on stderr\n"

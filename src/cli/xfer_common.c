@@ -68,6 +68,8 @@ static int xfer_cli_ref(struct xfer_cli *x, const char *arg)
 
 	if (rc)
 		return cli_fail(x->name, rc);
+	snprintf(x->local_name, sizeof(x->local_name), "%s%s%s", x->ref.host,
+		 x->ref.host[0] ? "/" : "", x->ref.repo);
 	if (!x->ref.host[0]) {
 		if (!reg || !*reg)
 			return cli_usage_error(x->name, "'%s' names no "
@@ -92,15 +94,20 @@ int xfer_cli_open(struct xfer_cli *x, int argc, char **argv, bool create)
 		rc = xfer_cli_ref(x, argv[argc - 1]);
 	if (rc)
 		return rc;
-	if (!x->layout_dir)
-		return cli_usage_error(x->name, "--layout DIR is required: "
-				       "this build has no local store yet");
-	rc = layout_open(x->layout_dir, create, &x->layout);
+	if (x->layout_dir) {
+		rc = layout_open(x->layout_dir, create, &x->layout);
+		if (!rc)
+			layout_local(x->layout, &x->local);
+	} else {
+		rc = store_open(NULL, &x->store);
+		if (!rc)
+			rc = storelocal_bind(&x->store_local, x->store,
+					     x->local_name, &x->local);
+	}
 	if (!rc)
 		rc = regclient_open(x->ref.host, x->insecure, &x->client);
 	if (rc)
 		return cli_fail(x->name, rc);
-	layout_local(x->layout, &x->local);
 	x->opts.jobs = x->jobs;
 	x->opts.note = xfer_cli_note;
 	x->opts.note_arg = x;
@@ -111,6 +118,7 @@ void xfer_cli_close(struct xfer_cli *x)
 {
 	regclient_free(x->client);
 	layout_free(x->layout);
+	store_free(x->store);
 }
 
 void xfer_cli_report(const struct xfer_cli *x, const char *verb,

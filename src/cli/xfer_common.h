@@ -6,6 +6,7 @@
 
 #include "client/layout.h"
 #include "client/regclient.h"
+#include "client/storelocal.h"
 #include "client/transfer.h"
 #include "oci/ref.h"
 
@@ -19,6 +20,9 @@ struct xfer_cli {
 	struct oci_ref ref;     /* host filled, tag defaulted */
 	struct regclient *client;
 	struct layout *layout;
+	struct store *store;
+	struct storelocal store_local;
+	char local_name[STORE_REF_MAX]; /* REF less tag and digest, as typed */
 	struct xfer_local local;
 	struct xfer_opts opts;
 };

@@ -281,57 +281,118 @@ static int layout_partial_path(struct layout *l, const char *digest,
 			   oci_digest_hex(digest));
 }
 
-static int layout_blob_begin(void *self, const char *digest, int *fd)
-{
-	struct layout *l = self;
-	char p[PATH_MAX];
-	int rc;
+/* A pulled blob on its way into the layout: .partial/sha256-<hex>. */
+struct layout_writer {
+	char tmp[PATH_MAX];
+	char path[PATH_MAX];
+	int fd;
+	uint64_t pos;
+};
 
-	rc = layout_path(l, p, ".partial", "");
-	if (!rc)
-		rc = fs_mkdirs(p, 0700);
-	if (!rc)
-		rc = layout_partial_path(l, digest, p);
-	if (rc)
-		return rc;
-	/* No O_TRUNC: bytes of an interrupted run are resumed. */
-	*fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (*fd < 0)
-		return err_setsys(ERR_IO, errno, "cannot open '%s'", p);
-	if (flock(*fd, LOCK_EX | LOCK_NB)) {
-		close(*fd);
-		*fd = -1;
-		return err_set(ERR_CONFLICT, "blob %s is being downloaded by "
-			       "another process", digest);
+static int layout_w_write(const void *p, size_t n, void *arg)
+{
+	struct layout_writer *w = arg;
+	const char *q = p;
+
+	while (n) {
+		ssize_t got = pwrite(w->fd, q, n, (off_t)w->pos);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return err_setsys(ERR_IO, errno, "cannot write '%s'",
+					  w->tmp);
+		q += got;
+		n -= (size_t)got;
+		w->pos += (uint64_t)got;
 	}
 	return 0;
 }
 
-static int layout_blob_commit(void *self, const char *digest, int fd)
+static int layout_w_commit(void *arg, const char *digest)
 {
-	char tmp[PATH_MAX], p[PATH_MAX];
-	int rc;
+	struct layout_writer *w = arg;
+	int rc = 0;
 
-	rc = layout_partial_path(self, digest, tmp);
-	if (!rc)
-		rc = layout_blob_path(self, digest, p);
-	if (!rc && fchmod(fd, 0644))
-		rc = err_setsys(ERR_IO, errno, "cannot chmod '%s'", tmp);
-	if (rc) {
-		close(fd);
-		return rc;
-	}
-	return fs_commit_tmp(fd, tmp, p);
+	if (fchmod(w->fd, 0644))
+		rc = err_setsys(ERR_IO, errno, "cannot chmod '%s'", w->tmp);
+	if (!rc && ftruncate(w->fd, (off_t)w->pos))
+		rc = err_setsys(ERR_IO, errno, "cannot truncate '%s'", w->tmp);
+	if (rc)
+		close(w->fd);
+	else
+		rc = fs_commit_tmp(w->fd, w->tmp, w->path);
+	free(w);
+	return rc;
 }
 
-static void layout_blob_abort(void *self, const char *digest, int fd,
-			      bool keep_partial)
+static void layout_w_abort(void *arg, bool keep_partial)
 {
-	char p[PATH_MAX];
+	struct layout_writer *w = arg;
 
-	if (!keep_partial && !layout_partial_path(self, digest, p))
-		unlink(p);
-	close(fd);
+	if (!keep_partial)
+		unlink(w->tmp);
+	close(w->fd);
+	free(w);
+}
+
+/* Open (or reopen, to resume) the partial file of a blob, locked. */
+static int layout_w_open(struct layout_writer *w, const char *digest,
+			 uint64_t size)
+{
+	struct stat st;
+
+	/* No O_TRUNC: bytes of an interrupted run are resumed. */
+	w->fd = open(w->tmp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+		     0600);
+	if (w->fd < 0)
+		return err_setsys(ERR_IO, errno, "cannot open '%s'", w->tmp);
+	if (flock(w->fd, LOCK_EX | LOCK_NB)) {
+		close(w->fd);
+		return err_set(ERR_CONFLICT, "blob %s is being downloaded by "
+			       "another process", digest);
+	}
+	if (fstat(w->fd, &st) || !S_ISREG(st.st_mode)) {
+		close(w->fd);
+		return err_set(ERR_IO, "'%s' is not a regular file", w->tmp);
+	}
+	w->pos = (uint64_t)st.st_size;
+	if (w->pos > size && ftruncate(w->fd, 0) == 0)
+		w->pos = 0;
+	return 0;
+}
+
+static int layout_blob_begin(void *self, const char *digest, uint64_t size,
+			     struct xfer_sink *out)
+{
+	struct layout *l = self;
+	struct layout_writer *w;
+	char dir[PATH_MAX];
+	int rc;
+
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return err_set(ERR_NOMEM, "out of memory");
+	rc = layout_path(l, dir, ".partial", "");
+	if (!rc)
+		rc = fs_mkdirs(dir, 0700);
+	if (!rc)
+		rc = layout_partial_path(l, digest, w->tmp);
+	if (!rc)
+		rc = layout_blob_path(l, digest, w->path);
+	if (!rc)
+		rc = layout_w_open(w, digest, size);
+	if (rc) {
+		free(w);
+		return rc;
+	}
+	out->w = w;
+	out->have = w->pos;
+	out->have_fd = w->fd;
+	out->write = layout_w_write;
+	out->commit = layout_w_commit;
+	out->abort = layout_w_abort;
+	return 0;
 }
 
 void layout_local(struct layout *l, struct xfer_local *out)
@@ -342,6 +403,4 @@ void layout_local(struct layout *l, struct xfer_local *out)
 	out->blob_has = layout_blob_has;
 	out->blob_open = layout_blob_open;
 	out->blob_begin = layout_blob_begin;
-	out->blob_commit = layout_blob_commit;
-	out->blob_abort = layout_blob_abort;
 }

@@ -170,24 +170,24 @@ static int xfer_push_blob(struct xfer_pool *p, const struct xfer_blob *b)
 static int xfer_pull_blob(struct xfer_pool *p, const struct xfer_blob *b)
 {
 	const struct xfer_local *l = p->l;
-	off_t have;
-	int fd = -1, rc;
+	struct xfer_sink k = { NULL, 0, -1, NULL, NULL, NULL };
+	int rc;
 
 	if (l->blob_has(l->self, b->digest) == 1) {
 		xfer_note(p, b->digest, "exists", b->size);
 		return 0;
 	}
-	rc = l->blob_begin(l->self, b->digest, &fd);
+	rc = l->blob_begin(l->self, b->digest, b->size, &k);
 	if (rc)
 		return rc;
-	have = lseek(fd, 0, SEEK_END);
-	if (have > 0 && (uint64_t)have < b->size)
-		xfer_note(p, b->digest, "resuming at byte", (uint64_t)have);
-	rc = regclient_blob_fetch_fd(p->c, p->repo, b->digest, b->size, fd);
+	if (k.have)
+		xfer_note(p, b->digest, "resuming at byte", k.have);
+	rc = regclient_blob_get_resume(p->c, p->repo, b->digest, b->size,
+				       k.have_fd, k.have, k.write, k.w);
 	if (!rc)
-		rc = l->blob_commit(l->self, b->digest, fd);
+		rc = k.commit(k.w, b->digest);
 	else
-		l->blob_abort(l->self, b->digest, fd, rc == ERR_NET);
+		k.abort(k.w, rc == ERR_NET);
 	if (!rc)
 		xfer_note(p, b->digest, "pulled", b->size);
 	return rc;

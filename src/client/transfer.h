@@ -13,6 +13,20 @@
 #define XFER_JOBS_MAX 16
 
 /*
+ * Where a pulled blob goes. Exactly one of commit and abort is called;
+ * both release w. commit is only called with bytes whose digest was
+ * verified. abort with keep_partial keeps the bytes for a resume.
+ */
+struct xfer_sink {
+	void *w;
+	uint64_t have;   /* bytes already held (0 when none) */
+	int have_fd;     /* readable fd of those bytes, -1 when have is 0 */
+	int (*write)(const void *p, size_t n, void *w); /* regclient_sink_fn */
+	int (*commit)(void *w, const char *digest);
+	void (*abort)(void *w, bool keep_partial);
+};
+
+/*
  * The local side of a transfer, as a small function table so the OCI
  * layout directory and the stele store plug in the same way. self is
  * the implementation's state. Every function returns 0 or an error code
@@ -33,16 +47,12 @@ struct xfer_local {
 	int (*blob_open)(void *self, const char *digest, int *fd,
 			 uint64_t *size);
 	/*
-	 * Start receiving a blob: *fd is writable and may already hold
-	 * bytes from an interrupted run (resume). Exactly one of
-	 * blob_commit and blob_abort follows.
+	 * Start receiving a blob of size bytes into out. The sink may
+	 * already hold bytes from an interrupted run (out->have, readable
+	 * through out->have_fd); the pull verifies and resumes after them.
 	 */
-	int (*blob_begin)(void *self, const char *digest, int *fd);
-	/* The bytes in fd are the verified blob: make them visible. */
-	int (*blob_commit)(void *self, const char *digest, int fd);
-	/* Give up; keep_partial leaves the bytes for a later resume. */
-	void (*blob_abort)(void *self, const char *digest, int fd,
-			   bool keep_partial);
+	int (*blob_begin)(void *self, const char *digest, uint64_t size,
+			  struct xfer_sink *out);
 };
 
 /* Callback for progress lines ("pushed", "exists", "resumed at"). */

@@ -336,3 +336,32 @@ def test_resume_with_a_corrupt_partial_file_starts_clean(stele, tmp_path,
     assert not partial.exists() or partial.stat().st_size == 0
     stele.run("pull", ref, "--layout", dst)
     assert ocilayout.file_digest(ocilayout.blob_path(dst, ld)) == ld
+
+
+def test_store_pack_push_pull_unpack_round_trip(stele, tmp_path,
+                                                basic_registry):
+    login(stele, basic_registry.host)
+    kit = tmp_path / "kit"
+    kit.mkdir()
+    weights = os.urandom(3 << 20)
+    (kit / "model.bin").write_bytes(weights)
+    (kit / "Kitfile").write_text("manifestVersion: 1.0.0\npackage:\n"
+                                 "  name: demo\nmodel:\n  name: demo\n"
+                                 "  path: model.bin\n")
+    ref = f"{basic_registry.host}/team/demo:v1"
+    stele.run("pack", kit, "-t", ref)
+    pushed = json.loads(stele.run("push", ref, "--format",
+                                  "json").stdout)["digest"]
+
+    # A second machine: empty store, same credentials file.
+    other = dict(stele.env, STELE_HOME=str(tmp_path / "other"))
+    p = stele.run("pull", ref, env=other)
+    assert p.stdout.strip() == f"pulled {ref}@{pushed}"
+    listed = stele.run("list", env=other).stdout
+    assert ref in listed and pushed in listed
+    stele.run("unpack", ref, "-d", tmp_path / "out", env=other)
+    assert (tmp_path / "out" / "model.bin").read_bytes() == weights
+
+    # Pulling again finds every blob in place.
+    p = stele.run("pull", ref, env=other)
+    assert p.stderr.count(": exists ") == 2
