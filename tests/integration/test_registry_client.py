@@ -365,3 +365,43 @@ def test_store_pack_push_pull_unpack_round_trip(stele, tmp_path,
     # Pulling again finds every blob in place.
     p = stele.run("pull", ref, env=other)
     assert p.stderr.count(": exists ") == 2
+
+
+def _fake_helper(bindir, name, script):
+    bindir.mkdir(exist_ok=True)
+    p = bindir / f"docker-credential-{name}"
+    p.write_text("#!/bin/sh\n" + script)
+    p.chmod(0o755)
+
+
+def test_credential_helper_supplies_credentials(stele, tmp_path,
+                                                basic_registry):
+    bindir = tmp_path / "bin"
+    # The helper checks it was asked "get" for this very registry.
+    _fake_helper(bindir, "stelefake",
+                 f'[ "$1" = get ] || exit 3\n'
+                 f'read -r host || true\n'
+                 f'[ "$host" = "{basic_registry.host}" ] || exit 4\n'
+                 f'echo \'{{"ServerURL":"{basic_registry.host}",'
+                 f'"Username":"alice","Secret":"s3cret-pw"}}\'\n')
+    _fake_helper(bindir, "stelenone",
+                 'echo "credentials not found in native keychain"\n'
+                 'exit 1\n')
+    cfg = Path(stele.env["HOME"]) / ".docker" / "config.json"
+    cfg.parent.mkdir(parents=True)
+    env = {"PATH": f"{bindir}:{os.environ['PATH']}"}
+    src, md = small_kit(tmp_path)
+    ref = f"{basic_registry.host}/team/helper:v1"
+
+    cfg.write_text(json.dumps({"credHelpers": {basic_registry.host:
+                                               "stelefake"}}))
+    p = stele.run("push", ref, "--layout", src, "--format", "json",
+                  env=env)
+    assert json.loads(p.stdout)["digest"] == md
+
+    cfg.write_text(json.dumps({"credsStore": "stelenone"}))
+    p = stele.run("pull", ref, "--layout", tmp_path / "d", env=env,
+                  check=False)
+    assert p.returncode == 1
+    assert p.stderr.strip().endswith("requires authentication (run "
+                                     f"'stele login {basic_registry.host}')")
