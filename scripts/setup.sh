@@ -16,6 +16,7 @@ build_pkgs=(meson ninja-build gcc pkg-config clang libclang-rt-14-dev llvm
 test_pkgs=(python3-venv curl jq skopeo docker-registry openssl umoci)
 # Go builds test peers; the machines come with a current Go in /usr/local.
 command -v go >/dev/null || test_pkgs+=(golang-go)
+test_pkgs+=(apache2-utils) # htpasswd for the registry client tests
 
 apt_install() {
 	local missing=()

@@ -64,5 +64,9 @@ CLI_DECLARE(cmd_verify);
 CLI_DECLARE(cmd_attest);
 CLI_DECLARE(cmd_verify_attestation);
 CLI_DECLARE(cmd_scan);
+CLI_DECLARE(cmd_login);
+CLI_DECLARE(cmd_logout);
+CLI_DECLARE(cmd_push);
+CLI_DECLARE(cmd_pull);
 
 #endif

@@ -34,5 +34,9 @@ const struct cli_cmd cli_commands[] = {
 	{ "verify-attestation", cmd_verify_attestation,
 	  "verify a manifest's attestations" },
 	{ "scan", cmd_scan, "scan model files for code-injection risks" },
+	{ "login", cmd_login, "store credentials for a registry" },
+	{ "logout", cmd_logout, "forget the credentials of a registry" },
+	{ "push", cmd_push, "upload a ModelKit to a registry" },
+	{ "pull", cmd_pull, "download a ModelKit from a registry" },
 	{ NULL, NULL, NULL },
 };

@@ -4,8 +4,11 @@
 #include "util/err.h"
 #include "util/fs.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
+#include <spawn.h>
 #include <limits.h>
 #include <openssl/crypto.h>
 #include <sodium.h>
@@ -13,8 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <stdbool.h>
 
 #define CREDS_DOCKER_HUB_KEY "https://index.docker.io/v1/"
+
+extern char **environ;
 
 static void creds_free_str(char **s)
 {
@@ -32,6 +41,8 @@ void creds_release(struct creds *c)
 	creds_free_str(&c->username);
 	creds_free_str(&c->password);
 	creds_free_str(&c->identity_token);
+	free(c->helper);
+	c->helper = NULL;
 }
 
 int creds_config_path(char *out, size_t len)
@@ -164,11 +175,54 @@ static int creds_load_json(const char *json, size_t len, const char *name,
 	return 0;
 }
 
+static bool creds_helper_name_ok(const char *h)
+{
+	size_t n = strlen(h);
+
+	if (!n || n > 64 || h[0] == '.' || h[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)h[i]) && !strchr("._-", h[i]))
+			return false;
+	return true;
+}
+
+/* The helper credHelpers names for host, or NULL. */
+static const char *creds_host_helper(json_t *root, const char *host)
+{
+	json_t *helpers = json_object_get(root, "credHelpers"), *v;
+	const char *key;
+
+	json_object_foreach(helpers, key, v)
+		if (creds_key_matches(key, host) && json_is_string(v))
+			return json_string_value(v);
+	return NULL;
+}
+
+/* The default helper (credsStore), or NULL. */
+static const char *creds_store_helper(json_t *root)
+{
+	const char *s = json_string_value(json_object_get(root,
+							  "credsStore"));
+
+	return s && *s ? s : NULL;
+}
+
+static int creds_set_helper(const char *helper, const char *name,
+			    struct creds *out)
+{
+	if (!creds_helper_name_ok(helper))
+		return err_set(ERR_INVALID, "%s: invalid credential helper "
+			       "name '%.64s'", name, helper);
+	out->helper = strdup(helper);
+	return out->helper ? 0 : err_set(ERR_NOMEM, "out of memory");
+}
+
 int creds_parse(const char *json, size_t len, const char *name,
 		const char *host, struct creds *out)
 {
 	json_t *root = NULL, *auths, *entry;
-	const char *key;
+	const char *key, *helper;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -184,6 +238,12 @@ int creds_parse(const char *json, size_t len, const char *name,
 			     name);
 		goto out;
 	}
+	/* A helper named for this registry wins over everything. */
+	helper = creds_host_helper(root, host);
+	if (helper) {
+		rc = creds_set_helper(helper, name, out);
+		goto out;
+	}
 	rc = err_set(ERR_NOTFOUND, "%s: no credentials for '%s'", name, host);
 	json_object_foreach(auths, key, entry) {
 		if (!creds_key_matches(key, host))
@@ -197,6 +257,9 @@ int creds_parse(const char *json, size_t len, const char *name,
 		if (rc != ERR_NOTFOUND)
 			break;
 	}
+	helper = creds_store_helper(root);
+	if (rc == ERR_NOTFOUND && helper)
+		rc = creds_set_helper(helper, name, out);
 out:
 	if (rc)
 		creds_release(out);
@@ -220,6 +283,10 @@ int creds_load(const char *host, struct creds *out)
 	if (!rc)
 		rc = creds_parse(b.data, b.len, path, host, out);
 	buf_wipe(&b);
+	if (!rc && out->helper)
+		rc = creds_helper_get(out->helper, host, out);
+	if (rc)
+		creds_release(out);
 	return rc;
 }
 
@@ -382,5 +449,127 @@ int creds_erase(const char *host)
 	rc = creds_write_config(path, root);
 out:
 	json_decref(root);
+	return rc;
+}
+
+/* Spawn "docker-credential-<helper> get" with host on its stdin. */
+static int creds_helper_spawn(const char *helper, const char *host,
+			      pid_t *pid, int *out_fd)
+{
+	char prog[128];
+	char *argv[3] = { prog, NULL, NULL };
+	static char get[] = "get";
+	posix_spawn_file_actions_t fa;
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, rc;
+
+	snprintf(prog, sizeof(prog), "docker-credential-%s", helper);
+	argv[1] = get;
+	/* A socket for stdin: send() with MSG_NOSIGNAL cannot SIGPIPE us. */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) ||
+	    pipe2(out, O_CLOEXEC)) {
+		rc = err_setsys(ERR_IO, errno, "cannot run %s", prog);
+		goto out;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in[1], 0);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	rc = posix_spawnp(pid, prog, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc) {
+		rc = err_setsys(ERR_NOTFOUND, rc, "credential helper '%s' "
+				"cannot be run", prog);
+		goto out;
+	}
+	send(in[0], host, strlen(host), MSG_NOSIGNAL);
+	*out_fd = out[0];
+	out[0] = -1;
+out:
+	for (int i = 0; i < 2; i++) {
+		if (in[i] >= 0)
+			close(in[i]);
+		if (out[i] >= 0)
+			close(out[i]);
+	}
+	return rc;
+}
+
+static int creds_helper_read(int fd, struct buf *b)
+{
+	char chunk[4096];
+	ssize_t n;
+	int rc = 0;
+
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = err_setsys(ERR_IO, errno, "reading helper output");
+			break;
+		}
+		if (!rc)
+			rc = buf_put(b, chunk, (size_t)n);
+	}
+	close(fd);
+	return rc;
+}
+
+static int creds_helper_reply(const char *helper, const struct buf *b,
+			      struct creds *out)
+{
+	json_error_t je;
+	json_t *root = json_loadb(b->data ? b->data : "", b->len,
+				  JSON_REJECT_DUPLICATES, &je);
+	const char *user = json_string_value(json_object_get(root,
+							     "Username"));
+	const char *secret = json_string_value(json_object_get(root,
+							       "Secret"));
+	int rc;
+
+	if (!user || !secret || !*secret || strlen(secret) > CREDS_FIELD_MAX ||
+	    strlen(user) > CREDS_FIELD_MAX)
+		rc = err_set(ERR_INVALID, "credential helper '%s' sent an "
+			     "unusable reply", helper);
+	else if (!strcmp(user, "<token>"))
+		rc = creds_dup(&out->identity_token, secret, strlen(secret));
+	else {
+		rc = creds_dup(&out->username, user, strlen(user));
+		if (!rc)
+			rc = creds_dup(&out->password, secret,
+				       strlen(secret));
+	}
+	json_decref(root);
+	return rc;
+}
+
+int creds_helper_get(const char *helper, const char *host,
+		     struct creds *out)
+{
+	struct buf b = BUF_INIT(CREDS_HELPER_OUTPUT_MAX);
+	const char *key = host;
+	int fd = -1, status = 0, rc;
+	pid_t pid;
+
+	if (!creds_helper_name_ok(helper))
+		return err_set(ERR_INVALID, "invalid credential helper name");
+	if (!strcmp(host, "docker.io") || !strcmp(host, "registry-1.docker.io"))
+		key = CREDS_DOCKER_HUB_KEY;
+	rc = creds_helper_spawn(helper, key, &pid, &fd);
+	if (rc)
+		return rc;
+	rc = creds_helper_read(fd, &b);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!rc && (!WIFEXITED(status) || WEXITSTATUS(status))) {
+		/* Helpers say "credentials not found" on stdout. */
+		rc = strstr(buf_cstr(&b), "not found")
+		     ? err_set(ERR_NOTFOUND, "no credentials for '%s' in "
+			       "helper '%s'", host, helper)
+		     : err_set(ERR_UNAUTH, "credential helper '%s' failed "
+			       "for '%s'", helper, host);
+	}
+	if (!rc)
+		rc = creds_helper_reply(helper, &b, out);
+	buf_wipe(&b);
 	return rc;
 }

@@ -15,6 +15,7 @@ struct creds {
 	char *username;
 	char *password;
 	char *identity_token; /* OAuth2 refresh token ("identitytoken") */
+	char *helper;         /* credential helper to ask (creds_parse) */
 };
 
 void creds_release(struct creds *c);
@@ -26,19 +27,32 @@ void creds_release(struct creds *c);
  */
 int creds_config_path(char *out, size_t len);
 
+#define CREDS_HELPER_OUTPUT_MAX 65536 /* bytes read from a helper */
+
 /*
  * Find the entry for host ("host[:port]") in a config.json document.
  * Keys are matched after dropping an "http(s)://" prefix and any path, so
  * "https://host:5000/v1/" matches "host:5000". "auth" holds base64 of
  * "user:password"; "identitytoken" is kept as given. ERR_NOTFOUND when no
  * entry has usable credentials, ERR_INVALID (naming name) for malformed
- * JSON, duplicate keys or bad base64.
+ * JSON, duplicate keys or bad base64. When a credential helper is to be
+ * asked instead (credHelpers.<host>, or credsStore when auths has nothing
+ * for host), only out->helper is set: creds_load() runs it.
  */
 int creds_parse(const char *json, size_t len, const char *name,
 		const char *host, struct creds *out);
 
-/* creds_parse() on the config file; a missing file is ERR_NOTFOUND. */
+/*
+ * creds_parse() on the config file; a missing file is ERR_NOTFOUND. A
+ * named helper is run as "docker-credential-<name> get" (found on PATH,
+ * the host on its stdin) and its {"Username","Secret"} reply used; a
+ * Username of "<token>" makes Secret an identity token.
+ */
 int creds_load(const char *host, struct creds *out);
+
+/* Run helper's "get" for host (see creds_load). */
+int creds_helper_get(const char *helper, const char *host,
+		     struct creds *out);
 
 /*
  * Store user:password for host, keeping every other key of an existing

@@ -497,11 +497,13 @@ int rc_do_once(struct regclient *c, const struct rc_req *req,
 	resp->rewound = true;
 	if (!rc && resp->status == 401)
 		rc = err_set(ERR_UNAUTH, "authentication failed for registry "
-			     "'%s': %s", c->host, c->username ||
+			     "'%s': %s%s", c->host, c->username ||
 			     c->identity_token || c->bearer_token ?
-			     "wrong user name or password, or no access to "
-			     "this repository" :
-			     "credentials required (run 'stele login')");
+			     "wrong user name or password" :
+			     "credentials required (run 'stele login')",
+			     req->scope && (c->username || c->bearer_token ||
+					    c->identity_token) ?
+			     ", or no access to this repository" : "");
 out:
 	buf_wipe(&auth);
 	return rc;

@@ -145,6 +145,10 @@ int rc_auth_challenge(struct regclient *c, const struct rc_resp *resp,
 /* True when t cannot be sent as a bearer token (empty, long, spaces). */
 bool rc_token_chars_bad(const char *t);
 
+/* regclient_blob_exists() asking for a token with the given actions. */
+int rc_blob_head(struct regclient *c, const char *repo, const char *digest,
+		 const char *actions, uint64_t *size);
+
 /* Forget cached tokens (regclient_free). */
 void rc_auth_release(struct regclient *c);
 

@@ -251,6 +251,30 @@ int regclient_blob_get(struct regclient *c, const char *repo,
 	return rc;
 }
 
+int regclient_blob_get_resume(struct regclient *c, const char *repo,
+			      const char *digest, uint64_t size,
+			      int prefix_fd, uint64_t have,
+			      regclient_sink_fn sink, void *arg)
+{
+	EVP_MD_CTX *hash;
+	int rc = rb_check(repo, digest);
+
+	if (rc)
+		return rc;
+	if (size != UINT64_MAX && have > size)
+		return err_set(ERR_INVALID, "resume offset %" PRIu64 " beyond "
+			       "the %" PRIu64 " bytes of blob %s", have, size,
+			       digest);
+	hash = rb_hash_new();
+	if (!hash)
+		return err_set(ERR_NOMEM, "cannot create a SHA-256 context");
+	rc = rb_hash_fd(hash, prefix_fd, 0, have);
+	if (!rc)
+		rc = rb_get(c, repo, digest, size, have, hash, sink, arg);
+	EVP_MD_CTX_free(hash);
+	return rc;
+}
+
 struct rb_fd_sink {
 	int fd;
 	uint64_t pos;
@@ -279,12 +303,9 @@ int regclient_blob_fetch_fd(struct regclient *c, const char *repo,
 			    const char *digest, uint64_t size, int fd)
 {
 	struct rb_fd_sink s = { fd, 0 };
-	EVP_MD_CTX *hash = NULL;
 	struct stat st;
-	int rc = rb_check(repo, digest);
+	int rc;
 
-	if (rc)
-		return rc;
 	if (fstat(fd, &st))
 		return err_setsys(ERR_IO, errno, "cannot stat blob file");
 	s.pos = (uint64_t)st.st_size;
@@ -293,17 +314,11 @@ int regclient_blob_fetch_fd(struct regclient *c, const char *repo,
 			return err_setsys(ERR_IO, errno, "cannot truncate");
 		s.pos = 0;
 	}
-	hash = rb_hash_new();
-	if (!hash)
-		return err_set(ERR_NOMEM, "cannot create a SHA-256 context");
 	/* Bytes from an earlier, interrupted run seed the hash. */
-	rc = rb_hash_fd(hash, fd, 0, s.pos);
-	if (!rc)
-		rc = rb_get(c, repo, digest, size, s.pos, hash, rb_fd_write,
-			    &s);
+	rc = regclient_blob_get_resume(c, repo, digest, size, fd, s.pos,
+				       rb_fd_write, &s);
 	if (rc == ERR_DIGEST && ftruncate(fd, 0))
 		rc = err_setsys(ERR_IO, errno, "cannot truncate bad blob");
-	EVP_MD_CTX_free(hash);
 	return rc;
 }
 
@@ -606,7 +621,8 @@ int regclient_blob_put_fd(struct regclient *c, const char *repo,
 
 	if (rc)
 		return rc;
-	rc = regclient_blob_exists(c, repo, digest, &have);
+	/* Same token scope as the upload, so one token serves both. */
+	rc = rc_blob_head(c, repo, digest, "push,pull", &have);
 	if (!rc && (have == size || have == UINT64_MAX))
 		return 0;
 	if (rc && rc != ERR_NOTFOUND)

@@ -388,6 +388,12 @@ static int rc_simple(struct regclient *c, const char *method,
 int regclient_blob_exists(struct regclient *c, const char *repo,
 			  const char *digest, uint64_t *size)
 {
+	return rc_blob_head(c, repo, digest, "pull", size);
+}
+
+int rc_blob_head(struct regclient *c, const char *repo, const char *digest,
+		 const char *actions, uint64_t *size)
+{
 	struct rc_resp resp;
 	char what[600];
 	int rc;
@@ -399,7 +405,7 @@ int regclient_blob_exists(struct regclient *c, const char *repo,
 		return rc;
 	snprintf(what, sizeof(what), "HEAD blob '%s@%s'", repo, digest);
 	rc_resp_init(&resp);
-	rc = rc_simple(c, "HEAD", repo, "blobs", digest, "pull", &resp);
+	rc = rc_simple(c, "HEAD", repo, "blobs", digest, actions, &resp);
 	if (!rc && resp.status != 200)
 		rc = rc_status_error(c, &resp, what);
 	if (!rc && size)

@@ -100,10 +100,9 @@ int regclient_blob_exists(struct regclient *c, const char *repo,
 typedef int (*regclient_sink_fn)(const void *p, size_t n, void *arg);
 
 /*
- * Stream blob digest of size bytes (UINT64_MAX: unknown) to sink,
- * starting at offset (bytes before it are read from prefix_fd to seed the
- * hash when offset > 0, or hashed already in *seed). Transfers that break
- * are resumed with a Range request until the deadline. The hash of all
+ * Stream blob digest of size bytes (UINT64_MAX: unknown) to sink.
+ * Transfers that break are resumed with a Range request until the
+ * deadline. The hash of all
  * bytes must equal digest (ERR_DIGEST otherwise), and more bytes than
  * size is ERR_LIMIT: the caller must discard what the sink received when
  * this returns an error.
@@ -111,6 +110,16 @@ typedef int (*regclient_sink_fn)(const void *p, size_t n, void *arg);
 int regclient_blob_get(struct regclient *c, const char *repo,
 		       const char *digest, uint64_t size,
 		       regclient_sink_fn sink, void *arg);
+
+/*
+ * regclient_blob_get() resuming after the first have bytes, which are
+ * read from prefix_fd (with pread) to seed the hash; sink receives only
+ * the bytes after them.
+ */
+int regclient_blob_get_resume(struct regclient *c, const char *repo,
+			      const char *digest, uint64_t size,
+			      int prefix_fd, uint64_t have,
+			      regclient_sink_fn sink, void *arg);
 
 /*
  * Download a blob into fd (opened for writing at its current end). When

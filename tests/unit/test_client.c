@@ -206,7 +206,7 @@ static void test_creds_parse_identity_token(void **state)
 static void test_creds_parse_not_found(void **state)
 {
 	static const char j[] = "{\"auths\":{\"other\":{\"auth\":\""
-				B64_ALICE "\"}},\"credsStore\":\"x\"}";
+				B64_ALICE "\"}},\"credsStore\":\"\"}";
 	struct creds c;
 
 	assert_int_equal(creds_parse(j, strlen(j), "cfg", "reg", &c),
@@ -234,6 +234,37 @@ static void test_creds_parse_refuses_bad_documents(void **state)
 			 ERR_INVALID);
 	assert_int_equal(creds_parse("[", 1, "cfg", "reg", &c), ERR_INVALID);
 	assert_non_null(strstr(err_msg(), "cfg: line 1"));
+}
+
+static void test_creds_parse_helpers(void **state)
+{
+	static const char host_helper[] =
+		"{\"credHelpers\":{\"reg\":\"fake\"},\"credsStore\":\"x\","
+		"\"auths\":{\"reg\":{\"auth\":\"" B64_ALICE "\"}}}";
+	static const char store[] = "{\"credsStore\":\"desktop\","
+				    "\"auths\":{\"reg\":{}}}";
+	static const char inline_wins[] = "{\"credsStore\":\"desktop\","
+		"\"auths\":{\"reg\":{\"auth\":\"" B64_ALICE "\"}}}";
+	static const char evil[] = "{\"credHelpers\":{\"reg\":\"../x\"}}";
+	struct creds c;
+
+	assert_int_equal(creds_parse(host_helper, strlen(host_helper), "cfg",
+				     "reg", &c), 0);
+	assert_string_equal(c.helper, "fake");
+	assert_null(c.username);
+	creds_release(&c);
+	assert_int_equal(creds_parse(store, strlen(store), "cfg", "reg", &c),
+			 0);
+	assert_string_equal(c.helper, "desktop");
+	creds_release(&c);
+	assert_int_equal(creds_parse(inline_wins, strlen(inline_wins), "cfg",
+				     "reg", &c), 0);
+	assert_null(c.helper);
+	assert_string_equal(c.username, "alice");
+	creds_release(&c);
+	assert_int_equal(creds_parse(evil, strlen(evil), "cfg", "reg", &c),
+			 ERR_INVALID);
+	assert_int_equal(creds_helper_get("../x", "reg", &c), ERR_INVALID);
 }
 
 static int creds_setup(void **state)
@@ -314,6 +345,7 @@ int main(void)
 		cmocka_unit_test(test_creds_parse_identity_token),
 		cmocka_unit_test(test_creds_parse_not_found),
 		cmocka_unit_test(test_creds_parse_refuses_bad_documents),
+		cmocka_unit_test(test_creds_parse_helpers),
 		cmocka_unit_test_setup_teardown(test_creds_save_load_erase,
 						creds_setup, creds_teardown),
 		cmocka_unit_test_setup_teardown(
