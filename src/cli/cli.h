@@ -39,6 +39,7 @@ bool cli_wants_help(int argc, char **argv);
 CLI_DECLARE(cmd_version);
 CLI_DECLARE(cmd_help);
 CLI_DECLARE(cmd_audit);
+CLI_DECLARE(cmd_storage_initializer);
 CLI_DECLARE(cmd_init);
 CLI_DECLARE(cmd_pack);
 CLI_DECLARE(cmd_unpack);

@@ -6,6 +6,8 @@
 const struct cli_cmd cli_commands[] = {
 	{ "audit", cmd_audit, "list, export and verify the audit log" },
 	{ "help", cmd_help, "show the commands or one command's help" },
+	{ "storage-initializer", cmd_storage_initializer,
+	  "KServe init container: verify and place ModelKits" },
 	{ "version", cmd_version, "print the version" },
 	{ "init", cmd_init, "write a Kitfile for a model directory" },
 	{ "pack", cmd_pack, "build a ModelKit from a directory" },

@@ -122,7 +122,17 @@ int init_settings_load(struct init_settings *s)
 	s->termination_log = init_env("STELE_TERMINATION_LOG");
 	if (!s->termination_log)
 		s->termination_log = INIT_DEFAULT_TERMINATION_LOG;
-	rc = init_env_bool("STELE_ALLOW_UNPROMOTED", &s->allow_unpromoted);
+	s->fail_on = init_env("STELE_FAIL_ON");
+	if (!s->fail_on)
+		s->fail_on = "high";
+	rc = init_env_bool("STELE_INSECURE", &s->insecure);
+	s->require_scan = true;
+	if (!rc && init_env("STELE_REQUIRE_SCAN"))
+		rc = init_env_bool("STELE_REQUIRE_SCAN", &s->require_scan);
+	s->require_signature = true;
+	if (!rc && init_env("STELE_REQUIRE_SIGNATURE"))
+		rc = init_env_bool("STELE_REQUIRE_SIGNATURE",
+				   &s->require_signature);
 	if (!rc)
 		rc = init_env_int("STELE_DEADLINE_SECONDS", 1800, 1, 86400,
 				  &s->deadline_seconds);
@@ -133,10 +143,15 @@ int init_settings_load(struct init_settings *s)
 
 void init_termination_log(const struct init_settings *s, const char *msg)
 {
-	int fd = open(s->termination_log,
-		      O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* Kubernetes creates the default file; outside a pod it is absent
+	 * and is not created under /dev. */
+	int flags = O_WRONLY | O_TRUNC | O_CLOEXEC;
 	size_t n = strlen(msg);
+	int fd;
 
+	if (strcmp(s->termination_log, INIT_DEFAULT_TERMINATION_LOG))
+		flags |= O_CREAT;
+	fd = open(s->termination_log, flags, 0644);
 	if (fd < 0)
 		return;
 	/* Kubernetes shows at most 4096 bytes of the termination message. */

@@ -29,7 +29,12 @@ struct init_settings {
 	const char *filter;          /* STELE_FILTER, default below */
 	const char *ca_bundle;       /* STELE_CA_BUNDLE, SSL_CERT_FILE, ... */
 	const char *termination_log; /* STELE_TERMINATION_LOG */
-	bool allow_unpromoted;       /* STELE_ALLOW_UNPROMOTED=true */
+	bool require_scan;           /* STELE_REQUIRE_SCAN, default true */
+	bool require_signature;      /* STELE_REQUIRE_SIGNATURE, default true;
+					with an environment the promotion
+					decides instead */
+	const char *fail_on;         /* STELE_FAIL_ON, default "high" */
+	bool insecure;               /* STELE_INSECURE=true: plain HTTP */
 	int deadline_seconds;        /* STELE_DEADLINE_SECONDS, default 1800 */
 	int parallel;                /* STELE_PARALLEL, default 4 */
 };

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "oci/manifest.h"
 #include "pack/compress.h"
 #include "store/store.h"
 #include "util/sha256.h"
@@ -45,6 +46,9 @@ enum {
 	UNPACK_KITFILE = 1 << 5,
 	UNPACK_ALL = (1 << 6) - 1,
 };
+
+/* The UNPACK_* bit that selects layers of role r. */
+unsigned unpack_role_bit(enum oci_layer_role r);
 
 /* Parse "model,code,datasets,docs,prompts,kitfile" into a mask. */
 int unpack_filter_parse(const char *s, unsigned *mask);

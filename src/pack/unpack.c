@@ -63,7 +63,7 @@ int unpack_filter_parse(const char *s, unsigned *mask)
 	return 0;
 }
 
-static unsigned role_bit(enum oci_layer_role r)
+unsigned unpack_role_bit(enum oci_layer_role r)
 {
 	switch (r) {
 	case OCI_ROLE_MODEL:
@@ -514,7 +514,7 @@ static int extract_layers(struct unpack_ctx *c)
 
 		j.d = &c->m->layers[i];
 		rc = oci_layer_classify(j.d, &j.info);
-		if (rc || !(c->o->filter & role_bit(j.info.role)))
+		if (rc || !(c->o->filter & unpack_role_bit(j.info.role)))
 			continue;
 		if (j.info.raw) {
 			snprintf(name, sizeof(name), "%s", j.info.filepath ?

@@ -70,9 +70,9 @@ static void test_settings_defaults_and_errors(void **state)
 	setenv("STELE_PARALLEL", "999", 1);
 	assert_int_equal(init_settings_load(&s), ERR_INVALID);
 	unsetenv("STELE_PARALLEL");
-	setenv("STELE_ALLOW_UNPROMOTED", "yes", 1);
+	setenv("STELE_REQUIRE_SCAN", "yes", 1);
 	assert_int_equal(init_settings_load(&s), ERR_INVALID);
-	unsetenv("STELE_ALLOW_UNPROMOTED");
+	unsetenv("STELE_REQUIRE_SCAN");
 }
 
 static void put(const char *dir, const char *name, const char *text)

@@ -1,0 +1,556 @@
+/* The storage initializer's steps: resolve, verify offline, download,
+ * extract into staging, move into place. See initializer.h. */
+#include "initializer/initializer.h"
+#include "client/regclient.h"
+#include "gov/attest.h"
+#include "initializer/stage.h"
+#include "oci/manifest.h"
+#include "pack/pack.h"
+#include "scan/scan.h"
+#include "sign/attach.h"
+#include "sign/check.h"
+#include "sign/key.h"
+#include "sign/keyring.h"
+#include "store/store.h"
+#include "util/err.h"
+#include "util/fs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define INIT_CONFIG_MAX (4u << 20)
+#define INIT_LOCAL_REF "stele-initializer/model:deploy"
+
+struct init_ctx {
+	const struct init_settings *s;
+	const char *uri;
+	init_note_fn note;
+	void *note_arg;
+	struct oci_ref ref;
+	struct sign_keyring registry_keys;
+	struct sign_keyring publisher_keys;
+	struct regclient *rc;
+	struct sign_target target;
+	struct buf manifest;
+	struct oci_manifest *m;
+	struct attest_promotion promotion;
+	bool have_promotion;
+	struct attest_scan scan;
+	bool have_scan;
+	int publisher_sigs;
+	char store_dir[PATH_MAX];
+	struct store *store;
+	struct stage stage;
+	struct init_result *res;
+};
+
+static void init_note(struct init_ctx *c, const char *event,
+		      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void init_note(struct init_ctx *c, const char *event,
+		      const char *fmt, ...)
+{
+	char detail[512];
+	va_list ap;
+
+	if (!c->note)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	c->note(event, c->uri, detail, c->note_arg);
+}
+
+/* --- trusted keys ------------------------------------------------------- */
+
+static bool init_key_file(const char *name)
+{
+	size_t n = strlen(name);
+
+	return name[0] != '.' && n > 4 &&
+	       (!strcmp(name + n - 4, ".pub") || !strcmp(name + n - 4, ".pem"));
+}
+
+/*
+ * The registry's keys are the files named registry*; every other key is
+ * a publisher's. Keeping them apart means a publisher key can never stand
+ * in for the registry's promotion, and the reverse.
+ */
+static int init_load_keys(struct init_ctx *c)
+{
+	const char *dir = c->s->trusted_keys;
+	struct dirent **names;
+	int n, rc = 0;
+
+	if (!dir)
+		return err_set(ERR_DENIED, "STELE_TRUSTED_KEYS is not set: "
+			       "nothing can be verified");
+	n = scandir(dir, &names, NULL, alphasort);
+	if (n < 0)
+		return err_setsys(ERR_IO, errno, "cannot read trusted keys "
+				  "'%s'", dir);
+	for (int i = 0; i < n; i++) {
+		char path[PATH_MAX];
+		struct sign_key *k = NULL;
+		const char *name = names[i]->d_name;
+		bool reg = !strncmp(name, "registry", 8);
+
+		if (!rc && init_key_file(name)) {
+			snprintf(path, sizeof(path), "%s/%s", dir, name);
+			rc = sign_key_load_public(path, &k);
+			if (!rc)
+				rc = sign_keyring_add(reg ? &c->registry_keys :
+						      &c->publisher_keys, k,
+						      path);
+		}
+		free(names[i]);
+	}
+	free(names);
+	if (!rc && c->registry_keys.n == 0)
+		rc = err_set(ERR_DENIED, "no registry key (registry*.pub) in "
+			     "STELE_TRUSTED_KEYS '%s'", dir);
+	return rc;
+}
+
+/* --- resolving ---------------------------------------------------------- */
+
+static int init_connect(struct init_ctx *c)
+{
+	struct regclient_opts o = { 0 };
+
+	o.username = c->s->username;
+	o.password = c->s->password;
+	o.bearer_token = c->s->token;
+	o.ca_file = c->s->ca_bundle;
+	o.insecure = c->s->insecure;
+	o.timeout_sec = c->s->deadline_seconds;
+	o.user_agent = "stele-storage-initializer/" STELE_VERSION;
+	return regclient_new(c->ref.host, &o, &c->rc);
+}
+
+static int init_resolve(struct init_ctx *c)
+{
+	const char *reference = c->ref.digest[0] ? c->ref.digest : c->ref.tag;
+	char digest[DIGEST_STR_LEN];
+	int rc;
+
+	buf_init(&c->manifest, REGCLIENT_MANIFEST_MAX);
+	rc = regclient_manifest_get(c->rc, c->ref.repo, reference,
+				    &c->manifest, digest,
+				    c->target.media_type);
+	if (rc)
+		return rc;
+	if (c->ref.digest[0] && c->ref.tag[0]) {
+		char tagged[DIGEST_STR_LEN];
+
+		rc = regclient_resolve(c->rc, c->ref.repo, c->ref.tag, tagged);
+		if (!rc && strcmp(tagged, digest))
+			return err_set(ERR_DIGEST, "tag '%s' names %s, not "
+				       "the digest in the URI", c->ref.tag,
+				       tagged);
+		if (rc)
+			return rc;
+	}
+	snprintf(c->target.repo, sizeof(c->target.repo), "%s", c->ref.repo);
+	memcpy(c->target.digest, digest, DIGEST_STR_LEN);
+	c->target.size = c->manifest.len;
+	snprintf(c->target.name, sizeof(c->target.name), "%s/%s",
+		 c->ref.host, c->ref.repo);
+	memcpy(c->res->digest, digest, DIGEST_STR_LEN);
+	rc = oci_manifest_parse(c->manifest.data, c->manifest.len, &c->m);
+	if (!rc)
+		init_note(c, "resolved", "%s", digest);
+	return rc;
+}
+
+/* --- attestations ------------------------------------------------------- */
+
+static void init_on_promotion(const struct sign_record *r, void *arg)
+{
+	struct init_ctx *c = arg;
+	struct attest_promotion p;
+
+	if (r->rc || !r->statement)
+		return;
+	if (attest_promotion_parse(r->statement->predicate.data,
+				   r->statement->predicate.len, &p))
+		return;
+	if (strcmp(p.environment, c->s->environment) ||
+	    strcmp(p.repository, c->ref.repo))
+		return;
+	if (!c->have_promotion || strcmp(p.time, c->promotion.time) > 0) {
+		c->promotion = p;
+		c->have_promotion = true;
+	}
+}
+
+static int init_check_promotion(struct init_ctx *c)
+{
+	char now[DIGEST_STR_LEN];
+	int n = 0, rc;
+
+	rc = sign_verify_referrers(c->rc, &c->target, &c->registry_keys,
+				   ATTEST_PROMOTION_TYPE, init_on_promotion, c,
+				   &n);
+	if (rc)
+		return rc;
+	if (!c->have_promotion)
+		return err_set(ERR_DENIED, "%s was never promoted to '%s' "
+			       "(no promotion attestation signed by a trusted "
+			       "registry key)", c->target.digest,
+			       c->s->environment);
+	/* A promotion that has since been superseded or rolled back does not
+	 * count: the environment must still run this digest. */
+	rc = regclient_resolve(c->rc, c->ref.repo, c->s->environment, now);
+	if (rc == ERR_NOTFOUND)
+		return err_set(ERR_DENIED, "environment '%s' of '%s' runs "
+			       "nothing", c->s->environment, c->ref.repo);
+	if (rc)
+		return rc;
+	if (strcmp(now, c->target.digest))
+		return err_set(ERR_DENIED, "environment '%s' now runs %s, not "
+			       "%s", c->s->environment, now,
+			       c->target.digest);
+	init_note(c, "promotion-verified", "%s by %s at %s",
+		  c->s->environment, c->promotion.actor, c->promotion.time);
+	return 0;
+}
+
+static void init_on_scan(const struct sign_record *r, void *arg)
+{
+	struct init_ctx *c = arg;
+	struct attest_scan s;
+
+	if (r->rc || !r->statement)
+		return;
+	if (attest_scan_parse(r->statement->predicate.data,
+			      r->statement->predicate.len, &s))
+		return;
+	if (!c->have_scan || strcmp(s.time, c->scan.time) > 0) {
+		c->scan = s;
+		c->have_scan = true;
+	}
+}
+
+static int init_check_scan(struct init_ctx *c)
+{
+	enum scan_severity fail_on;
+	int n = 0, rc;
+
+	rc = scan_severity_parse(c->s->fail_on, &fail_on);
+	if (rc)
+		return err_set(rc, "STELE_FAIL_ON: %s", err_msg());
+	rc = sign_verify_referrers(c->rc, &c->target, &c->registry_keys,
+				   ATTEST_SCAN_TYPE, init_on_scan, c, &n);
+	if (rc)
+		return rc;
+	if (!c->have_scan)
+		return err_set(ERR_DENIED, "%s has no scan attestation signed "
+			       "by a trusted registry key",
+			       c->target.digest);
+	if (!strcmp(c->scan.verdict, "incomplete") ||
+	    !strcmp(c->scan.verdict, "malicious"))
+		return err_set(ERR_DENIED, "the newest scan (%s) of %s says "
+			       "'%s'", c->scan.time, c->target.digest,
+			       c->scan.verdict);
+	for (int s = (int)fail_on; s <= SCAN_CRITICAL; s++)
+		if (c->scan.counts[s] > 0)
+			return err_set(ERR_DENIED, "the newest scan (%s) found "
+				       "%d %s finding(s), at or above "
+				       "STELE_FAIL_ON=%s", c->scan.time,
+				       c->scan.counts[s],
+				       scan_severity_name((enum scan_severity)s),
+				       c->s->fail_on);
+	init_note(c, "scan-verified", "%s at %s", c->scan.verdict,
+		  c->scan.time);
+	return 0;
+}
+
+static void init_on_signature(const struct sign_record *r, void *arg)
+{
+	struct init_ctx *c = arg;
+
+	if (r->rc == 0 && !strcmp(r->subject, c->target.digest))
+		c->publisher_sigs++;
+}
+
+static bool init_needs_signature(const struct init_ctx *c)
+{
+	if (c->s->environment)
+		return c->promotion.require_signature;
+	return c->s->require_signature;
+}
+
+static int init_check_signature(struct init_ctx *c)
+{
+	int n = 0, rc;
+
+	if (!init_needs_signature(c))
+		return 0;
+	if (c->publisher_keys.n == 0)
+		return err_set(ERR_DENIED, "a publisher signature is required "
+			       "but STELE_TRUSTED_KEYS holds no publisher "
+			       "key");
+	rc = sign_verify_legacy(c->rc, &c->target, &c->publisher_keys,
+				init_on_signature, c, &n);
+	if (!rc)
+		rc = sign_verify_referrers(c->rc, &c->target,
+					   &c->publisher_keys,
+					   SIGN_IMAGE_PREDICATE_TYPE,
+					   init_on_signature, c, &n);
+	if (rc)
+		return rc;
+	if (c->publisher_sigs == 0)
+		return err_set(ERR_DENIED, "%s is not signed by a trusted "
+			       "publisher key", c->target.digest);
+	init_note(c, "signature-verified", "%d valid publisher signature(s)",
+		  c->publisher_sigs);
+	return 0;
+}
+
+static int init_verify(struct init_ctx *c)
+{
+	int rc = 0;
+
+	if (c->s->environment)
+		rc = init_check_promotion(c);
+	else
+		init_note(c, "no-environment", "STELE_ENVIRONMENT not set: "
+			  "no promotion required");
+	if (!rc && (c->s->environment || c->s->require_scan))
+		rc = init_check_scan(c);
+	if (!rc)
+		rc = init_check_signature(c);
+	return rc;
+}
+
+/* --- download ----------------------------------------------------------- */
+
+struct init_fetch {
+	struct init_ctx *c;
+	const struct oci_descriptor **blobs;
+	size_t n;
+	size_t next;
+	int rc;
+	char why[512];
+	pthread_mutex_t lock;
+};
+
+static int init_sink(const void *p, size_t n, void *arg)
+{
+	return store_blob_write(arg, p, n);
+}
+
+static int init_fetch_one(struct init_ctx *c, const struct oci_descriptor *d)
+{
+	struct store_blob_writer *w = NULL;
+	int rc;
+
+	rc = store_blob_open_write(c->store, &w);
+	if (rc)
+		return rc;
+	rc = regclient_blob_get(c->rc, c->ref.repo, d->digest, d->size,
+				init_sink, w);
+	if (rc) {
+		store_blob_abort(w);
+		return rc;
+	}
+	return store_blob_commit(w, d->digest, NULL, NULL);
+}
+
+static void *init_fetch_worker(void *arg)
+{
+	struct init_fetch *f = arg;
+
+	for (;;) {
+		const struct oci_descriptor *d;
+		int rc;
+
+		pthread_mutex_lock(&f->lock);
+		if (f->rc || f->next == f->n) {
+			pthread_mutex_unlock(&f->lock);
+			return NULL;
+		}
+		d = f->blobs[f->next++];
+		pthread_mutex_unlock(&f->lock);
+
+		rc = init_fetch_one(f->c, d);
+		pthread_mutex_lock(&f->lock);
+		if (rc && !f->rc) {
+			f->rc = rc;
+			snprintf(f->why, sizeof(f->why), "%s", err_msg());
+		} else if (!rc) {
+			f->c->res->bytes += d->size;
+		}
+		pthread_mutex_unlock(&f->lock);
+	}
+}
+
+/* Which blobs the filter needs: the config, and the selected layers. */
+static int init_select(struct init_ctx *c, unsigned filter,
+		       const struct oci_descriptor ***out, size_t *n)
+{
+	const struct oci_descriptor **v;
+	size_t k = 0;
+
+	v = calloc(c->m->n_layers + 1, sizeof(*v));
+	if (!v)
+		return err_set(ERR_NOMEM, "out of memory");
+	v[k++] = &c->m->config;
+	for (size_t i = 0; i < c->m->n_layers; i++) {
+		struct oci_layer_info info;
+		int rc = oci_layer_classify(&c->m->layers[i], &info);
+
+		if (rc) {
+			free(v);
+			return rc;
+		}
+		if (filter & unpack_role_bit(info.role)) {
+			v[k++] = &c->m->layers[i];
+			c->res->layers++;
+		}
+	}
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+static int init_download(struct init_ctx *c, unsigned filter)
+{
+	struct init_fetch f = { .c = c };
+	pthread_t tids[32];
+	int threads = c->s->parallel, started = 0, rc;
+
+	rc = init_select(c, filter, &f.blobs, &f.n);
+	if (rc)
+		return rc;
+	pthread_mutex_init(&f.lock, NULL);
+	if (threads > (int)f.n)
+		threads = (int)f.n;
+	for (int i = 0; i < threads && i < 32; i++)
+		if (!pthread_create(&tids[i], NULL, init_fetch_worker, &f))
+			started++;
+	if (started == 0)
+		init_fetch_worker(&f);
+	for (int i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	pthread_mutex_destroy(&f.lock);
+	free(f.blobs);
+	if (f.rc)
+		return err_set(f.rc, "%s", f.why);
+	init_note(c, "downloaded", "%d layer(s), %llu bytes", c->res->layers,
+		  c->res->bytes);
+	return 0;
+}
+
+static int init_store_manifest(struct init_ctx *c)
+{
+	char digest[DIGEST_STR_LEN];
+	int rc;
+
+	rc = store_blob_put(c->store, c->manifest.data, c->manifest.len,
+			    digest);
+	if (!rc && strcmp(digest, c->target.digest))
+		rc = err_set(ERR_DIGEST, "manifest changed while stored");
+	if (!rc)
+		rc = store_tag(c->store, INIT_LOCAL_REF, digest,
+			       c->target.media_type[0] ? c->target.media_type :
+			       "application/vnd.oci.image.manifest.v1+json",
+			       c->m->artifact_type, c->manifest.len);
+	return rc;
+}
+
+static int init_extract(struct init_ctx *c, const char *dest)
+{
+	struct unpack_opts uo = { 0 };
+	unsigned filter;
+	int rc;
+
+	rc = unpack_filter_parse(c->s->filter, &filter);
+	if (rc)
+		return err_set(rc, "STELE_FILTER: %s", err_msg());
+	rc = stage_begin(&c->stage, dest);
+	if (rc)
+		return rc;
+	if (strlen(c->stage.dir) + 7 > sizeof(c->store_dir))
+		return err_set(ERR_LIMIT, "destination path too long");
+	memcpy(c->store_dir, c->stage.dir, strlen(c->stage.dir));
+	memcpy(c->store_dir + strlen(c->stage.dir), "-store", 7);
+	rc = store_open(c->store_dir, &c->store);
+	if (!rc)
+		rc = init_download(c, filter);
+	if (!rc)
+		rc = init_store_manifest(c);
+	uo.ref = INIT_LOCAL_REF;
+	uo.dir = c->stage.dir;
+	uo.filter = filter;
+	uo.overwrite = true;
+	if (!rc)
+		rc = unpack_modelkit(c->store, &uo);
+	if (!rc)
+		rc = stage_commit(&c->stage, c->target.digest);
+	if (!rc)
+		init_note(c, "ready", "%s in %s", c->target.digest, dest);
+	return rc;
+}
+
+/* --- the whole run ------------------------------------------------------ */
+
+static void init_release(struct init_ctx *c)
+{
+	char why[1024];
+
+	snprintf(why, sizeof(why), "%s", err_msg());
+	stage_abort(&c->stage);
+	store_free(c->store);
+	if (c->store_dir[0])
+		fs_remove_tree(c->store_dir);
+	oci_manifest_free(c->m);
+	buf_release(&c->manifest);
+	regclient_free(c->rc);
+	sign_keyring_release(&c->registry_keys);
+	sign_keyring_release(&c->publisher_keys);
+	err_set(ERR_GENERIC, "%s", why);
+}
+
+int init_deploy(const struct init_settings *s, const char *uri,
+		const char *dest, init_note_fn note, void *arg,
+		struct init_result *res)
+{
+	struct init_ctx c = { .s = s, .uri = uri, .note = note,
+			      .note_arg = arg, .res = res };
+	char present[DIGEST_STR_LEN];
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	sign_keyring_init(&c.registry_keys);
+	sign_keyring_init(&c.publisher_keys);
+	buf_init(&c.manifest, REGCLIENT_MANIFEST_MAX);
+	rc = init_uri_parse(uri, s->registry, &c.ref);
+	if (!rc)
+		rc = init_load_keys(&c);
+	if (!rc)
+		rc = init_connect(&c);
+	if (!rc)
+		rc = init_resolve(&c);
+	if (!rc)
+		rc = init_verify(&c);
+	if (!rc && !stage_recover(dest) &&
+	    !stage_completed_digest(dest, present, sizeof(present)) &&
+	    !strcmp(present, c.target.digest)) {
+		res->already_present = true;
+		init_note(&c, "ready", "%s already in %s", present, dest);
+	} else if (!rc) {
+		rc = init_extract(&c, dest);
+	}
+	init_release(&c);
+	if (!rc)
+		err_clear();
+	return rc;
+}
