@@ -223,23 +223,36 @@ static int put_params(struct buf *b, int indent, bool *inline1, json_t *v)
 	return rc ? rc : put_child(b, v, indent + 2);
 }
 
+/* Docs.Path has no omitempty in kit: a docs entry always shows it. */
+static int put_docs_path(struct buf *b, const struct kitfile_entry *e,
+			 bool *inline1)
+{
+	int rc;
+
+	if (e->path)
+		return put_field(b, 0, inline1, "path", e->path);
+	rc = buf_puts(b, "path: \"\"\n");
+	*inline1 = false;
+	return rc;
+}
+
 static int put_entry(struct buf *b, const struct kitfile_entry *e,
 		     int indent)
 {
 	bool in = true;
-	size_t start = b->len;
+	size_t start;
 	int rc = put_indent(b, indent);
 
 	if (rc == 0)
 		rc = buf_puts(b, "- ");
 	start = b->len;
+	/* Docs have no name, so their path is always the first field. */
+	if (rc == 0 && e->kind == KITFILE_DOCS)
+		rc = put_docs_path(b, e, &in);
 	if (rc == 0)
 		rc = put_field(b, indent + 2, &in, "name", e->name);
-	if (rc == 0)
-		rc = put_field(b, indent + 2, &in, "path", e->kind ==
-			       KITFILE_DOCS ? KITFILE_ENTRY_PATH(e) : e->path);
-	if (rc == 0 && e->kind == KITFILE_DOCS && !e->path)
-		rc = buf_puts(b, "path: \"\"\n"), in = false;
+	if (rc == 0 && e->kind != KITFILE_DOCS)
+		rc = put_field(b, indent + 2, &in, "path", e->path);
 	if (rc == 0)
 		rc = put_field(b, indent + 2, &in, "type", e->type);
 	if (rc == 0)

@@ -295,6 +295,10 @@ static int each_pair(struct yctx *c, const yaml_node_t *map,
 		if (rc == 0 && k->type != YAML_SCALAR_NODE)
 			rc = yerr(c, k, ERR_INVALID, "keys in %s must be "
 				  "strings, not %s", where, type_word(k));
+		if (rc == 0 && memchr(scalar_text(k), '\0',
+				      k->data.scalar.length))
+			rc = yerr(c, k, ERR_INVALID, "NUL character in a key "
+				  "in %s", where);
 		for (yaml_node_pair_t *q = map->data.mapping.pairs.start;
 		     rc == 0 && q < p; q++) {
 			yaml_node_t *o = node_at(c, q->key);
