@@ -34,3 +34,8 @@ for tool in oras.land/oras/cmd/oras@v1.3.6 \
 	name=${name##*/}
 	[ -x "$gobin/$name" ] || go install "$tool"
 done
+# The Go mirror of kit's Kitfile struct (tests/interop/kitjson) needs
+# go-yaml from the Go module proxy; fetch it once into the module cache.
+if command -v go >/dev/null; then
+	(cd tests/interop/kitjson && go mod download)
+fi

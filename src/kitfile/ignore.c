@@ -40,8 +40,10 @@ struct kitignore {
 	bool exclusions;
 };
 
-/* Longest pattern line accepted; bufio.Scanner's limit in ignorefile. */
+/* Longest line accepted, bufio.Scanner's limit in ignorefile, and the
+ * longest pattern: matching costs its length times the path's. */
 #define KITIGNORE_LINE_MAX 65536
+#define KITIGNORE_PATTERN_MAX 4096
 
 static void pattern_release(struct pattern *p)
 {
@@ -87,15 +89,29 @@ static size_t rune_at(const unsigned char *s, size_t len, unsigned *cp)
 	return n;
 }
 
+/* Room for one more of n elements of size sz in *arr, doubling at each
+ * power of two (the capacity is implied by n). */
+static int grow_array(void *arr, size_t n, size_t sz)
+{
+	void *grown;
+
+	if (n != 0 && (n < 8 || (n & (n - 1))))
+		return 0;
+	grown = realloc(*(void **)arr, (n ? 2 * n : 8) * sz);
+	if (!grown)
+		return err_set(ERR_NOMEM, "out of memory");
+	*(void **)arr = grown;
+	return 0;
+}
+
 static int add_tok(struct pattern *p, struct tok t)
 {
-	struct tok *grown = realloc(p->toks, (p->n_toks + 1) * sizeof(t));
+	int rc = grow_array(&p->toks, p->n_toks, sizeof(t));
 
-	if (!grown) {
+	if (rc) {
 		free(t.ranges);
-		return err_set(ERR_NOMEM, "out of memory");
+		return rc;
 	}
-	p->toks = grown;
 	p->toks[p->n_toks++] = t;
 	return 0;
 }
@@ -120,7 +136,7 @@ static int parse_class(struct pattern *p, const char *s, size_t *i,
 		       size_t len)
 {
 	struct tok t = { .type = T_CLASS };
-	unsigned lo, hi, *grown;
+	unsigned lo, hi;
 	int rc;
 
 	if (++*i < len && s[*i] == '^')
@@ -134,13 +150,11 @@ static int parse_class(struct pattern *p, const char *s, size_t *i,
 			if (rc == 0 && hi < lo)
 				rc = ERR_INVALID;
 		}
-		grown = rc ? NULL : realloc(t.ranges, (t.n_ranges + 1) *
-					    2 * sizeof(*grown));
-		if (rc == 0 && !grown)
-			rc = ERR_NOMEM;
+		if (rc == 0)
+			rc = grow_array(&t.ranges, t.n_ranges,
+					2 * sizeof(*t.ranges));
 		if (rc)
 			break;
-		t.ranges = grown;
 		t.ranges[t.n_ranges * 2] = lo;
 		t.ranges[t.n_ranges * 2 + 1] = hi;
 		t.n_ranges++;
@@ -226,6 +240,9 @@ static int add_pattern(struct kitignore *ig, const char *line, int lineno)
 	if (p.exclusion && !line[1])
 		return err_set(ERR_INVALID, ".kitignore:%d: illegal "
 			       "exclusion pattern: \"!\"", lineno);
+	if (strlen(line) > KITIGNORE_PATTERN_MAX)
+		return err_set(ERR_LIMIT, ".kitignore:%d: pattern longer than "
+			       "%d bytes", lineno, KITIGNORE_PATTERN_MAX);
 	clean = kitfile_path_clean(line + p.exclusion);
 	if (!clean)
 		return err_set(ERR_NOMEM, "out of memory");
@@ -243,15 +260,10 @@ static int add_pattern(struct kitignore *ig, const char *line, int lineno)
 	else if (rc == 0 && ig->n >= KITIGNORE_MAX_PATTERNS + 4)
 		rc = err_set(ERR_LIMIT, ".kitignore: more than %d patterns",
 			     KITIGNORE_MAX_PATTERNS);
-	if (rc == 0) {
-		struct pattern *grown = realloc(ig->p, (ig->n + 1) *
-						sizeof(*grown));
-
-		if (!grown)
-			rc = err_set(ERR_NOMEM, "out of memory");
-		else
-			ig->p = grown, ig->p[ig->n++] = p;
-	}
+	if (rc == 0)
+		rc = grow_array(&ig->p, ig->n, sizeof(p));
+	if (rc == 0)
+		ig->p[ig->n++] = p;
 	if (rc)
 		pattern_release(&p);
 	else if (p.exclusion)
@@ -309,29 +321,26 @@ static int add_defaults(struct kitignore *ig)
 
 static int parse_lines(struct kitignore *ig, const char *text, size_t len)
 {
-	char *line = malloc(KITIGNORE_LINE_MAX + 1);
 	size_t start = 0;
 	int lineno = 0, rc = 0;
 
-	if (!line)
-		return err_set(ERR_NOMEM, "out of memory");
 	while (rc == 0 && start < len) {
 		const char *nl = memchr(text + start, '\n', len - start);
 		size_t n = nl ? (size_t)(nl - text) - start : len - start;
+		char *line;
 
 		lineno++;
-		if (n > KITIGNORE_LINE_MAX) {
-			rc = err_set(ERR_LIMIT, ".kitignore:%d: line longer "
-				     "than %d bytes", lineno,
-				     KITIGNORE_LINE_MAX);
-			break;
-		}
-		memcpy(line, text + start, n);
-		line[n] = '\0';
+		if (n > KITIGNORE_LINE_MAX)
+			return err_set(ERR_LIMIT, ".kitignore:%d: line longer "
+				       "than %d bytes", lineno,
+				       KITIGNORE_LINE_MAX);
+		line = kitfile_strndup(text + start, n);
+		if (!line)
+			return err_set(ERR_NOMEM, "out of memory");
 		rc = add_line(ig, line, n, lineno);
+		free(line);
 		start += n + 1;
 	}
-	free(line);
 	return rc;
 }
 
@@ -417,23 +426,32 @@ static bool cell(const struct pattern *p, const unsigned char *s,
 	return false;
 }
 
+/*
+ * The regexp patternmatcher would build, run as a table: row k says which
+ * suffixes of path toks[k..] match. Each row needs only the next one, so
+ * two rows of strlen(path) + 1 cells suffice.
+ */
 static bool regexp_match(const struct pattern *p, const char *path)
 {
 	const unsigned char *s = (const unsigned char *)path;
 	size_t len = strlen(path), w = len + 1;
-	bool *tab = calloc((p->n_toks + 1) * w, sizeof(bool)), r;
+	bool *next = calloc(2 * w, sizeof(bool)), *cur, r;
 
-	if (!tab)
+	if (!next)
 		return true; /* fail closed: out of memory excludes */
-	tab[p->n_toks * w + len] = true;
+	cur = next + w;
+	next[len] = true;
 	for (size_t k = p->n_toks; k-- > 0;) {
-		bool any = false, *cur = tab + k * w;
+		bool any = false, *t;
 
-		for (size_t i = len + 1; i-- > 0;)
-			cur[i] = cell(p, s, len, cur + w, cur, &any, k, i);
+		for (size_t i = w; i-- > 0;)
+			cur[i] = cell(p, s, len, next, cur, &any, k, i);
+		t = next;
+		next = cur;
+		cur = t;
 	}
-	r = tab[0];
-	free(tab);
+	r = next[0];
+	free(next < cur ? next : cur);
 	return r;
 }
 
