@@ -53,9 +53,9 @@ int unpack_filter_parse(const char *s, unsigned *mask)
 				found = true;
 			}
 		if (!found)
-			return err_set(ERR_INVALID, "unknown filter '%.*s' (use "
-				       "model, code, datasets, docs, prompts, "
-				       "kitfile)", (int)n, p);
+			return err_set(ERR_INVALID, "unknown filter '%.*s' "
+				       "(use model, code, datasets, docs, "
+				       "prompts, kitfile)", (int)n, p);
 		p += n + (p[n] == ',');
 	}
 	if (!*mask)
