@@ -214,13 +214,14 @@ def put_blob(stele, data):
 
 
 def craft_modelkit(stele, ref, layer_bytes,
-                   media="application/vnd.kitops.modelkit.model.v1.tar"):
+                   media="application/vnd.kitops.modelkit.model.v1.tar",
+                   diff_id=None):
     """Store a ModelKit whose single layer is the given bytes."""
     stele.run("list")  # creates the layout
     ld = put_blob(stele, layer_bytes)
     cfg = json.dumps({"manifestVersion": "1.0.0",
                       "model": {"path": "m", "digest": ld,
-                                "diffId": ld}}).encode()
+                                "diffId": diff_id or ld}}).encode()
     cd = put_blob(stele, cfg)
     man = json.dumps({
         "schemaVersion": 2,
@@ -287,6 +288,15 @@ def test_crafted_layer_with_wrong_diff_id_is_refused(stele, tmp_path):
     p = stele.run("unpack", "x/m:1", "-d", tmp_path / "out", check=False)
     # The crafted config claims diffId == digest, which gzip breaks.
     assert "diffId" in one_line_error(p) and ld in p.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_uncompressed_layer_with_wrong_diff_id_is_refused(stele, tmp_path):
+    wrong = "sha256:" + "0" * 64
+    craft_modelkit(stele, "x/m:1", tar_with(entry("m/a", b"a")),
+                   diff_id=wrong)
+    p = stele.run("unpack", "x/m:1", "-d", tmp_path / "out", check=False)
+    assert wrong in one_line_error(p)
     assert not (tmp_path / "out").exists()
 
 
