@@ -676,6 +676,9 @@ int store_tag(struct store *s, const char *ref, const char *digest,
 	json_t *entry;
 	int rc = store_ref_normalize(ref, name, dig);
 
+	if (!rc && dig[0])
+		rc = err_set(ERR_INVALID, "'%s' names a digest; a tag is "
+			     "needed", ref);
 	if (rc)
 		return rc;
 	rc = store_blob_exists(s, digest, NULL);

@@ -429,3 +429,27 @@ def test_oras_modelpack_artifact_unpacks(stele, tmp_path):
     out = tmp_path / "out"
     stele.run("unpack", "mp/m:1", "-d", out)
     assert (out / "model.gguf").read_bytes() == b"GGUF weights"
+
+
+def test_bad_reference_fails_before_packing(stele, model):
+    for ref in ["Bad/Ref", "demo/m@sha256:" + "0" * 64]:
+        p = stele.run("pack", model, "-t", ref, check=False)
+        assert p.returncode == 1
+    assert not (store_dir(stele) / "blobs" / "sha256").exists() or \
+        list((store_dir(stele) / "blobs" / "sha256").iterdir()) == []
+
+
+def test_lowercase_kitfile_name_is_found(stele, model):
+    (model / "Kitfile").rename(model / "kitfile")
+    stele.run("pack", model, "-t", "demo/m:1")
+    (model / "kitfile").unlink()
+    p = stele.run("pack", model, "-t", "demo/m:1", check=False)
+    assert "no Kitfile" in one_line_error(p)
+
+
+def test_control_characters_in_names_stay_on_one_line(stele, tmp_path):
+    craft_modelkit(stele, "evil/m:1",
+                   tar_with(entry("m/a\nb\x1b[31m/../../x", b"x")))
+    p = stele.run("unpack", "evil/m:1", "-d", tmp_path / "out", check=False)
+    err = one_line_error(p)
+    assert "\x1b" not in err and "a?b?[31m" in err
