@@ -48,18 +48,23 @@ struct kitfile_entry *kitfile_entry_add(struct kitfile *kf,
 					int column, int *rc)
 {
 	struct kitfile_entry *e;
+	size_t n;
 
 	if (kf->n_entries >= KITFILE_MAX_ENTRIES) {
 		*rc = err_set(ERR_LIMIT, "more than %d layers in one Kitfile",
 			      KITFILE_MAX_ENTRIES);
 		return NULL;
 	}
-	e = realloc(kf->entries, (kf->n_entries + 1) * sizeof(*e));
-	if (!e) {
-		*rc = err_set(ERR_NOMEM, "out of memory");
-		return NULL;
+	/* The capacity is implied: 8, then doubled at each power of two. */
+	n = kf->n_entries;
+	if (n == 0 || (n >= 8 && (n & (n - 1)) == 0)) {
+		e = realloc(kf->entries, (n ? 2 * n : 8) * sizeof(*e));
+		if (!e) {
+			*rc = err_set(ERR_NOMEM, "out of memory");
+			return NULL;
+		}
+		kf->entries = e;
 	}
-	kf->entries = e;
 	e = &kf->entries[kf->n_entries++];
 	memset(e, 0, sizeof(*e));
 	e->kind = kind;
@@ -71,11 +76,14 @@ struct kitfile_entry *kitfile_entry_add(struct kitfile *kf,
 int kitfile_entries_sort(struct kitfile *kf)
 {
 	struct kitfile_entry *sorted;
-	size_t n = 0;
+	size_t n = 0, cap = 8;
 
 	if (kf->n_entries < 2)
 		return 0;
-	sorted = malloc(kf->n_entries * sizeof(*sorted));
+	/* Keep the capacity kitfile_entry_add() assumes. */
+	while (cap < kf->n_entries)
+		cap *= 2;
+	sorted = malloc(cap * sizeof(*sorted));
 	if (!sorted)
 		return err_set(ERR_NOMEM, "out of memory");
 	/* enum kitfile_kind is declared in packing order. */

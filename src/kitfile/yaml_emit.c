@@ -30,6 +30,8 @@ static bool plain_ok(const char *s)
 	return kitfile_yaml_plain_is_string(s);
 }
 
+/* Double-quoted, escaping what YAML may not hold raw: C0 and C1
+ * controls, DEL, the line separators, U+FEFF, U+FFFE and U+FFFF. */
 static int put_quoted(struct buf *b, const char *s)
 {
 	int rc = buf_putc(b, '"');
@@ -48,8 +50,12 @@ static int put_quoted(struct buf *b, const char *s)
 			 (p[2] == 0xa8 || p[2] == 0xa9))
 			rc = buf_printf(b, "\\u%s", p[2] == 0xa8 ?
 					"2028" : "2029"), p += 2;
-		else if (p[0] == 0xc2 && p[1] == 0x85)
-			rc = buf_puts(b, "\\N"), p += 1;
+		else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			rc = buf_printf(b, "\\u%04x", p[1]), p += 1;
+		else if (p[0] == 0xef && ((p[1] == 0xbf && p[2] >= 0xbe) ||
+					  (p[1] == 0xbb && p[2] == 0xbf)))
+			rc = buf_printf(b, "\\u%s", p[1] == 0xbb ? "feff" :
+					p[2] == 0xbe ? "fffe" : "ffff"), p += 2;
 		else
 			rc = buf_putc(b, (char)*p);
 	}
@@ -82,9 +88,10 @@ static int put_leaf(struct buf *b, json_t *v)
 				  json_integer_value(v));
 	case JSON_REAL:
 		kitfile_format_float(json_real_value(v), num);
-		/* Keep it a float on the way back: "-0" would read as 0. */
-		if (!strcmp(num, "-0"))
-			strcpy(num, "-0.0");
+		/* Keep it a float on the way back: "-0" would read as the
+		 * integer 0, 11177671081359487000 as an unsigned integer. */
+		if (!strpbrk(num, ".e"))
+			strcat(num, ".0");
 		return buf_puts(b, num);
 	case JSON_TRUE:
 		return buf_puts(b, "true");

@@ -39,12 +39,23 @@ static yaml_node_t *node_at(const struct yctx *c, int index)
 	return yaml_document_get_node(c->doc, index);
 }
 
-/* Counts every node visited, aliases included, against the budget. */
+/*
+ * Counts every node visited, aliases included, against the budget, and
+ * refuses explicit tags: libyaml and go-yaml disagree on them, and kit's
+ * schema has no use for them. (An explicit !!str on a plain scalar looks
+ * like no tag once loaded and is read as plain.)
+ */
 static int visit(struct yctx *c, const yaml_node_t *n)
 {
+	const char *want = n->type == YAML_SCALAR_NODE ? YAML_STR_TAG :
+		n->type == YAML_SEQUENCE_NODE ? YAML_SEQ_TAG : YAML_MAP_TAG;
+
 	if (++c->nodes > KITFILE_MAX_NODES)
 		return yerr(c, n, ERR_LIMIT, "more than %d YAML nodes "
 			    "(aliases expanded)", KITFILE_MAX_NODES);
+	if (n->tag && strcmp((const char *)n->tag, want))
+		return yerr(c, n, ERR_UNSUPPORTED, "YAML tag '%s' is not "
+			    "supported", (const char *)n->tag);
 	return 0;
 }
 
@@ -90,10 +101,11 @@ static bool is_null(const yaml_node_t *n)
 static int get_string(struct yctx *c, const yaml_node_t *n, const char *key,
 		      const char *where, char **out)
 {
+	int rc = visit(c, n);
 	size_t len;
 
-	if (visit(c, n))
-		return ERR_LIMIT;
+	if (rc)
+		return rc;
 	if (n->type != YAML_SCALAR_NODE)
 		return yerr(c, n, ERR_INVALID, "'%s' in %s must be a string, "
 			    "not %s", key, where, type_word(n));
@@ -192,10 +204,10 @@ static int to_json(struct yctx *c, const yaml_node_t *n, int depth,
 		   json_t **out)
 {
 	const char *why;
-	int rc;
+	int rc = visit(c, n);
 
-	if (visit(c, n))
-		return ERR_LIMIT;
+	if (rc)
+		return rc;
 	if (depth > KITFILE_MAX_DEPTH)
 		return yerr(c, n, ERR_LIMIT, "parameters nested deeper than "
 			    "%d levels", KITFILE_MAX_DEPTH);
@@ -358,10 +370,10 @@ static int parse_list(struct yctx *c, const yaml_node_t *n,
 		[KITFILE_DOCS] = docs_fields,
 		[KITFILE_PROMPT] = prompt_fields,
 	};
-	int rc = 0;
+	int rc = visit(c, n);
 
-	if (is_null(n))
-		return 0;
+	if (rc || is_null(n))
+		return rc;
 	if (n->type != YAML_SEQUENCE_NODE)
 		return yerr(c, n, ERR_INVALID, "%s must be a sequence, not %s",
 			    where, type_word(n));
@@ -379,8 +391,10 @@ static int parse_list(struct yctx *c, const yaml_node_t *n,
 static int parse_authors(struct yctx *c, const yaml_node_t *n)
 {
 	struct kitfile_package *p = &c->kf->package;
-	int rc = 0;
+	int rc = visit(c, n);
 
+	if (rc)
+		return rc;
 	if (is_null(n))
 		return 0;
 	if (n->type != YAML_SEQUENCE_NODE)
@@ -479,6 +493,10 @@ static int model_pair(struct yctx *c, const yaml_node_t *k,
 static int parse_section(struct yctx *c, const yaml_node_t *n,
 			 const char *where, pair_fn cb)
 {
+	int rc = visit(c, n);
+
+	if (rc)
+		return rc;
 	if (n->type != YAML_MAPPING_NODE)
 		return yerr(c, n, ERR_INVALID, "%s must be a mapping, not %s",
 			    where, type_word(n));
@@ -543,6 +561,9 @@ static int parse_document(struct yctx *c)
 	if (!root || is_null(root))
 		return err_set(ERR_INVALID, "%s: missing manifestVersion "
 			       "(empty Kitfile)", c->name);
+	rc = visit(c, root);
+	if (rc)
+		return rc;
 	if (root->type != YAML_MAPPING_NODE)
 		return yerr(c, root, ERR_INVALID, "a Kitfile must be a "
 			    "mapping, not %s", type_word(root));

@@ -429,6 +429,11 @@ static void test_parameters_kit_cannot_encode_are_refused(void **state)
 	expect_fail("manifestVersion: 1.0.0\nmodel:\n  parameters:\n"
 		    "    a: 1\n    a: 2\n", ERR_INVALID,
 		    "mapping key 'a' already defined");
+	expect_msg("manifestVersion: 1.0.0\nmodel:\n  parameters:\n"
+		   "    x: !custom 1\n", ERR_UNSUPPORTED, "Kitfile:4:8: YAML "
+		   "tag '!custom' is not supported");
+	expect_fail("manifestVersion: 1.0.0\nmodel:\n  name: !!int 5\n",
+		    ERR_UNSUPPORTED, "YAML tag 'tag:yaml.org,2002:int'");
 }
 
 static void test_limits_are_errors(void **state)
