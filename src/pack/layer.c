@@ -155,7 +155,8 @@ static int copy_file(struct walk *w, int dirfd, const char *name,
 
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return err_setsys(ERR_IO, errno, "cannot open '%s'", tar_printable(w->path));
+		return err_setsys(ERR_IO, errno, "cannot open '%s'",
+				  tar_printable(w->path));
 	if (fstat(fd, &now) || now.st_size != st->st_size)
 		rc = err_set(ERR_CONFLICT, "'%s' changed while packing",
 			     tar_printable(w->path));
@@ -193,7 +194,8 @@ static int descend(struct walk *w, int dirfd, const char *name, size_t plen)
 	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 		    O_CLOEXEC);
 	if (fd < 0)
-		return err_setsys(ERR_IO, errno, "cannot open '%s'", tar_printable(w->path));
+		return err_setsys(ERR_IO, errno, "cannot open '%s'",
+				  tar_printable(w->path));
 	w->depth++;
 	rc = walk_dir(w, fd, plen);
 	w->depth--;
@@ -208,7 +210,8 @@ static int visit(struct walk *w, int dirfd, const char *name, size_t plen)
 	int rc;
 
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW))
-		return err_setsys(ERR_IO, errno, "cannot stat '%s'", tar_printable(w->path));
+		return err_setsys(ERR_IO, errno, "cannot stat '%s'",
+				  tar_printable(w->path));
 	is_dir = S_ISDIR(st.st_mode);
 	if (nested_elsewhere(src, w->path))
 		return 0;
@@ -300,7 +303,8 @@ static int walk_dir(struct walk *w, int fd, size_t plen)
 
 	if (dfd < 0) {
 		close(fd);
-		return err_setsys(ERR_IO, errno, "cannot list '%s'", tar_printable(w->path));
+		return err_setsys(ERR_IO, errno, "cannot list '%s'",
+				  tar_printable(w->path));
 	}
 	rc = read_names(dfd, &names, &n);
 	for (size_t i = 0; !rc && i < n; i++) {

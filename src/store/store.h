@@ -99,7 +99,8 @@ int store_resolve(struct store *s, const char *ref,
 
 /*
  * Point ref (a tag reference, not a digest one) at the manifest digest,
- * which must be stored, replacing a previous target. media_type and artifact_type describe the manifest
+ * which must be stored, replacing a previous target. media_type and
+ * artifact_type describe the manifest
  * (artifact_type may be NULL).
  */
 int store_tag(struct store *s, const char *ref, const char *digest,
