@@ -453,3 +453,13 @@ def test_control_characters_in_names_stay_on_one_line(stele, tmp_path):
     p = stele.run("unpack", "evil/m:1", "-d", tmp_path / "out", check=False)
     err = one_line_error(p)
     assert "\x1b" not in err and "a?b?[31m" in err
+
+
+def test_comma_tags_like_kit(stele, model):
+    d = stele.run("pack", model, "-t", "reg.example/demo/m:v1,latest")\
+        .stdout.strip()
+    rows = json.loads(stele.run("list", "--format", "json").stdout)
+    assert [(r["reference"], r["digest"]) for r in rows] == [
+        ("reg.example/demo/m:v1", d), ("reg.example/demo/m:latest", d)]
+    p = stele.run("pack", model, "-t", "demo/m:v1,.bad", check=False)
+    assert "invalid tag" in one_line_error(p)
