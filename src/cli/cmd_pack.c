@@ -37,14 +37,26 @@ static int tag_extras(struct store *s, const char *base, char *extras,
 
 	for (char *t = strtok_r(extras, ",", &save); !rc && t;
 	     t = strtok_r(NULL, ",", &save)) {
-		if (!oci_tag_valid(t))
-			return err_set(ERR_INVALID, "invalid tag '%s'", t);
 		snprintf(ref, sizeof(ref), "%s%s%s:%s", r.host,
 			 r.host[0] ? "/" : "", r.repo, t);
 		rc = store_tag(s, ref, res->digest, OCI_MT_MANIFEST,
 			       KIT_ARTIFACT_TYPE, res->size);
 	}
 	return rc;
+}
+
+/* Check every extra tag before anything is packed. */
+static bool extras_valid(const char *extras)
+{
+	char copy[1024], *save = NULL;
+
+	if (snprintf(copy, sizeof(copy), "%s", extras) >= (int)sizeof(copy))
+		return false;
+	for (char *t = strtok_r(copy, ",", &save); t;
+	     t = strtok_r(NULL, ",", &save))
+		if (!oci_tag_valid(t))
+			return false;
+	return true;
 }
 
 int cmd_pack(int argc, char **argv)
@@ -85,6 +97,8 @@ int cmd_pack(int argc, char **argv)
 	extras = strchr(o.ref, ',');
 	if (extras)
 		*extras++ = 0;
+	if (extras && !extras_valid(extras))
+		return cli_usage_error("pack", "invalid tag in '%s'", extras);
 	rc = store_open(NULL, &s);
 	if (!rc)
 		rc = pack_modelkit(s, &o, &res);
