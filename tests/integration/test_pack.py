@@ -464,3 +464,55 @@ def test_comma_tags_like_kit(stele, model):
     p = stele.run("pack", model, "-t", "demo/m:v2,.bad", check=False)
     assert p.returncode == 2 and "invalid tag" in p.stderr
     assert "demo/m:v2" not in stele.run("list").stdout
+
+
+def test_parallel_packs_keep_every_tag(stele, model):
+    procs = [subprocess.Popen([os.environ["STELE_BIN"], "pack", str(model),
+                               "-t", f"demo/m:{i}"], env=stele.env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for i in range(6)]
+    digests = {p.communicate()[0].strip() for p in procs}
+    assert all(p.returncode == 0 for p in procs) and len(digests) == 1
+    rows = json.loads(stele.run("list", "--format", "json").stdout)
+    assert sorted(r["reference"] for r in rows) == \
+        [f"demo/m:{i}" for i in range(6)]
+
+
+def test_killed_pack_leaves_no_visible_partial_blob(stele, model):
+    import time
+    write(model / "weights" / "big.bin", os.urandom(64 << 20))
+    stele.run("list")
+    p = subprocess.Popen([os.environ["STELE_BIN"], "pack", str(model), "-t",
+                          "demo/m:1"], env=stele.env)
+    tmp = store_dir(stele) / "tmp"
+    deadline = time.time() + 20
+    while not any(tmp.iterdir()) and time.time() < deadline \
+            and p.poll() is None:
+        time.sleep(0.005)
+    p.kill()
+    p.wait()
+    for b in (store_dir(stele) / "blobs" / "sha256").iterdir():
+        assert hashlib.sha256(b.read_bytes()).hexdigest() == b.name
+    assert json.loads(stele.run("list", "--format", "json").stdout) == [] \
+        or p.returncode == 0
+    stele.run("rm", "--prune")
+    assert list(tmp.iterdir()) == []
+
+
+def test_enospc_during_unpack_leaves_destination_alone(stele, model,
+                                                      tmp_path):
+    big = model / "weights" / "huge.bin"
+    big.write_bytes(os.urandom(8 << 20))
+    stele.run("pack", model, "-t", "demo/m:1")
+    area = tmp_path / "small"
+    area.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs",
+                       str(area)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        p = stele.run("unpack", "demo/m:1", "-d", area / "out",
+                      check=False)
+        assert "No space left" in one_line_error(p)
+        assert list(area.iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(area)])
