@@ -516,3 +516,12 @@ def test_enospc_during_unpack_leaves_destination_alone(stele, model,
         assert list(area.iterdir()) == []
     finally:
         subprocess.run(["umount", str(area)])
+
+
+def test_kitignore_with_exclusion_keeps_reincluded_file(stele, model):
+    write(model / "weights" / "keep.bin", b"keep")
+    write(model / ".kitignore", "weights/*\n!weights/keep.bin\n")
+    stele.run("pack", model, "-t", "demo/m:1")
+    layer = inspect(stele, "demo/m:1")["manifest"]["layers"][0]
+    with tarfile.open(blob(stele, layer["digest"])) as t:
+        assert t.getnames() == ["weights", "weights/keep.bin"]
