@@ -13,3 +13,9 @@ if ! .venv/bin/python -c 'import pytest' 2>/dev/null; then
 	.venv/bin/pip install -q --disable-pip-version-check -r \
 		tests/requirements.txt
 fi
+
+# The Go mirror of kit's Kitfile struct (tests/interop/kitjson) needs
+# go-yaml from the Go module proxy; fetch it once into the module cache.
+if command -v go >/dev/null; then
+	(cd tests/interop/kitjson && go mod download)
+fi

@@ -146,27 +146,26 @@ static int seq_to_json(struct yctx *c, const yaml_node_t *n, int depth,
 }
 
 /* go-yaml decodes a mapping into map[string]any only when every key is a
- * string; kit's json.Marshal then fails on anything else. */
+ * string (a date is not); kit's json.Marshal fails on any other map. */
 static int map_key(struct yctx *c, const yaml_node_t *k, const char **key)
 {
-	json_t *j = NULL;
-	const char *why;
-	int rc;
+	int rc = visit(c, k);
 
+	if (rc)
+		return rc;
 	if (k->type != YAML_SCALAR_NODE)
 		return yerr(c, k, ERR_INVALID, "parameter keys must be "
 			    "strings, not %s", type_word(k));
-	rc = kitfile_yaml_scalar(scalar_text(k), k->data.scalar.length,
-				 is_plain(k), &j, &why);
-	if (rc)
-		return yerr(c, k, rc, "parameter key '%s': %s",
-			    scalar_text(k), why);
-	if (!json_is_string(j)) {
-		json_decref(j);
+	if (memchr(scalar_text(k), '\0', k->data.scalar.length))
+		return yerr(c, k, ERR_INVALID, "NUL character in a parameter "
+			    "key");
+	if (is_plain(k) && strcmp(scalar_text(k), "<<") &&
+	    !kitfile_yaml_plain_is_string(scalar_text(k)))
 		return yerr(c, k, ERR_INVALID, "parameter key '%s' is not a "
 			    "string (quote it)", scalar_text(k));
-	}
-	json_decref(j);
+	if (is_plain(k) && !strcmp(scalar_text(k), "<<"))
+		return yerr(c, k, ERR_UNSUPPORTED, "merge keys ('<<') are not "
+			    "supported");
 	*key = scalar_text(k);
 	return 0;
 }

@@ -414,6 +414,9 @@ static void test_parameters_kit_cannot_encode_are_refused(void **state)
 		   "    1: one\n", ERR_INVALID, "Kitfile:4:5: parameter key "
 		   "'1' is not a string (quote it)");
 	expect_fail("manifestVersion: 1.0.0\nmodel:\n  parameters:\n"
+		    "    2024-02-29: leap\n", ERR_INVALID, "parameter key "
+		    "'2024-02-29' is not a string");
+	expect_fail("manifestVersion: 1.0.0\nmodel:\n  parameters:\n"
 		    "    x: .nan\n", ERR_INVALID, "NaN and infinity");
 	expect_fail("manifestVersion: 1.0.0\nmodel:\n  parameters:\n"
 		    "    x: -.inf\n", ERR_INVALID, "NaN and infinity");
