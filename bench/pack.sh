@@ -55,6 +55,17 @@ stele_s=$(awk -F': ' '/Elapsed \(wall clock\)/ {
 rss_kib=$(awk -F': ' '/Maximum resident set size/ {print $2}' \
 	"$work/time.txt")
 
+/usr/bin/time -v -o "$work/time-unpack.txt" "$build/stele" unpack \
+	bench/model:1 -d "$work/out" >/dev/null
+unpack_s=$(awk -F': ' '/Elapsed \(wall clock\)/ {
+	n = split($2, p, ":"); s = 0
+	for (i = 1; i <= n; i++) s = s * 60 + p[i]
+	print s }' "$work/time-unpack.txt")
+rss_unpack=$(awk -F': ' '/Maximum resident set size/ {print $2}' \
+	"$work/time-unpack.txt")
+cmp "$ctx/weights/model.bin" "$work/out/weights/model.bin"
+rm -rf "$work/out"
+
 # Memory must not follow model size: pack a model 1/8 the size.
 rm -rf "$STELE_HOME"
 truncate -s "$(((mib / 8) << 20))" "$ctx/weights/model.bin"
@@ -71,7 +82,9 @@ printf 'stele pack        %6.2f s  %8s MiB/s\n' "$stele_s" \
 	"$(mbps "$stele_s")"
 printf 'stele / tar bound %6.2f x time (aim: <= 1.3)\n' \
 	"$(echo "$stele_s / $tar_s" | bc -l)"
-printf 'stele peak RSS    %d KiB (%d MiB model: %d KiB)\n' "$rss_kib" \
-	"$((mib / 8))" "$rss_small"
+printf 'stele unpack      %6.2f s  %8s MiB/s  (verifies digests)\n' \
+	"$unpack_s" "$(mbps "$unpack_s")"
+printf 'stele peak RSS    pack %d KiB (%d MiB model: %d KiB), unpack %d KiB\n' \
+	"$rss_kib" "$((mib / 8))" "$rss_small" "$rss_unpack"
 echo "kit: not measured -- kit cannot be built here (Go module proxy" \
 	"refuses github.com/kitops-ml/kitops)"

@@ -1,11 +1,14 @@
 /* stele pack: build a ModelKit from a directory into the local store. */
 #include "cli/cli.h"
+#include "oci/manifest.h"
+#include "oci/ref.h"
 #include "pack/pack.h"
 #include "store/store.h"
 #include "util/err.h"
 
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 static const char pack_usage[] =
 	"usage: stele pack [DIR] -t REF [--compression none|gzip|zstd]\n"
@@ -15,12 +18,46 @@ static const char pack_usage[] =
 	"described by its Kitfile and store it in the local store as REF.\n"
 	"Layers are reproducible tars, byte-compatible with KitOps.\n"
 	"\n"
-	"  -t, --tag REF          reference to store the ModelKit under\n"
+	"  -t, --tag REF          reference to store the ModelKit under;\n"
+	"                         more tags after commas (repo:v1,latest)\n"
 	"  -f, --file KITFILE     Kitfile to use (default: DIR/Kitfile)\n"
 	"      --compression C    none (default), gzip or zstd\n"
 	"\n"
 	"Prints the manifest digest. SOURCE_DATE_EPOCH sets the creation\n"
 	"time recorded in the manifest.";
+
+/* kit's "-t repo:tag1,tag2": the extra tags name the same repository. */
+static int tag_extras(struct store *s, const char *base, char *extras,
+		      const struct pack_result *res)
+{
+	struct oci_ref r;
+	char ref[600];
+	char *save = NULL;
+	int rc = oci_ref_parse(base, &r);
+
+	for (char *t = strtok_r(extras, ",", &save); !rc && t;
+	     t = strtok_r(NULL, ",", &save)) {
+		snprintf(ref, sizeof(ref), "%s%s%s:%s", r.host,
+			 r.host[0] ? "/" : "", r.repo, t);
+		rc = store_tag(s, ref, res->digest, OCI_MT_MANIFEST,
+			       KIT_ARTIFACT_TYPE, res->size);
+	}
+	return rc;
+}
+
+/* Check every extra tag before anything is packed. */
+static bool extras_valid(const char *extras)
+{
+	char copy[1024], *save = NULL;
+
+	if (snprintf(copy, sizeof(copy), "%s", extras) >= (int)sizeof(copy))
+		return false;
+	for (char *t = strtok_r(copy, ",", &save); t;
+	     t = strtok_r(NULL, ",", &save))
+		if (!oci_tag_valid(t))
+			return false;
+	return true;
+}
 
 int cmd_pack(int argc, char **argv)
 {
@@ -34,6 +71,7 @@ int cmd_pack(int argc, char **argv)
 	struct pack_opts o = { .dir = ".", .comp = PACK_COMP_NONE };
 	struct pack_result res;
 	struct store *s = NULL;
+	char *extras = NULL;
 	int c, rc;
 
 	if (cli_wants_help(argc, argv)) {
@@ -56,9 +94,16 @@ int cmd_pack(int argc, char **argv)
 		return cli_usage_error("pack", "too many arguments");
 	if (!o.ref)
 		return cli_usage_error("pack", "a tag is required (-t REF)");
+	extras = strchr(o.ref, ',');
+	if (extras)
+		*extras++ = 0;
+	if (extras && !extras_valid(extras))
+		return cli_usage_error("pack", "invalid tag in '%s'", extras);
 	rc = store_open(NULL, &s);
 	if (!rc)
 		rc = pack_modelkit(s, &o, &res);
+	if (!rc && extras)
+		rc = tag_extras(s, o.ref, extras, &res);
 	store_free(s);
 	if (rc)
 		return cli_fail("pack", rc);

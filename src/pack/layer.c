@@ -155,10 +155,11 @@ static int copy_file(struct walk *w, int dirfd, const char *name,
 
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return err_setsys(ERR_IO, errno, "cannot open '%s'", w->path);
+		return err_setsys(ERR_IO, errno, "cannot open '%s'",
+				  tar_printable(w->path));
 	if (fstat(fd, &now) || now.st_size != st->st_size)
 		rc = err_set(ERR_CONFLICT, "'%s' changed while packing",
-			     w->path);
+			     tar_printable(w->path));
 	while (!rc && left) {
 		size_t want = left < COPY_BUF ? (size_t)left : COPY_BUF;
 		ssize_t got = read(fd, w->buf, want);
@@ -167,10 +168,10 @@ static int copy_file(struct walk *w, int dirfd, const char *name,
 			continue;
 		if (got < 0)
 			rc = err_setsys(ERR_IO, errno, "cannot read '%s'",
-					w->path);
+					tar_printable(w->path));
 		else if (got == 0)
 			rc = err_set(ERR_CONFLICT, "'%s' shrank while "
-				     "packing", w->path);
+				     "packing", tar_printable(w->path));
 		else
 			rc = tar_write_data(w->tw, w->buf, (size_t)got);
 		if (got > 0)
@@ -188,11 +189,13 @@ static int descend(struct walk *w, int dirfd, const char *name, size_t plen)
 
 	if (w->depth >= PACK_WALK_DEPTH_MAX)
 		return err_set(ERR_LIMIT, "'%s' is nested deeper than %d "
-			       "levels", w->path, PACK_WALK_DEPTH_MAX);
+			       "levels", tar_printable(w->path),
+			       PACK_WALK_DEPTH_MAX);
 	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 		    O_CLOEXEC);
 	if (fd < 0)
-		return err_setsys(ERR_IO, errno, "cannot open '%s'", w->path);
+		return err_setsys(ERR_IO, errno, "cannot open '%s'",
+				  tar_printable(w->path));
 	w->depth++;
 	rc = walk_dir(w, fd, plen);
 	w->depth--;
@@ -207,7 +210,8 @@ static int visit(struct walk *w, int dirfd, const char *name, size_t plen)
 	int rc;
 
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW))
-		return err_setsys(ERR_IO, errno, "cannot stat '%s'", w->path);
+		return err_setsys(ERR_IO, errno, "cannot stat '%s'",
+				  tar_printable(w->path));
 	is_dir = S_ISDIR(st.st_mode);
 	if (nested_elsewhere(src, w->path))
 		return 0;
@@ -299,7 +303,8 @@ static int walk_dir(struct walk *w, int fd, size_t plen)
 
 	if (dfd < 0) {
 		close(fd);
-		return err_setsys(ERR_IO, errno, "cannot list '%s'", w->path);
+		return err_setsys(ERR_IO, errno, "cannot list '%s'",
+				  tar_printable(w->path));
 	}
 	rc = read_names(dfd, &names, &n);
 	for (size_t i = 0; !rc && i < n; i++) {
@@ -308,7 +313,8 @@ static int walk_dir(struct walk *w, int fd, size_t plen)
 
 		if (at + len > TAR_PATH_MAX) {
 			rc = err_set(ERR_LIMIT, "path below '%s' is longer "
-				     "than %d bytes", w->path, TAR_PATH_MAX);
+				     "than %d bytes", tar_printable(w->path),
+				     TAR_PATH_MAX);
 			break;
 		}
 		if (plen)

@@ -6,6 +6,7 @@
 #include "pack/layer.h"
 #include "pack/tar.h"
 #include "util/err.h"
+#include "util/fs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -208,23 +209,52 @@ static int add_manifest(struct pack_ctx *c, struct pack_result *res)
 	return rc;
 }
 
+/* -f, else the first of kit's default names present in the context. */
+static int find_kitfile(const struct pack_opts *o, char *out)
+{
+	static const char *const names[] = { "Kitfile", "kitfile",
+					     ".kitfile" };
+	int n;
+
+	if (o->kitfile) {
+		n = snprintf(out, PATH_MAX, "%s", o->kitfile);
+		return n < PATH_MAX ? 0 : err_set(ERR_LIMIT, "path too long");
+	}
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		n = snprintf(out, PATH_MAX, "%s/%s", o->dir, names[i]);
+		if (n >= PATH_MAX)
+			return err_set(ERR_LIMIT, "path too long: '%s'",
+				       o->dir);
+		if (fs_exists(out))
+			return 0;
+	}
+	return err_set(ERR_NOTFOUND, "no Kitfile in '%s' (use -f KITFILE)",
+		       o->dir);
+}
+
 static int pack_prepare(struct pack_ctx *c)
 {
 	const struct pack_opts *o = c->o;
-	char kpath[PATH_MAX];
+	char kpath[PATH_MAX], name[STORE_REF_MAX], digest[DIGEST_STR_LEN];
 	struct stat st;
 	size_t n;
 	int rc;
 
-	if (snprintf(kpath, sizeof(kpath), "%s/Kitfile", o->dir) >=
-	    (int)sizeof(kpath))
-		return err_set(ERR_LIMIT, "path too long: '%s'", o->dir);
-	rc = kitfile_load(o->kitfile ? o->kitfile : kpath, &c->kf);
+	/* A bad reference should fail before gigabytes are packed. */
+	rc = store_ref_normalize(o->ref, name, digest);
+	if (!rc && digest[0])
+		rc = err_set(ERR_INVALID, "'%s': pack needs a tag, not a "
+			     "digest", o->ref);
+	if (rc)
+		return rc;
+	rc = find_kitfile(o, kpath);
+	if (!rc)
+		rc = kitfile_load(kpath, &c->kf);
 	if (!rc)
 		rc = kitignore_load(o->dir, &c->ig);
 	if (rc)
 		return rc;
-	if (!stat(o->kitfile ? o->kitfile : kpath, &st))
+	if (!stat(kpath, &st))
 		c->newest = st.st_mtime;
 	c->ctx_fd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (c->ctx_fd < 0)

@@ -446,6 +446,18 @@ static size_t field_len(const uint8_t *f, size_t width)
 	return z ? (size_t)(z - f) : width;
 }
 
+const char *tar_printable(const char *name)
+{
+	static _Thread_local char out[TAR_PATH_MAX + 1];
+	size_t i;
+
+	for (i = 0; name[i] && i < TAR_PATH_MAX; i++)
+		out[i] = ((unsigned char)name[i] < 0x20 || name[i] == 0x7f) ?
+			'?' : name[i];
+	out[i] = 0;
+	return out;
+}
+
 int tar_name_check(char *name, const char *what)
 {
 	char out[TAR_PATH_MAX + 1];
@@ -454,7 +466,7 @@ int tar_name_check(char *name, const char *what)
 
 	if (name[0] == '/')
 		return err_set(ERR_INVALID, "%s: entry '%s' has an absolute "
-			       "path", what, name);
+			       "path", what, tar_printable(name));
 	while (len > 0 && name[len - 1] == '/')
 		name[--len] = 0;
 	while (*p) {
@@ -463,11 +475,12 @@ int tar_name_check(char *name, const char *what)
 
 		if (n == 0)
 			return err_set(ERR_INVALID, "%s: entry '%s' has an "
-				       "empty path component", what, name);
+				       "empty path component", what,
+				       tar_printable(name));
 		if (n == 2 && !memcmp(p, "..", 2))
 			return err_set(ERR_INVALID, "%s: entry '%s' escapes "
 				       "the destination with '..'", what,
-				       name);
+				       tar_printable(name));
 		if (!(n == 1 && p[0] == '.')) {
 			if (o)
 				out[o++] = '/';
@@ -678,7 +691,7 @@ static int entry_type(struct tar_reader *r, struct tar_entry *e)
 	}
 	return err_set(ERR_INVALID, "%s: entry '%s' is %s; layers may hold "
 		       "only regular files and directories", r->what,
-		       e->name, type_word(t));
+		       tar_printable(e->name), type_word(t));
 }
 
 static int parse_entry(struct tar_reader *r, struct tar_entry *e)

@@ -79,6 +79,13 @@ int tar_reader_next(struct tar_reader *r, struct tar_entry *e);
 ssize_t tar_reader_read(struct tar_reader *r, void *p, size_t n);
 void tar_reader_free(struct tar_reader *r);
 
+/*
+ * name with control bytes shown as '?', for one-line messages: a crafted
+ * entry name must not break a line or drive a terminal. The result lives
+ * in a thread-local buffer valid until the next call.
+ */
+const char *tar_printable(const char *name);
+
 /* Check and normalise an entry name in place (the rules above). */
 int tar_name_check(char *name, const char *what);
 

@@ -53,6 +53,7 @@ struct store_blob_reader {
 	struct sha256 hash;
 	uint64_t size, got;
 	bool verified;
+	int verdict;          /* result of the check, repeated at each read */
 };
 
 static int path_of(const struct store *s, char *out, const char *rel)
@@ -297,6 +298,7 @@ int store_blob_commit(struct store_blob_writer *w, const char *expected,
 		      char digest[DIGEST_STR_LEN], uint64_t *size)
 {
 	char got[DIGEST_STR_LEN], path[PATH_MAX];
+	uint64_t have = 0;
 	int rc = writer_flush(w);
 
 	if (rc)
@@ -310,8 +312,10 @@ int store_blob_commit(struct store_blob_writer *w, const char *expected,
 	rc = blob_path(w->s, got, path);
 	if (rc)
 		goto out;
-	if (fs_exists(path))
-		goto out; /* content-addressed: the same bytes are there */
+	/* Content-addressed: a blob of the right size is the same bytes
+	 * (readers verify); one of another size is damaged and replaced. */
+	if (store_blob_exists(w->s, got, &have) == 1 && have == w->size)
+		goto out;
 	rc = commit_into_place(w, path);
 out:
 	if (!rc) {
@@ -399,12 +403,12 @@ static int reader_verify(struct store_blob_reader *r)
 	sha256_final_digest(&r->hash, got);
 	r->verified = true;
 	if (r->got != r->size)
-		return err_set(ERR_DIGEST, "blob %s changed size while being "
-			       "read", r->digest);
-	if (strcmp(got, r->digest))
-		return err_set(ERR_DIGEST, "blob %s is corrupt: its content "
-			       "hashes to %s", r->digest, got);
-	return 0;
+		r->verdict = err_set(ERR_DIGEST, "blob %s changed size while "
+				     "being read", r->digest);
+	else if (strcmp(got, r->digest))
+		r->verdict = err_set(ERR_DIGEST, "blob %s is corrupt: its "
+				     "content hashes to %s", r->digest, got);
+	return r->verdict;
 }
 
 ssize_t store_blob_read(struct store_blob_reader *r, void *p, size_t n)
@@ -412,7 +416,7 @@ ssize_t store_blob_read(struct store_blob_reader *r, void *p, size_t n)
 	ssize_t got;
 
 	if (r->verified)
-		return 0;
+		return r->verdict;
 	do
 		got = read(r->fd, p, n);
 	while (got < 0 && errno == EINTR);
@@ -624,18 +628,21 @@ static json_t *index_entry_new(const char *ref, const char *digest,
 {
 	json_t *e = json_object(), *ann = json_object();
 
-	if (!e || !ann ||
+	json_t *at = artifact_type ? json_string(artifact_type) : NULL;
+
+	if (!e || !ann || (artifact_type && !at) ||
 	    json_object_set_new(e, "mediaType", json_string(media_type)) ||
 	    json_object_set_new(e, "digest", json_string(digest)) ||
 	    json_object_set_new(e, "size", json_integer((json_int_t)size)) ||
 	    json_object_set_new(ann, OCI_ANN_REF_NAME, json_string(ref)) ||
 	    json_object_set(e, "annotations", ann) ||
-	    (artifact_type && json_object_set_new(e, "artifactType",
-						   json_string(artifact_type)))) {
+	    (at && json_object_set(e, "artifactType", at))) {
+		json_decref(at);
 		json_decref(e);
 		json_decref(ann);
 		return NULL;
 	}
+	json_decref(at);
 	json_decref(ann);
 	return e;
 }
@@ -673,6 +680,9 @@ int store_tag(struct store *s, const char *ref, const char *digest,
 	json_t *entry;
 	int rc = store_ref_normalize(ref, name, dig);
 
+	if (!rc && dig[0])
+		rc = err_set(ERR_INVALID, "'%s' names a digest; a tag is "
+			     "needed", ref);
 	if (rc)
 		return rc;
 	rc = store_blob_exists(s, digest, NULL);

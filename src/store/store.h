@@ -98,8 +98,9 @@ int store_resolve(struct store *s, const char *ref,
 		  char digest[DIGEST_STR_LEN]);
 
 /*
- * Point ref at the manifest digest (which must be stored), replacing a
- * previous target. media_type and artifact_type describe the manifest
+ * Point ref (a tag reference, not a digest one) at the manifest digest,
+ * which must be stored, replacing a previous target. media_type and
+ * artifact_type describe the manifest
  * (artifact_type may be NULL).
  */
 int store_tag(struct store *s, const char *ref, const char *digest,

@@ -118,3 +118,49 @@ def test_dotdot_names_are_refused_not_dropped(stele, tree):
     p = stele.run("pack", tree, "-t", "interop/m:1", check=False)
     assert p.returncode == 1
     assert "'models/v1..v2.patch'" in p.stderr
+
+
+def test_go_gzip_layer_unpacks(stele, gotar, tree, tmp_path):
+    """A layer compressed by Go's compress/gzip, as kit --compression gzip
+    writes it, unpacks with its diffId verified."""
+    layer = tmp_path / "layer.tgz"
+    subprocess.run([str(gotar), "-C", str(tree), "-layer", "models",
+                    "-gzip", "-o", str(layer)], check=True)
+    raw = tmp_path / "layer.tar"
+    subprocess.run([str(gotar), "-C", str(tree), "-layer", "models",
+                    "-o", str(raw)], check=True)
+    data = layer.read_bytes()
+    diff_id = "sha256:" + hashlib.sha256(raw.read_bytes()).hexdigest()
+
+    store = Path(stele.env["STELE_HOME"]) / "store"
+    stele.run("list")
+
+    def put(b):
+        d = "sha256:" + hashlib.sha256(b).hexdigest()
+        (store / "blobs" / "sha256" / d[7:]).write_bytes(b)
+        return d
+
+    ld = put(data)
+    cfg = json.dumps({"manifestVersion": "1.0.0",
+                      "model": {"path": "models", "digest": ld,
+                                "diffId": diff_id}}).encode()
+    cd = put(cfg)
+    man = json.dumps({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "artifactType": "application/vnd.kitops.modelkit.manifest.v1+json",
+        "config": {"mediaType":
+                   "application/vnd.kitops.modelkit.config.v1+json",
+                   "digest": cd, "size": len(cfg)},
+        "layers": [{"mediaType":
+                    "application/vnd.kitops.modelkit.model.v1.tar+gzip",
+                    "digest": ld, "size": len(data),
+                    "annotations": {"org.cncf.model.filepath": "models"}}],
+    }).encode()
+    md = put(man)
+    stele.run("tag", "go/m@" + md, "go/m:1")
+    out = tmp_path / "out"
+    stele.run("unpack", "go/m:1", "-d", out)
+    src = tree / "models" / "weights.bin"
+    assert (out / "models" / "weights.bin").read_bytes() == src.read_bytes()
+    assert (out / "models" / "nested-code" / "train.py").exists()

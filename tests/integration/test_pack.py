@@ -214,13 +214,14 @@ def put_blob(stele, data):
 
 
 def craft_modelkit(stele, ref, layer_bytes,
-                   media="application/vnd.kitops.modelkit.model.v1.tar"):
+                   media="application/vnd.kitops.modelkit.model.v1.tar",
+                   diff_id=None):
     """Store a ModelKit whose single layer is the given bytes."""
     stele.run("list")  # creates the layout
     ld = put_blob(stele, layer_bytes)
     cfg = json.dumps({"manifestVersion": "1.0.0",
                       "model": {"path": "m", "digest": ld,
-                                "diffId": ld}}).encode()
+                                "diffId": diff_id or ld}}).encode()
     cd = put_blob(stele, cfg)
     man = json.dumps({
         "schemaVersion": 2,
@@ -287,6 +288,15 @@ def test_crafted_layer_with_wrong_diff_id_is_refused(stele, tmp_path):
     p = stele.run("unpack", "x/m:1", "-d", tmp_path / "out", check=False)
     # The crafted config claims diffId == digest, which gzip breaks.
     assert "diffId" in one_line_error(p) and ld in p.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_uncompressed_layer_with_wrong_diff_id_is_refused(stele, tmp_path):
+    wrong = "sha256:" + "0" * 64
+    craft_modelkit(stele, "x/m:1", tar_with(entry("m/a", b"a")),
+                   diff_id=wrong)
+    p = stele.run("unpack", "x/m:1", "-d", tmp_path / "out", check=False)
+    assert wrong in one_line_error(p)
     assert not (tmp_path / "out").exists()
 
 
@@ -375,3 +385,143 @@ def test_enospc_leaves_store_consistent(stele, model, tmp_path):
     finally:
         if mounted:
             subprocess.run(["umount", str(home)])
+
+
+# ---- other OCI tools on the same layout ----
+
+def tool(name):
+    import shutil
+    found = shutil.which(name) or shutil.which(
+        name, path=os.path.expanduser("~/go/bin"))
+    if not found:
+        pytest.skip(f"{name} not installed (scripts/setup-peers.sh)")
+    return found
+
+
+def test_skopeo_copies_out_of_the_store(stele, model, tmp_path):
+    skopeo = tool("skopeo")
+    d = stele.run("pack", model, "-t", "demo/m:1").stdout.strip()
+    dest = tmp_path / "copy"
+    subprocess.run([skopeo, "copy", f"oci:{store_dir(stele)}:demo/m:1",
+                    f"oci:{dest}:v1"], check=True, capture_output=True)
+    idx = json.loads((dest / "index.json").read_text())
+    assert idx["manifests"][0]["digest"] == d
+
+
+def test_oras_modelpack_artifact_unpacks(stele, tmp_path):
+    oras, skopeo = tool("oras"), tool("skopeo")
+    work = tmp_path / "oras"
+    write(work / "model.gguf", b"GGUF weights")
+    write(work / "cfg.json", json.dumps({"rootfs": {"type": "layers",
+                                                    "diff_ids": []}}))
+    layout = tmp_path / "layout"
+    subprocess.run([oras, "push", "--oci-layout", f"{layout}:v1",
+                    "--artifact-type",
+                    "application/vnd.cncf.model.manifest.v1+json",
+                    "--config",
+                    "cfg.json:application/vnd.cncf.model.config.v1+json",
+                    "model.gguf:application/vnd.cncf.model.weight.v1.raw"],
+                   check=True, cwd=work, capture_output=True)
+    stele.run("list")
+    subprocess.run([skopeo, "copy", f"oci:{layout}:v1",
+                    f"oci:{store_dir(stele)}:mp/m:1"], check=True,
+                   capture_output=True)
+    out = tmp_path / "out"
+    stele.run("unpack", "mp/m:1", "-d", out)
+    assert (out / "model.gguf").read_bytes() == b"GGUF weights"
+
+
+def test_bad_reference_fails_before_packing(stele, model):
+    for ref in ["Bad/Ref", "demo/m@sha256:" + "0" * 64]:
+        p = stele.run("pack", model, "-t", ref, check=False)
+        assert p.returncode == 1
+    assert not (store_dir(stele) / "blobs" / "sha256").exists() or \
+        list((store_dir(stele) / "blobs" / "sha256").iterdir()) == []
+
+
+def test_lowercase_kitfile_name_is_found(stele, model):
+    (model / "Kitfile").rename(model / "kitfile")
+    stele.run("pack", model, "-t", "demo/m:1")
+    (model / "kitfile").unlink()
+    p = stele.run("pack", model, "-t", "demo/m:1", check=False)
+    assert "no Kitfile" in one_line_error(p)
+
+
+def test_control_characters_in_names_stay_on_one_line(stele, tmp_path):
+    craft_modelkit(stele, "evil/m:1",
+                   tar_with(entry("m/a\nb\x1b[31m/../../x", b"x")))
+    p = stele.run("unpack", "evil/m:1", "-d", tmp_path / "out", check=False)
+    err = one_line_error(p)
+    assert "\x1b" not in err and "a?b?[31m" in err
+
+
+def test_comma_tags_like_kit(stele, model):
+    d = stele.run("pack", model, "-t", "reg.example/demo/m:v1,latest")\
+        .stdout.strip()
+    rows = json.loads(stele.run("list", "--format", "json").stdout)
+    assert [(r["reference"], r["digest"]) for r in rows] == [
+        ("reg.example/demo/m:v1", d), ("reg.example/demo/m:latest", d)]
+    p = stele.run("pack", model, "-t", "demo/m:v2,.bad", check=False)
+    assert p.returncode == 2 and "invalid tag" in p.stderr
+    assert "demo/m:v2" not in stele.run("list").stdout
+
+
+def test_parallel_packs_keep_every_tag(stele, model):
+    procs = [subprocess.Popen([os.environ["STELE_BIN"], "pack", str(model),
+                               "-t", f"demo/m:{i}"], env=stele.env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for i in range(6)]
+    digests = {p.communicate()[0].strip() for p in procs}
+    assert all(p.returncode == 0 for p in procs) and len(digests) == 1
+    rows = json.loads(stele.run("list", "--format", "json").stdout)
+    assert sorted(r["reference"] for r in rows) == \
+        [f"demo/m:{i}" for i in range(6)]
+
+
+def test_killed_pack_leaves_no_visible_partial_blob(stele, model):
+    import time
+    write(model / "weights" / "big.bin", os.urandom(64 << 20))
+    stele.run("list")
+    p = subprocess.Popen([os.environ["STELE_BIN"], "pack", str(model), "-t",
+                          "demo/m:1"], env=stele.env)
+    tmp = store_dir(stele) / "tmp"
+    deadline = time.time() + 20
+    while not any(tmp.iterdir()) and time.time() < deadline \
+            and p.poll() is None:
+        time.sleep(0.005)
+    p.kill()
+    p.wait()
+    for b in (store_dir(stele) / "blobs" / "sha256").iterdir():
+        assert hashlib.sha256(b.read_bytes()).hexdigest() == b.name
+    assert json.loads(stele.run("list", "--format", "json").stdout) == [] \
+        or p.returncode == 0
+    stele.run("rm", "--prune")
+    assert list(tmp.iterdir()) == []
+
+
+def test_enospc_during_unpack_leaves_destination_alone(stele, model,
+                                                      tmp_path):
+    big = model / "weights" / "huge.bin"
+    big.write_bytes(os.urandom(8 << 20))
+    stele.run("pack", model, "-t", "demo/m:1")
+    area = tmp_path / "small"
+    area.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs",
+                       str(area)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        p = stele.run("unpack", "demo/m:1", "-d", area / "out",
+                      check=False)
+        assert "No space left" in one_line_error(p)
+        assert list(area.iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(area)])
+
+
+def test_kitignore_with_exclusion_keeps_reincluded_file(stele, model):
+    write(model / "weights" / "keep.bin", b"keep")
+    write(model / ".kitignore", "weights/*\n!weights/keep.bin\n")
+    stele.run("pack", model, "-t", "demo/m:1")
+    layer = inspect(stele, "demo/m:1")["manifest"]["layers"][0]
+    with tarfile.open(blob(stele, layer["digest"])) as t:
+        assert t.getnames() == ["weights", "weights/keep.bin"]

@@ -5,11 +5,15 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "pack/compress.h"
+#include "pack/layer.h"
 #include "pack/tar.h"
 #include "util/err.h"
 #include "util/fs.h"
@@ -371,6 +375,161 @@ static void test_compression_names(void **state)
 	assert_int_equal(pack_compression_parse("lz4", &c), ERR_INVALID);
 }
 
+/* ---- the layer walk ---- */
+
+static void touch(const char *root, const char *rel)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(rel, f);
+	fclose(f);
+}
+
+static void mkdir_in(const char *root, const char *rel)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	assert_int_equal(mkdir(path, 0755), 0);
+}
+
+/* Walk one layer and return its entry names joined by spaces. */
+static int walk_names(const char *root, const char *path,
+		      const char *const *others, size_t n_others,
+		      char *out, size_t len)
+{
+	struct pack_layer_src src = { .path = path, .others = others,
+				      .n_others = n_others };
+	struct stream_mem_in m;
+	struct tar_reader *r;
+	struct tar_entry e;
+	struct tar_writer w;
+	struct sink s;
+	int rc;
+
+	src.ctx_fd = open(root, O_RDONLY | O_DIRECTORY);
+	assert_true(src.ctx_fd >= 0);
+	sink_init(&s);
+	tar_writer_init(&w, &s.base);
+	rc = pack_layer_write(&src, &w);
+	if (!rc)
+		rc = tar_write_close(&w);
+	tar_writer_release(&w);
+	close(src.ctx_fd);
+	out[0] = 0;
+	if (rc) {
+		buf_release(&s.b);
+		return rc;
+	}
+	stream_mem_in_init(&m, s.b.data, s.b.len);
+	assert_int_equal(tar_reader_new(&m.base, "t", &r), 0);
+	while (tar_reader_next(r, &e) == 1) {
+		if (out[0])
+			strncat(out, " ", len - strlen(out) - 1);
+		strncat(out, e.name, len - strlen(out) - 1);
+	}
+	tar_reader_free(r);
+	buf_release(&s.b);
+	return 0;
+}
+
+static char tree[64];
+
+static int tree_setup(void **state)
+{
+	snprintf(tree, sizeof(tree), "/tmp/stele-test-walk-XXXXXX");
+	assert_non_null(mkdtemp(tree));
+	mkdir_in(tree, "m");
+	mkdir_in(tree, "m/sub");
+	mkdir_in(tree, "m/code");
+	touch(tree, "m/a.bin");
+	touch(tree, "m/sub/b.bin");
+	touch(tree, "m/code/x.py");
+	touch(tree, "m.txt");
+	touch(tree, "other.md");
+	return 0;
+}
+
+static int tree_teardown(void **state)
+{
+	fs_remove_tree(tree);
+	return 0;
+}
+
+static void test_walk_is_depth_first_bytewise(void **state)
+{
+	char names[1024];
+
+	assert_int_equal(walk_names(tree, ".", NULL, 0, names,
+				    sizeof(names)), 0);
+	/* "m" before "m.txt": each directory is sorted, then descended. */
+	assert_string_equal(names, "m m/a.bin m/code m/code/x.py m/sub "
+			    "m/sub/b.bin m.txt other.md");
+}
+
+static void test_walk_includes_ancestors_of_a_file_layer(void **state)
+{
+	char names[1024];
+
+	assert_int_equal(walk_names(tree, "m/sub/b.bin", NULL, 0, names,
+				    sizeof(names)), 0);
+	assert_string_equal(names, "m m/sub m/sub/b.bin");
+}
+
+static void test_walk_leaves_nested_layers_out(void **state)
+{
+	static const char *const others[] = { "m", "m/code" };
+	char names[1024];
+
+	assert_int_equal(walk_names(tree, "m", others, 2, names,
+				    sizeof(names)), 0);
+	assert_string_equal(names, "m m/a.bin m/sub m/sub/b.bin");
+	assert_int_equal(walk_names(tree, "m/code", others, 2, names,
+				    sizeof(names)), 0);
+	assert_string_equal(names, "m m/code m/code/x.py");
+}
+
+static void test_walk_refuses_symlink_and_missing_path(void **state)
+{
+	char names[1024], link[512];
+
+	snprintf(link, sizeof(link), "%s/m/sub/evil", tree);
+	assert_int_equal(symlink("/etc/passwd", link), 0);
+	assert_int_equal(walk_names(tree, "m", NULL, 0, names,
+				    sizeof(names)), ERR_UNSUPPORTED);
+	assert_non_null(strstr(err_msg(), "'m/sub/evil' is a symbolic link"));
+	assert_int_equal(walk_names(tree, "nope", NULL, 0, names,
+				    sizeof(names)), ERR_NOTFOUND);
+}
+
+static void test_walk_refuses_dotdot_names_kit_would_drop(void **state)
+{
+	char names[1024];
+
+	touch(tree, "m/v1..v2");
+	assert_int_equal(walk_names(tree, "m", NULL, 0, names,
+				    sizeof(names)), ERR_UNSUPPORTED);
+	assert_non_null(strstr(err_msg(), "'m/v1..v2'"));
+}
+
+static void test_path_clean_like_go(void **state)
+{
+	char out[TAR_PATH_MAX + 1];
+
+	assert_int_equal(pack_path_clean("./a//b/./c/", out), 0);
+	assert_string_equal(out, "a/b/c");
+	assert_int_equal(pack_path_clean("", out), 0);
+	assert_string_equal(out, ".");
+	assert_int_equal(pack_path_clean("a/../b", out), 0);
+	assert_string_equal(out, "b");
+	assert_int_equal(pack_path_clean("a/../../b", out), ERR_INVALID);
+	assert_int_equal(pack_path_clean("/etc", out), ERR_INVALID);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -398,6 +557,14 @@ int main(void)
 		cmocka_unit_test(test_none_roundtrip),
 		cmocka_unit_test(test_gzip_header_is_fixed),
 		cmocka_unit_test(test_compression_names),
+#define W(f) cmocka_unit_test_setup_teardown(f, tree_setup, tree_teardown)
+		W(test_walk_is_depth_first_bytewise),
+		W(test_walk_includes_ancestors_of_a_file_layer),
+		W(test_walk_leaves_nested_layers_out),
+		W(test_walk_refuses_symlink_and_missing_path),
+		W(test_walk_refuses_dotdot_names_kit_would_drop),
+#undef W
+		cmocka_unit_test(test_path_clean_like_go),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

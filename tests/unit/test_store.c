@@ -99,6 +99,25 @@ static void test_corrupt_blob_fails_at_end_of_read(void **state)
 	close(fd);
 	assert_int_equal(store_blob_get(s, digest, 100, &b), ERR_DIGEST);
 	assert_non_null(strstr(err_msg(), "is corrupt"));
+
+	/* The verdict sticks: reading on after the failure is no success. */
+	{
+		struct store_blob_reader *r;
+		char tmp[64];
+
+		assert_int_equal(store_blob_open_read(s, digest, &r, NULL), 0);
+		while (store_blob_read(r, tmp, sizeof(tmp)) > 0)
+			;
+		assert_int_equal(store_blob_read(r, tmp, sizeof(tmp)),
+				 ERR_DIGEST);
+		store_blob_close(r);
+	}
+
+	/* Writing the same content again repairs a truncated blob. */
+	assert_int_equal(truncate(path, 3), 0);
+	assert_int_equal(store_blob_put(s, "hello world", 11, digest), 0);
+	assert_int_equal(store_blob_get(s, digest, 100, &b), 0);
+	buf_release(&b);
 	assert_int_equal(store_blob_get(s, digest, 5, &b), ERR_LIMIT);
 	store_free(s);
 }

@@ -3,7 +3,7 @@
 // kit cannot be built in our test environment, so this program stands in
 // for it when checking that stele's layers are byte-identical.
 //
-// Usage: gotar -C CONTEXT -layer PATH [-also PATH]... -o OUT.tar
+// Usage: gotar -C CONTEXT -layer PATH [-also PATH]... [-gzip] -o OUT.tar
 //
 // -also names the other layer paths of the Kitfile, which kit excludes from
 // this layer when they are nested below it.
@@ -11,6 +11,7 @@ package main
 
 import (
 	"archive/tar"
+	"compress/gzip"
 	"flag"
 	"fmt"
 	"io"
@@ -154,11 +155,13 @@ func main() {
 		return
 	}
 	var ctx, layer, out string
+	var gz bool
 	var others list
 	flag.StringVar(&ctx, "C", ".", "context directory")
 	flag.StringVar(&layer, "layer", "", "layer path")
 	flag.Var(&others, "also", "another layer path of the Kitfile")
 	flag.StringVar(&out, "o", "", "output tar")
+	flag.BoolVar(&gz, "gzip", false, "compress with compress/gzip as kit's --compression gzip")
 	flag.Parse()
 	if layer == "" || out == "" {
 		fmt.Fprintln(os.Stderr, "usage: gotar -C DIR -layer PATH -o OUT")
@@ -173,7 +176,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	tw := tar.NewWriter(f)
+	var w io.Writer = f
+	var zw *gzip.Writer
+	if gz {
+		zw = gzip.NewWriter(f)
+		w = zw
+	}
+	tw := tar.NewWriter(w)
 	if err := writeLayer(filepath.Clean(layer), others, tw); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -181,6 +190,12 @@ func main() {
 	if err := tw.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
+	}
+	if zw != nil {
+		if err := zw.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	}
 	if err := f.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
