@@ -467,9 +467,12 @@ static int rc_perform(struct regclient *c, const struct rc_req *req,
 	if (resp->sink_rc)
 		rc = resp->sink_rc;
 	else if (cc != CURLE_OK)
-		rc = err_set(ERR_NET, "%s %s on registry '%s': %s",
+		rc = err_set(ERR_NET, "%s %s on registry '%s': %s%s",
 			     req->method, req->url[0] == '/' ? req->url : "",
-			     c->host, curl_easy_strerror(cc));
+			     c->host, curl_easy_strerror(cc),
+			     cc == CURLE_SSL_CONNECT_ERROR && !c->allow_http
+			     ? " (plain HTTP needs a loopback host, "
+			       "STELE_INSECURE_REGISTRIES or --insecure)" : "");
 out:
 	curl_slist_free_all(hl);
 	curl_easy_cleanup(x.curl);

@@ -489,12 +489,14 @@ static int rc_tags_page(const struct regclient *c, const struct buf *body,
 		goto out;
 	}
 	json_array_foreach(tags, i, t) {
-		if (!json_is_string(t) || !oci_tag_valid(json_string_value(t))) {
+		const char *tag = json_string_value(t);
+
+		if (!tag || !oci_tag_valid(tag)) {
 			rc = err_set(ERR_NET, "registry '%s' sent an invalid "
 				     "tag for '%s'", c->host, repo);
 			break;
 		}
-		rc = fn(json_string_value(t), arg);
+		rc = fn(tag, arg);
 		if (rc)
 			break;
 	}

@@ -174,8 +174,8 @@ static enum MHD_Result mock_manifest(struct MHD_Connection *c,
 				 digest);
 	}
 	if (strcmp(ref, "v1"))
-		return mock_text(c, 404, "{\"errors\":[{\"code\":"
-				 "\"MANIFEST_UNKNOWN\",\"message\":\"nope\"}]}");
+		return mock_text(c, 404, "{\"errors\":[{\"code\":\"MANIFEST_"
+				 "UNKNOWN\",\"message\":\"nope\"}]}");
 	sha256_digest_buf(body, strlen(body), digest);
 	return mock_send(c, 200, body, strlen(body), "Content-Type",
 			 "application/vnd.oci.image.manifest.v1+json",
