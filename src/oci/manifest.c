@@ -650,6 +650,10 @@ int oci_layer_classify(const struct oci_descriptor *d,
 	if (!out->filepath)
 		out->filepath = oci_annotations_get(&d->annotations,
 						    CNAI_ANN_FILEPATH);
+	/* oras names pushed files with the image title. */
+	if (!out->filepath)
+		out->filepath = oci_annotations_get(&d->annotations,
+						    OCI_ANN_TITLE);
 	return 0;
 }
 

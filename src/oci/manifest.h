@@ -26,6 +26,7 @@
 
 #define OCI_ANN_CREATED "org.opencontainers.image.created"
 #define OCI_ANN_REF_NAME "org.opencontainers.image.ref.name"
+#define OCI_ANN_TITLE "org.opencontainers.image.title"
 #define MODEL_ANN_FILEPATH "org.cncf.model.filepath"
 #define CNAI_ANN_FILEPATH "org.cnai.model.filepath"
 #define KIT_ANN_CLI_VERSION "ml.kitops.modelkit.cli-version"
@@ -130,7 +131,9 @@ struct oci_layer_info {
 	enum oci_layer_role role;
 	enum oci_layer_comp comp;
 	bool raw;                 /* ModelPack ".raw": the file itself */
-	const char *filepath;     /* annotation, NULL when absent; borrowed */
+	const char *filepath;     /* org.cncf/org.cnai.model.filepath, else
+				   * org.opencontainers.image.title; NULL when
+				   * absent; borrowed from the descriptor */
 };
 
 /* Classify a layer of a KitOps or ModelPack manifest; ERR_UNSUPPORTED

@@ -265,7 +265,7 @@ static ssize_t zin_gzip_read(struct pack_zin *z, void *p, size_t n)
 		int zrc;
 
 		if (z->zs.avail_in == 0) {
-			size_t avail;
+			size_t avail = 0;
 			int rc = zin_fill(z, &avail);
 
 			if (rc)
@@ -292,7 +292,7 @@ static ssize_t zin_zstd_read(struct pack_zin *z, void *p, size_t n)
 
 	while (out.pos == 0) {
 		if (z->zin.pos == z->zin.size) {
-			size_t avail;
+			size_t avail = 0;
 			int rc = zin_fill(z, &avail);
 
 			if (rc)
@@ -384,7 +384,7 @@ struct stream_in *pack_zin_stream(struct pack_zin *z)
 /* After the compressed data only the end of the source may follow. */
 static int zin_expect_eof(struct pack_zin *z, size_t pending)
 {
-	size_t avail;
+	size_t avail = 0;
 	int rc;
 
 	if (pending)

@@ -209,10 +209,20 @@ static int visit(struct walk *w, int dirfd, const char *name, size_t plen)
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW))
 		return err_setsys(ERR_IO, errno, "cannot stat '%s'", w->path);
 	is_dir = S_ISDIR(st.st_mode);
-	if (!same_tree(src->path, w->path) || nested_elsewhere(src, w->path))
+	if (nested_elsewhere(src, w->path))
 		return 0;
 	ignored = src->ignore && kitignore_match(src->ignore, w->path,
 						 is_dir);
+	if (!same_tree(src->path, w->path)) {
+		/* kit's test also drops names containing ".." below the
+		 * layer path; refuse rather than lose the file silently. */
+		if (within(w->path, src->path) && !ignored)
+			return err_set(ERR_UNSUPPORTED, "'%s': kit leaves out "
+				       "names containing '..' inside a layer; "
+				       "rename it or list it in .kitignore",
+				       w->path);
+		return 0;
+	}
 	/* As kit: an ignored directory is skipped whole unless a '!'
 	 * pattern could bring back something inside it. */
 	if (ignored)

@@ -27,8 +27,8 @@ int stream_read_full(struct stream_in *in, void *p, size_t n,
 
 static int hash_out_write(struct stream_out *o, const void *p, size_t n)
 {
-	struct stream_hash_out *h = stream_container_of(o, struct stream_hash_out,
-						 base);
+	struct stream_hash_out *h =
+		stream_container_of(o, struct stream_hash_out, base);
 
 	sha256_update(&h->hash, p, n);
 	h->count += n;
@@ -57,8 +57,8 @@ void stream_hash_out_release(struct stream_hash_out *h)
 
 static ssize_t hash_in_read(struct stream_in *in, void *p, size_t n)
 {
-	struct stream_hash_in *h = stream_container_of(in, struct stream_hash_in,
-						base);
+	struct stream_hash_in *h =
+		stream_container_of(in, struct stream_hash_in, base);
 	ssize_t got = stream_read(h->src, p, n);
 
 	if (got > 0) {
@@ -90,8 +90,8 @@ void stream_hash_in_release(struct stream_hash_in *h)
 
 static ssize_t mem_read(struct stream_in *in, void *p, size_t n)
 {
-	struct stream_mem_in *m = stream_container_of(in, struct stream_mem_in,
-					       base);
+	struct stream_mem_in *m =
+		stream_container_of(in, struct stream_mem_in, base);
 	size_t left = m->len - m->off;
 
 	if (n > left)
@@ -112,7 +112,8 @@ void stream_mem_in_init(struct stream_mem_in *m, const void *p, size_t len)
 
 static ssize_t fd_read(struct stream_in *in, void *p, size_t n)
 {
-	struct stream_fd_in *f = stream_container_of(in, struct stream_fd_in, base);
+	struct stream_fd_in *f =
+		stream_container_of(in, struct stream_fd_in, base);
 
 	for (;;) {
 		ssize_t got = read(f->fd, p, n);

@@ -53,9 +53,9 @@ int unpack_filter_parse(const char *s, unsigned *mask)
 				found = true;
 			}
 		if (!found)
-			return err_set(ERR_INVALID, "unknown filter '%.*s' (use "
-				       "model, code, datasets, docs, prompts, "
-				       "kitfile)", (int)n, p);
+			return err_set(ERR_INVALID, "unknown filter '%.*s' "
+				       "(use model, code, datasets, docs, "
+				       "prompts, kitfile)", (int)n, p);
 		p += n + (p[n] == ',');
 	}
 	if (!*mask)
@@ -233,6 +233,7 @@ static int extract_layer(struct layer_job *j)
 	struct blob_src src = { .base.read = blob_src_read };
 	struct stream_hash_in diff = { 0 };
 	struct pack_zin *z = NULL;
+	struct stream_in *in;
 	char what[DIGEST_STR_LEN + 8], got[DIGEST_STR_LEN];
 	uint64_t size;
 	int rc;
@@ -247,25 +248,32 @@ static int extract_layer(struct layer_job *j)
 	if (!rc)
 		rc = pack_zin_new((enum pack_compression)j->info.comp,
 				  &src.base, what, &z);
-	if (!rc)
+	/* Uncompressed, the blob digest the store checks is the diffId:
+	 * no second hash over the same bytes. */
+	if (!rc && j->info.comp != OCI_COMP_NONE)
 		rc = stream_hash_in_init(&diff, pack_zin_stream(z));
 	if (rc)
 		goto out;
+	in = j->info.comp == OCI_COMP_NONE ? pack_zin_stream(z) : &diff.base;
 	if (j->info.raw)
-		rc = write_file(j->root, j->info.filepath, 0644, &diff.base,
-				NULL, j->buf);
+		rc = write_file(j->root, j->info.filepath, 0644, in, NULL,
+				j->buf);
 	else
-		rc = extract_tar(j->root, &diff.base, what, j->buf);
+		rc = extract_tar(j->root, in, what, j->buf);
 	if (!rc)
 		rc = pack_zin_end(z);
 	if (!rc)
 		rc = finish_blob(src.r, j->d->digest);
 	if (rc)
 		goto out;
-	stream_hash_in_final(&diff, got);
+	if (j->info.comp == OCI_COMP_NONE)
+		memcpy(got, j->d->digest, DIGEST_STR_LEN);
+	else
+		stream_hash_in_final(&diff, got);
 	rc = check_diff_id(j, got);
 out:
-	stream_hash_in_release(&diff);
+	if (j->info.comp != OCI_COMP_NONE)
+		stream_hash_in_release(&diff);
 	pack_zin_free(z);
 	store_blob_close(src.r);
 	return rc;

@@ -624,18 +624,21 @@ static json_t *index_entry_new(const char *ref, const char *digest,
 {
 	json_t *e = json_object(), *ann = json_object();
 
-	if (!e || !ann ||
+	json_t *at = artifact_type ? json_string(artifact_type) : NULL;
+
+	if (!e || !ann || (artifact_type && !at) ||
 	    json_object_set_new(e, "mediaType", json_string(media_type)) ||
 	    json_object_set_new(e, "digest", json_string(digest)) ||
 	    json_object_set_new(e, "size", json_integer((json_int_t)size)) ||
 	    json_object_set_new(ann, OCI_ANN_REF_NAME, json_string(ref)) ||
 	    json_object_set(e, "annotations", ann) ||
-	    (artifact_type && json_object_set_new(e, "artifactType",
-						   json_string(artifact_type)))) {
+	    (at && json_object_set(e, "artifactType", at))) {
+		json_decref(at);
 		json_decref(e);
 		json_decref(ann);
 		return NULL;
 	}
+	json_decref(at);
 	json_decref(ann);
 	return e;
 }

@@ -214,13 +214,14 @@ def put_blob(stele, data):
 
 
 def craft_modelkit(stele, ref, layer_bytes,
-                   media="application/vnd.kitops.modelkit.model.v1.tar"):
+                   media="application/vnd.kitops.modelkit.model.v1.tar",
+                   diff_id=None):
     """Store a ModelKit whose single layer is the given bytes."""
     stele.run("list")  # creates the layout
     ld = put_blob(stele, layer_bytes)
     cfg = json.dumps({"manifestVersion": "1.0.0",
                       "model": {"path": "m", "digest": ld,
-                                "diffId": ld}}).encode()
+                                "diffId": diff_id or ld}}).encode()
     cd = put_blob(stele, cfg)
     man = json.dumps({
         "schemaVersion": 2,
@@ -287,6 +288,15 @@ def test_crafted_layer_with_wrong_diff_id_is_refused(stele, tmp_path):
     p = stele.run("unpack", "x/m:1", "-d", tmp_path / "out", check=False)
     # The crafted config claims diffId == digest, which gzip breaks.
     assert "diffId" in one_line_error(p) and ld in p.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_uncompressed_layer_with_wrong_diff_id_is_refused(stele, tmp_path):
+    wrong = "sha256:" + "0" * 64
+    craft_modelkit(stele, "x/m:1", tar_with(entry("m/a", b"a")),
+                   diff_id=wrong)
+    p = stele.run("unpack", "x/m:1", "-d", tmp_path / "out", check=False)
+    assert wrong in one_line_error(p)
     assert not (tmp_path / "out").exists()
 
 
@@ -375,3 +385,47 @@ def test_enospc_leaves_store_consistent(stele, model, tmp_path):
     finally:
         if mounted:
             subprocess.run(["umount", str(home)])
+
+
+# ---- other OCI tools on the same layout ----
+
+def tool(name):
+    import shutil
+    found = shutil.which(name) or shutil.which(
+        name, path=os.path.expanduser("~/go/bin"))
+    if not found:
+        pytest.skip(f"{name} not installed (scripts/setup-peers.sh)")
+    return found
+
+
+def test_skopeo_copies_out_of_the_store(stele, model, tmp_path):
+    skopeo = tool("skopeo")
+    d = stele.run("pack", model, "-t", "demo/m:1").stdout.strip()
+    dest = tmp_path / "copy"
+    subprocess.run([skopeo, "copy", f"oci:{store_dir(stele)}:demo/m:1",
+                    f"oci:{dest}:v1"], check=True, capture_output=True)
+    idx = json.loads((dest / "index.json").read_text())
+    assert idx["manifests"][0]["digest"] == d
+
+
+def test_oras_modelpack_artifact_unpacks(stele, tmp_path):
+    oras, skopeo = tool("oras"), tool("skopeo")
+    work = tmp_path / "oras"
+    write(work / "model.gguf", b"GGUF weights")
+    write(work / "cfg.json", json.dumps({"rootfs": {"type": "layers",
+                                                    "diff_ids": []}}))
+    layout = tmp_path / "layout"
+    subprocess.run([oras, "push", "--oci-layout", f"{layout}:v1",
+                    "--artifact-type",
+                    "application/vnd.cncf.model.manifest.v1+json",
+                    "--config",
+                    "cfg.json:application/vnd.cncf.model.config.v1+json",
+                    "model.gguf:application/vnd.cncf.model.weight.v1.raw"],
+                   check=True, cwd=work, capture_output=True)
+    stele.run("list")
+    subprocess.run([skopeo, "copy", f"oci:{layout}:v1",
+                    f"oci:{store_dir(stele)}:mp/m:1"], check=True,
+                   capture_output=True)
+    out = tmp_path / "out"
+    stele.run("unpack", "mp/m:1", "-d", out)
+    assert (out / "model.gguf").read_bytes() == b"GGUF weights"

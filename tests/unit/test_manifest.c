@@ -105,9 +105,9 @@ static void test_parse_refuses_bad_fields(void **state)
 {
 	assert_int_equal(parse("{\"schemaVersion\":1}"), ERR_INVALID);
 	assert_int_equal(parse("[]"), ERR_INVALID);
-	assert_int_equal(parse("{\"schemaVersion\":2,\"config\":{\"mediaType\""
-			       ":\"a\",\"digest\":\"sha256:../x\",\"size\":1}}"),
-			 ERR_INVALID);
+	assert_int_equal(parse("{\"schemaVersion\":2,\"config\":{"
+			       "\"mediaType\":\"a\",\"digest\":"
+			       "\"sha256:../x\",\"size\":1}}"), ERR_INVALID);
 	assert_int_equal(parse("{\"schemaVersion\":2,\"config\":{\"mediaType\""
 			       ":\"a\",\"digest\":\"" DIG "\",\"size\":-1}}"),
 			 ERR_INVALID);
@@ -133,20 +133,25 @@ static void test_classify_modelpack_and_cnai(void **state)
 	struct oci_layer_info info;
 	char mt[128];
 
-	d.media_type = strcpy(mt, "application/vnd.cncf.model.weight.v1.tar+zstd");
+	d.media_type = strcpy(mt, "application/"
+			      "vnd.cncf.model.weight.v1.tar+zstd");
 	assert_int_equal(oci_layer_classify(&d, &info), 0);
 	assert_int_equal(info.role, OCI_ROLE_MODEL);
 	assert_int_equal(info.comp, OCI_COMP_ZSTD);
-	d.media_type = strcpy(mt, "application/vnd.cnai.model.weight.config.v1.raw");
+	d.media_type = strcpy(mt, "application/"
+			      "vnd.cnai.model.weight.config.v1.raw");
 	assert_int_equal(oci_layer_classify(&d, &info), 0);
 	assert_int_equal(info.role, OCI_ROLE_MODELPART);
 	assert_true(info.raw);
-	d.media_type = strcpy(mt, "application/vnd.cncf.model.doc.v1.tar");
+	d.media_type = strcpy(mt, "application/"
+			      "vnd.cncf.model.doc.v1.tar");
 	assert_int_equal(oci_layer_classify(&d, &info), 0);
 	assert_int_equal(info.role, OCI_ROLE_DOCS);
-	d.media_type = strcpy(mt, "application/vnd.kitops.modelkit.model.v1.raw");
+	d.media_type = strcpy(mt, "application/"
+			      "vnd.kitops.modelkit.model.v1.raw");
 	assert_int_equal(oci_layer_classify(&d, &info), ERR_UNSUPPORTED);
-	d.media_type = strcpy(mt, "application/octet-stream");
+	d.media_type = strcpy(mt, "application/"
+			      "octet-stream");
 	assert_int_equal(oci_layer_classify(&d, &info), ERR_UNSUPPORTED);
 }
 

@@ -1,3 +1,3 @@
 module stele.test/gotar
 
-go 1.21
+go 1.19

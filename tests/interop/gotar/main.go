@@ -48,6 +48,17 @@ func nestedElsewhere(p, layer string, others []string) bool {
 	return false
 }
 
+// kitDefaultIgnored mirrors the patterns kit always adds to .kitignore:
+// the Kitfile names and .kitignore itself, at the context root.
+func kitDefaultIgnored(p string) bool {
+	for _, n := range []string{"Kitfile", "kitfile", ".kitfile", ".kitignore"} {
+		if within(p, n) {
+			return true
+		}
+	}
+	return false
+}
+
 // sameTree decides like kit whether two paths are on one branch.
 func sameTree(a, b string) bool {
 	ab, e1 := filepath.Rel(a, b)
@@ -91,7 +102,7 @@ func writeLayer(base string, others []string, tw *tar.Writer) error {
 			}
 			return nil
 		}
-		if nestedElsewhere(p, base, others) {
+		if kitDefaultIgnored(p) || nestedElsewhere(p, base, others) {
 			if fi.IsDir() {
 				return filepath.SkipDir
 			}
