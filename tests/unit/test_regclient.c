@@ -51,12 +51,22 @@ struct mock {
 	bool up_cancelled;
 	/* observations */
 	int token_requests;
+	char token_method[8];
+	char token_form[512];
 	int blob_gets;
 	char last_range[64];
 	char last_auth[256];
 };
 
 static struct mock m;
+
+/* Per-request state of the mock (the body of PATCH and PUT). */
+struct mock_conn {
+	bool discard;    /* drop this PATCH's bytes and answer 500 */
+	bool bad_range;  /* Content-Range does not start at the offset */
+	uint64_t got;
+	char body[512];  /* the start of other bodies (token POSTs) */
+};
 
 static enum MHD_Result mock_send(struct MHD_Connection *c, unsigned status,
 				 const char *body, size_t len,
@@ -207,10 +217,13 @@ static enum MHD_Result mock_tags(struct MHD_Connection *c)
 			 NULL);
 }
 
-static enum MHD_Result mock_token(struct MHD_Connection *c)
+static enum MHD_Result mock_token(struct MHD_Connection *c,
+				  const char *method, struct mock_conn *mc)
 {
 	pthread_mutex_lock(&m.lock);
 	m.token_requests++;
+	snprintf(m.token_method, sizeof(m.token_method), "%s", method);
+	snprintf(m.token_form, sizeof(m.token_form), "%s", mc->body);
 	pthread_mutex_unlock(&m.lock);
 	return mock_text(c, 200, "{\"token\":\"tok-abc\",\"expires_in\":300}");
 }
@@ -233,13 +246,6 @@ static int mock_authorized(struct MHD_Connection *c, enum MHD_Result *ret)
 			 NULL);
 	return 0;
 }
-
-/* Per-request state of the mock (the body of PATCH and PUT). */
-struct mock_conn {
-	bool discard;    /* drop this PATCH's bytes and answer 500 */
-	bool bad_range;  /* Content-Range does not start at the offset */
-	uint64_t got;
-};
 
 static enum MHD_Result mock_range(struct MHD_Connection *c, unsigned status)
 {
@@ -304,7 +310,7 @@ static enum MHD_Result mock_route(struct MHD_Connection *c, const char *url,
 	enum MHD_Result ret;
 
 	if (!strcmp(url, "/token"))
-		return mock_token(c);
+		return mock_token(c, method, mc);
 	if (!mock_authorized(c, &ret))
 		return ret;
 	if (m.fail_first > 0) {
@@ -369,6 +375,8 @@ static enum MHD_Result mock_handler(void *cls, struct MHD_Connection *c,
 		if (!strcmp(method, "PATCH") && !mc->discard &&
 		    !mc->bad_range)
 			sha256_update(&m.up_hash, data, *data_size);
+		else if (mc->got + *data_size < sizeof(mc->body))
+			memcpy(mc->body + mc->got, data, *data_size);
 		mc->got += *data_size;
 		*data_size = 0;
 		return MHD_YES;
@@ -614,6 +622,29 @@ static void test_bearer_token_fetched_once_and_cached(void **state)
 	regclient_free(c);
 }
 
+static void test_identity_token_uses_refresh_grant(void **state)
+{
+	struct regclient_opts o = { .identity_token = "refresh-xyz",
+				    .retries = 1 };
+	struct regclient *c = NULL;
+	struct buf body = BUF_INIT(16);
+	char digest[DIGEST_STR_LEN];
+
+	reset();
+	m.bearer = true;
+	assert_int_equal(regclient_new(m.host, &o, &c), 0);
+	assert_int_equal(regclient_manifest_get(c, "r", "v1", &body, digest,
+						NULL), 0);
+	assert_string_equal(m.token_method, "POST");
+	assert_non_null(strstr(m.token_form, "grant_type=refresh_token"));
+	assert_non_null(strstr(m.token_form, "refresh_token=refresh-xyz"));
+	assert_non_null(strstr(m.token_form,
+			       "scope=repository%3Ar%3Apull"));
+	assert_non_null(strstr(m.token_form, "service=mock"));
+	buf_release(&body);
+	regclient_free(c);
+}
+
 static void test_upload_location_on_other_origin_refused(void **state)
 {
 	struct regclient *c = client();
@@ -705,6 +736,7 @@ int main(void)
 		cmocka_unit_test(test_blob_get_when_range_is_ignored),
 		cmocka_unit_test(test_blob_get_detects_corruption),
 		cmocka_unit_test(test_bearer_token_fetched_once_and_cached),
+		cmocka_unit_test(test_identity_token_uses_refresh_grant),
 		cmocka_unit_test(test_upload_location_on_other_origin_refused),
 		cmocka_unit_test(test_delete_statuses),
 		cmocka_unit_test(test_chunked_upload_resumes_after_lost_patch),
