@@ -43,6 +43,8 @@ struct mock {
 	bool huge_manifest;      /* > 4 MiB manifest */
 	bool local_location;     /* upload sessions on the mock itself */
 	bool fail_second_patch;  /* lose the second PATCH, answer 500 */
+	bool allow_mount;        /* answer mount requests with 201 */
+	char mount_from[64];
 	/* upload session state */
 	int patches;
 	uint64_t up_received;
@@ -292,6 +294,15 @@ static enum MHD_Result mock_session(struct MHD_Connection *c,
 
 static enum MHD_Result mock_start_upload(struct MHD_Connection *c)
 {
+	const char *mount = MHD_lookup_connection_value(
+		c, MHD_GET_ARGUMENT_KIND, "mount");
+	const char *from = MHD_lookup_connection_value(
+		c, MHD_GET_ARGUMENT_KIND, "from");
+
+	snprintf(m.mount_from, sizeof(m.mount_from), "%s", from ? from : "");
+	if (mount && m.allow_mount)
+		return mock_send(c, 201, "", 0, "Docker-Content-Digest", mount,
+				 "Location", "/v2/r/blobs/x");
 	if (!m.local_location)
 		return mock_send(c, 202, "", 0, "Location",
 				 "http://127.0.0.2:9/v2/r/blobs/uploads/x",
@@ -299,6 +310,7 @@ static enum MHD_Result mock_start_upload(struct MHD_Connection *c)
 	m.up_received = 0;
 	m.patches = 0;
 	m.up_cancelled = false;
+	sha256_release(&m.up_hash);
 	sha256_init(&m.up_hash);
 	return mock_send(c, 202, "", 0, "Location", "/v2/r/blobs/uploads/u1",
 			 NULL, NULL);
@@ -418,6 +430,7 @@ static int mock_start(void **state)
 static int mock_stop(void **state)
 {
 	MHD_stop_daemon(m.d);
+	sha256_release(&m.up_hash);
 	free(m.blob);
 	pthread_mutex_destroy(&m.lock);
 	return 0;
@@ -438,6 +451,8 @@ static void reset(void)
 	m.break_blob = m.ignore_range = m.corrupt_blob = false;
 	m.foreign_link = m.no_referrers_api = m.bearer = false;
 	m.huge_manifest = m.local_location = m.fail_second_patch = false;
+	m.allow_mount = false;
+	m.patches = 0;
 	m.token_requests = m.blob_gets = 0;
 }
 
@@ -723,6 +738,30 @@ static void test_chunked_upload_of_wrong_bytes_is_cancelled(void **state)
 	regclient_free(c);
 }
 
+static void test_cross_repository_mount(void **state)
+{
+	struct regclient *c = client();
+	char digest[DIGEST_STR_LEN];
+	int fd = big_file(BIG_UPLOAD, digest);
+
+	reset();
+	m.local_location = true;
+	m.allow_mount = true;
+	assert_int_equal(regclient_blob_put_fd(c, "r", digest, fd,
+					       BIG_UPLOAD, "team/source"), 0);
+	assert_string_equal(m.mount_from, "team/source");
+	assert_int_equal(m.patches, 0); /* nothing was uploaded */
+
+	/* A registry that declines the mount gets a normal upload. */
+	m.allow_mount = false;
+	assert_int_equal(regclient_blob_put_fd(c, "r", digest, fd,
+					       BIG_UPLOAD, "team/source"), 0);
+	assert_int_equal(m.patches, 2);
+	assert_string_equal(m.up_digest, digest);
+	close(fd);
+	regclient_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -742,6 +781,7 @@ int main(void)
 		cmocka_unit_test(test_chunked_upload_resumes_after_lost_patch),
 		cmocka_unit_test(
 			test_chunked_upload_of_wrong_bytes_is_cancelled),
+		cmocka_unit_test(test_cross_repository_mount),
 	};
 
 	return cmocka_run_group_tests(tests, mock_start, mock_stop);
