@@ -15,6 +15,9 @@
 #define RC_CONNECT_TIMEOUT 30L
 #define RC_LOW_SPEED_TIME 60L   /* abort when under 1 byte/s this long */
 #define RC_BACKOFF_MS_MAX 8000
+/* Larger socket buffers: fewer callbacks and syscalls per gigabyte. */
+#define RC_RECV_BUFFER (512L * 1024)
+#define RC_SEND_BUFFER (512L * 1024)
 
 struct rc_xfer {
 	const struct rc_req *req;
@@ -411,6 +414,8 @@ static void rc_set_transport(CURL *h, struct regclient *c,
 
 	curl_easy_setopt(h, CURLOPT_SHARE, c->share);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_BUFFERSIZE, RC_RECV_BUFFER);
+	curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, RC_SEND_BUFFER);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, RC_CONNECT_TIMEOUT);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, RC_LOW_SPEED_TIME);

@@ -438,7 +438,10 @@ static int mock_stop(void **state)
 
 static struct regclient *client(void)
 {
-	struct regclient_opts o = { .retries = 3, .timeout_sec = 30 };
+	/* Small chunks keep the upload tests' files small. */
+	struct regclient_opts o = { .retries = 3, .timeout_sec = 30,
+				    .monolithic_max = 1u << 20,
+				    .chunk_size = 1u << 20 };
 	struct regclient *c = NULL;
 
 	assert_int_equal(regclient_new(m.host, &o, &c), 0);
@@ -701,7 +704,7 @@ static int big_file(size_t n, char digest[DIGEST_STR_LEN])
 	return fd;
 }
 
-#define BIG_UPLOAD (REGCLIENT_CHUNK_SIZE + (1u << 20))
+#define BIG_UPLOAD ((1u << 20) + 4096) /* two chunks of the test client */
 
 static void test_chunked_upload_resumes_after_lost_patch(void **state)
 {
