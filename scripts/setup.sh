@@ -9,14 +9,40 @@ cd "$(dirname "$0")/.."
 want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
 
-build_pkgs=(meson ninja-build gcc pkg-config clang libclang-rt-14-dev llvm
-	libmicrohttpd-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev
-	sqlite3 libarchive-dev libjansson-dev libyaml-dev libzstd-dev
-	zlib1g-dev libsodium-dev libcmocka-dev)
-test_pkgs=(python3-venv curl jq skopeo docker-registry openssl umoci)
+# One package per line, so parallel changes merge line by line.
+build_pkgs=(
+	meson
+	ninja-build
+	gcc
+	pkg-config
+	clang
+	libclang-rt-14-dev
+	llvm
+	libmicrohttpd-dev
+	libcurl4-openssl-dev
+	libssl-dev
+	libsqlite3-dev
+	sqlite3
+	libarchive-dev
+	libjansson-dev
+	libyaml-dev
+	libzstd-dev
+	zlib1g-dev
+	libsodium-dev
+	libcmocka-dev
+)
+test_pkgs=(
+	python3-venv
+	curl
+	jq
+	skopeo
+	docker-registry
+	openssl
+	umoci
+	apache2-utils
+)
 # Go builds test peers; the machines come with a current Go in /usr/local.
 command -v go >/dev/null || test_pkgs+=(golang-go)
-test_pkgs+=(apache2-utils) # htpasswd for the registry client tests
 
 apt_install() {
 	local missing=()

@@ -15,6 +15,9 @@
 #define RC_CONNECT_TIMEOUT 30L
 #define RC_LOW_SPEED_TIME 60L   /* abort when under 1 byte/s this long */
 #define RC_BACKOFF_MS_MAX 8000
+/* Larger socket buffers: fewer callbacks and syscalls per gigabyte. */
+#define RC_RECV_BUFFER (512L * 1024)
+#define RC_SEND_BUFFER (512L * 1024)
 
 struct rc_xfer {
 	const struct rc_req *req;
@@ -411,6 +414,8 @@ static void rc_set_transport(CURL *h, struct regclient *c,
 
 	curl_easy_setopt(h, CURLOPT_SHARE, c->share);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_BUFFERSIZE, RC_RECV_BUFFER);
+	curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, RC_SEND_BUFFER);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, RC_CONNECT_TIMEOUT);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, RC_LOW_SPEED_TIME);
@@ -467,9 +472,12 @@ static int rc_perform(struct regclient *c, const struct rc_req *req,
 	if (resp->sink_rc)
 		rc = resp->sink_rc;
 	else if (cc != CURLE_OK)
-		rc = err_set(ERR_NET, "%s %s on registry '%s': %s",
+		rc = err_set(ERR_NET, "%s %s on registry '%s': %s%s",
 			     req->method, req->url[0] == '/' ? req->url : "",
-			     c->host, curl_easy_strerror(cc));
+			     c->host, curl_easy_strerror(cc),
+			     cc == CURLE_SSL_CONNECT_ERROR && !c->allow_http
+			     ? " (plain HTTP needs a loopback host, "
+			       "STELE_INSECURE_REGISTRIES or --insecure)" : "");
 out:
 	curl_slist_free_all(hl);
 	curl_easy_cleanup(x.curl);

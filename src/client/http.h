@@ -39,6 +39,7 @@ struct regclient {
 	char *username, *password, *identity_token, *bearer_token;
 	char *ca_file, *user_agent;
 	int timeout_sec, retries;
+	uint64_t monolithic_max, chunk_size;
 	CURLSH *share;
 	pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
 	pthread_mutex_t lock;

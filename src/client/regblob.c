@@ -577,8 +577,8 @@ static int rb_chunked(struct rb_put *u)
 	if (!committed)
 		return err_set(ERR_NOMEM, "cannot create a SHA-256 context");
 	while (off < u->size) {
-		uint64_t n = u->size - off < REGCLIENT_CHUNK_SIZE
-			     ? u->size - off : REGCLIENT_CHUNK_SIZE;
+		uint64_t n = u->size - off < u->c->chunk_size
+			     ? u->size - off : u->c->chunk_size;
 
 		rc = rb_patch(u, &committed, off, n);
 		if (!rc && u->resp.status == 202) {
@@ -635,7 +635,7 @@ int regclient_blob_put_fd(struct regclient *c, const char *repo,
 	rc = rb_start(&u, mount_from);
 	if (rc == 1)
 		rc = 0;
-	else if (!rc && size <= REGCLIENT_MONOLITHIC_MAX)
+	else if (!rc && size <= c->monolithic_max)
 		rc = rb_monolithic(&u);
 	else if (!rc)
 		rc = rb_chunked(&u);

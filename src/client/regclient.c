@@ -103,6 +103,9 @@ static int rc_copy_opts(struct regclient *c, const struct regclient_opts *o)
 	c->timeout_sec = o->timeout_sec > 0 ? o->timeout_sec
 					    : RC_DEFAULT_TIMEOUT;
 	c->retries = o->retries > 0 ? o->retries : RC_DEFAULT_RETRIES;
+	c->monolithic_max = o->monolithic_max ? o->monolithic_max
+					      : REGCLIENT_MONOLITHIC_MAX;
+	c->chunk_size = o->chunk_size ? o->chunk_size : REGCLIENT_CHUNK_SIZE;
 	if (c->bearer_token && rc_token_chars_bad(c->bearer_token))
 		rc = err_set(ERR_INVALID, "bearer token has invalid "
 			     "characters");
@@ -489,12 +492,14 @@ static int rc_tags_page(const struct regclient *c, const struct buf *body,
 		goto out;
 	}
 	json_array_foreach(tags, i, t) {
-		if (!json_is_string(t) || !oci_tag_valid(json_string_value(t))) {
+		const char *tag = json_string_value(t);
+
+		if (!tag || !oci_tag_valid(tag)) {
 			rc = err_set(ERR_NET, "registry '%s' sent an invalid "
 				     "tag for '%s'", c->host, repo);
 			break;
 		}
-		rc = fn(json_string_value(t), arg);
+		rc = fn(tag, arg);
 		if (rc)
 			break;
 	}

@@ -13,8 +13,13 @@
 #define REGCLIENT_JSON_MAX (4u << 20)     /* tag lists, token replies */
 #define REGCLIENT_MEDIA_TYPE_MAX 255
 #define REGCLIENT_TAG_PAGES_MAX 1000      /* Link pages followed */
-#define REGCLIENT_MONOLITHIC_MAX (16u << 20) /* larger blobs are chunked */
-#define REGCLIENT_CHUNK_SIZE (32u << 20)
+#define REGCLIENT_MONOLITHIC_MAX (16u << 20) /* default: larger blobs are
+						 uploaded in chunks */
+/*
+ * Default PATCH size. Distribution re-reads its hash state for every
+ * chunk, so few large chunks push faster; memory does not depend on it.
+ */
+#define REGCLIENT_CHUNK_SIZE (128u << 20)
 
 /* Accept header used for manifest GETs: OCI and Docker schema 2. */
 #define REGCLIENT_ACCEPT_MANIFESTS \
@@ -37,6 +42,9 @@ struct regclient_opts {
 	int timeout_sec;        /* deadline of one operation incl. retries
 				   (default 3600) */
 	int retries;            /* attempts after the first (default 4) */
+	uint64_t monolithic_max; /* one PUT up to this size (default
+				    REGCLIENT_MONOLITHIC_MAX) */
+	uint64_t chunk_size;    /* PATCH size (REGCLIENT_CHUNK_SIZE) */
 	const char *user_agent;
 };
 
@@ -65,7 +73,9 @@ bool regclient_host_is_loopback(const char *host);
 int regclient_ping(struct regclient *c);
 
 /*
- * Fetch a manifest by tag or digest into body (REGCLIENT_MANIFEST_MAX).
+ * Fetch a manifest by tag or digest into body, an initialised buffer
+ * whose contents and limit are replaced (REGCLIENT_MANIFEST_MAX); it is
+ * left empty on failure.
  * The digest of the bytes received goes into digest; it must equal
  * reference when that is a digest, and the Docker-Content-Digest header
  * when the registry sends one, else ERR_DIGEST. media_type receives the
@@ -133,8 +143,8 @@ int regclient_blob_fetch_fd(struct regclient *c, const char *repo,
  * Upload size bytes read from fd (with pread, from offset 0) as blob
  * digest, unless the registry has it. With mount_from (a repository of
  * the same registry), a cross-repository mount is tried first. Blobs up
- * to REGCLIENT_MONOLITHIC_MAX go in one PUT, larger ones in PATCH chunks
- * of REGCLIENT_CHUNK_SIZE; a failed chunk resumes from the offset the
+ * to opts.monolithic_max go in one PUT, larger ones in PATCH chunks of
+ * opts.chunk_size; a failed chunk resumes from the offset the
  * registry reports. The bytes are hashed as they are sent and the upload
  * is cancelled with ERR_DIGEST if they do not match digest.
  */
@@ -155,8 +165,8 @@ int regclient_tags_list(struct regclient *c, const char *repo,
 			regclient_tag_fn fn, void *arg);
 
 /*
- * The referrers of digest as an OCI image index JSON in out
- * (REGCLIENT_JSON_MAX), filtered by artifact_type when not NULL. When the
+ * The referrers of digest as an OCI image index JSON in out (an
+ * initialised buffer, replaced; REGCLIENT_JSON_MAX), filtered by artifact_type when not NULL. When the
  * registry has no referrers API, the "sha256-<hex>" tag schema is read
  * instead; no referrers at all gives an empty index.
  */

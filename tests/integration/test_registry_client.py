@@ -405,3 +405,25 @@ def test_credential_helper_supplies_credentials(stele, tmp_path,
     assert p.returncode == 1
     assert p.stderr.strip().endswith("requires authentication (run "
                                      f"'stele login {basic_registry.host}')")
+
+
+def test_plain_http_only_for_loopback_or_insecure(stele, tmp_path,
+                                                  anon_registry):
+    # An IPv4-mapped IPv6 address reaches the loopback registry but is
+    # not one of the names stele treats as loopback: HTTPS is required.
+    host = f"[::ffff:127.0.0.1]:{anon_registry.port}"
+    src, md = small_kit(tmp_path)
+    stele.run("push", f"{anon_registry.host}/team/plain:v1", "--layout",
+              src)
+    ref = f"{host}/team/plain:v1"
+    p = stele.run("pull", ref, "--layout", tmp_path / "a", check=False)
+    assert p.returncode == 1
+    assert p.stderr.strip().splitlines()[-1].endswith(
+        "SSL connect error (plain HTTP needs a loopback host, "
+        "STELE_INSECURE_REGISTRIES or --insecure)")
+    p = stele.run("pull", ref, "--layout", tmp_path / "b",
+                  env={"STELE_INSECURE_REGISTRIES":
+                       f"example.invalid:1, {host}"})
+    assert p.stdout.strip() == f"pulled {ref}@{md}"
+    p = stele.run("pull", ref, "--layout", tmp_path / "c", "--insecure")
+    assert p.stdout.strip() == f"pulled {ref}@{md}"

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client/regclient.h"
 #include "util/buf.h"
@@ -40,14 +41,34 @@ struct mock {
 	bool no_referrers_api;   /* 404 on /referrers/ */
 	bool bearer;             /* require a token */
 	bool huge_manifest;      /* > 4 MiB manifest */
+	bool local_location;     /* upload sessions on the mock itself */
+	bool fail_second_patch;  /* lose the second PATCH, answer 500 */
+	bool allow_mount;        /* answer mount requests with 201 */
+	char mount_from[64];
+	/* upload session state */
+	int patches;
+	uint64_t up_received;
+	struct sha256 up_hash;
+	char up_digest[DIGEST_STR_LEN];
+	bool up_cancelled;
 	/* observations */
 	int token_requests;
+	char token_method[8];
+	char token_form[512];
 	int blob_gets;
 	char last_range[64];
 	char last_auth[256];
 };
 
 static struct mock m;
+
+/* Per-request state of the mock (the body of PATCH and PUT). */
+struct mock_conn {
+	bool discard;    /* drop this PATCH's bytes and answer 500 */
+	bool bad_range;  /* Content-Range does not start at the offset */
+	uint64_t got;
+	char body[512];  /* the start of other bodies (token POSTs) */
+};
 
 static enum MHD_Result mock_send(struct MHD_Connection *c, unsigned status,
 				 const char *body, size_t len,
@@ -174,8 +195,8 @@ static enum MHD_Result mock_manifest(struct MHD_Connection *c,
 				 digest);
 	}
 	if (strcmp(ref, "v1"))
-		return mock_text(c, 404, "{\"errors\":[{\"code\":"
-				 "\"MANIFEST_UNKNOWN\",\"message\":\"nope\"}]}");
+		return mock_text(c, 404, "{\"errors\":[{\"code\":\"MANIFEST_"
+				 "UNKNOWN\",\"message\":\"nope\"}]}");
 	sha256_digest_buf(body, strlen(body), digest);
 	return mock_send(c, 200, body, strlen(body), "Content-Type",
 			 "application/vnd.oci.image.manifest.v1+json",
@@ -198,10 +219,13 @@ static enum MHD_Result mock_tags(struct MHD_Connection *c)
 			 NULL);
 }
 
-static enum MHD_Result mock_token(struct MHD_Connection *c)
+static enum MHD_Result mock_token(struct MHD_Connection *c,
+				  const char *method, struct mock_conn *mc)
 {
 	pthread_mutex_lock(&m.lock);
 	m.token_requests++;
+	snprintf(m.token_method, sizeof(m.token_method), "%s", method);
+	snprintf(m.token_form, sizeof(m.token_form), "%s", mc->body);
 	pthread_mutex_unlock(&m.lock);
 	return mock_text(c, 200, "{\"token\":\"tok-abc\",\"expires_in\":300}");
 }
@@ -225,13 +249,80 @@ static int mock_authorized(struct MHD_Connection *c, enum MHD_Result *ret)
 	return 0;
 }
 
+static enum MHD_Result mock_range(struct MHD_Connection *c, unsigned status)
+{
+	char range[64];
+
+	snprintf(range, sizeof(range), "0-%llu", m.up_received ?
+		 (unsigned long long)m.up_received - 1 : 0ULL);
+	return mock_send(c, status, "", 0, "Range", range, "Location",
+			 "/v2/r/blobs/uploads/u1");
+}
+
+static enum MHD_Result mock_finish(struct MHD_Connection *c)
+{
+	const char *want = MHD_lookup_connection_value(
+		c, MHD_GET_ARGUMENT_KIND, "digest");
+
+	sha256_final_digest(&m.up_hash, m.up_digest);
+	if (!want || strcmp(want, m.up_digest))
+		return mock_text(c, 400, "{\"errors\":[{\"code\":"
+				 "\"DIGEST_INVALID\"}]}");
+	return mock_send(c, 201, "", 0, "Docker-Content-Digest", m.up_digest,
+			 NULL, NULL);
+}
+
+static enum MHD_Result mock_session(struct MHD_Connection *c,
+				    const char *method, struct mock_conn *mc)
+{
+	if (!strcmp(method, "PATCH") && mc->bad_range)
+		return mock_text(c, 416, "{}");
+	if (!strcmp(method, "PATCH") && mc->discard)
+		return mock_text(c, 500, "{}");
+	if (!strcmp(method, "PATCH")) {
+		m.up_received += mc->got;
+		return mock_range(c, 202);
+	}
+	if (!strcmp(method, "GET"))
+		return mock_range(c, 204);
+	if (!strcmp(method, "DELETE")) {
+		m.up_cancelled = true;
+		return mock_send(c, 204, "", 0, NULL, NULL, NULL, NULL);
+	}
+	return mock_finish(c);
+}
+
+static enum MHD_Result mock_start_upload(struct MHD_Connection *c)
+{
+	const char *mount = MHD_lookup_connection_value(
+		c, MHD_GET_ARGUMENT_KIND, "mount");
+	const char *from = MHD_lookup_connection_value(
+		c, MHD_GET_ARGUMENT_KIND, "from");
+
+	snprintf(m.mount_from, sizeof(m.mount_from), "%s", from ? from : "");
+	if (mount && m.allow_mount)
+		return mock_send(c, 201, "", 0, "Docker-Content-Digest", mount,
+				 "Location", "/v2/r/blobs/x");
+	if (!m.local_location)
+		return mock_send(c, 202, "", 0, "Location",
+				 "http://127.0.0.2:9/v2/r/blobs/uploads/x",
+				 NULL, NULL);
+	m.up_received = 0;
+	m.patches = 0;
+	m.up_cancelled = false;
+	sha256_release(&m.up_hash);
+	sha256_init(&m.up_hash);
+	return mock_send(c, 202, "", 0, "Location", "/v2/r/blobs/uploads/u1",
+			 NULL, NULL);
+}
+
 static enum MHD_Result mock_route(struct MHD_Connection *c, const char *url,
-				  const char *method)
+				  const char *method, struct mock_conn *mc)
 {
 	enum MHD_Result ret;
 
 	if (!strcmp(url, "/token"))
-		return mock_token(c);
+		return mock_token(c, method, mc);
 	if (!mock_authorized(c, &ret))
 		return ret;
 	if (m.fail_first > 0) {
@@ -253,10 +344,10 @@ static enum MHD_Result mock_route(struct MHD_Connection *c, const char *url,
 		return mock_text(c, strcmp(url + 16, "v1") ? 405 : 202, "{}");
 	if (!strncmp(url, "/v2/r/manifests/", 16))
 		return mock_manifest(c, url + 16);
+	if (!strcmp(url, "/v2/r/blobs/uploads/u1"))
+		return mock_session(c, method, mc);
 	if (!strncmp(url, "/v2/r/blobs/uploads/", 20))
-		return mock_send(c, 202, "", 0, "Location",
-				 "http://127.0.0.2:9/v2/r/blobs/uploads/x",
-				 NULL, NULL);
+		return mock_start_upload(c);
 	if (!strncmp(url, "/v2/r/blobs/", 12) && !strcmp(method, "HEAD"))
 		return mock_text(c, 404, "{}");
 	if (!strncmp(url, "/v2/r/blobs/", 12))
@@ -264,16 +355,52 @@ static enum MHD_Result mock_route(struct MHD_Connection *c, const char *url,
 	return mock_text(c, 404, "{}");
 }
 
+static void mock_patch_begin(struct MHD_Connection *c,
+			     struct mock_conn *mc)
+{
+	const char *cr = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						     "Content-Range");
+	unsigned long long start = 0;
+
+	m.patches++;
+	mc->discard = m.fail_second_patch && m.patches == 2;
+	mc->bad_range = !cr || sscanf(cr, "%llu-", &start) != 1 ||
+			start != m.up_received;
+}
+
 static enum MHD_Result mock_handler(void *cls, struct MHD_Connection *c,
 				    const char *url, const char *method,
 				    const char *version, const char *data,
 				    size_t *data_size, void **con_cls)
 {
+	struct mock_conn *mc = *con_cls;
+
+	if (!mc) {
+		mc = calloc(1, sizeof(*mc));
+		*con_cls = mc;
+		if (mc && !strcmp(method, "PATCH"))
+			mock_patch_begin(c, mc);
+		return mc ? MHD_YES : MHD_NO;
+	}
 	if (*data_size) {
-		*data_size = 0; /* bodies are not looked at */
+		/* Only PATCH bodies are looked at: they are the blob. */
+		if (!strcmp(method, "PATCH") && !mc->discard &&
+		    !mc->bad_range)
+			sha256_update(&m.up_hash, data, *data_size);
+		else if (mc->got + *data_size < sizeof(mc->body))
+			memcpy(mc->body + mc->got, data, *data_size);
+		mc->got += *data_size;
+		*data_size = 0;
 		return MHD_YES;
 	}
-	return mock_route(c, url, method);
+	return mock_route(c, url, method, mc);
+}
+
+static void mock_completed(void *cls, struct MHD_Connection *c,
+			   void **con_cls, enum MHD_RequestTerminationCode t)
+{
+	free(*con_cls);
+	*con_cls = NULL;
 }
 
 static int mock_start(void **state)
@@ -287,7 +414,8 @@ static int mock_start(void **state)
 	m.d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
 			       MHD_USE_THREAD_PER_CONNECTION, 0, NULL, NULL,
 			       mock_handler, NULL, MHD_OPTION_SOCK_ADDR, &sa,
-			       MHD_OPTION_END);
+			       MHD_OPTION_NOTIFY_COMPLETED, mock_completed,
+			       NULL, MHD_OPTION_END);
 	assert_non_null(m.d);
 	info = MHD_get_daemon_info(m.d, MHD_DAEMON_INFO_BIND_PORT);
 	m.port = info->port;
@@ -302,6 +430,7 @@ static int mock_start(void **state)
 static int mock_stop(void **state)
 {
 	MHD_stop_daemon(m.d);
+	sha256_release(&m.up_hash);
 	free(m.blob);
 	pthread_mutex_destroy(&m.lock);
 	return 0;
@@ -309,7 +438,10 @@ static int mock_stop(void **state)
 
 static struct regclient *client(void)
 {
-	struct regclient_opts o = { .retries = 3, .timeout_sec = 30 };
+	/* Small chunks keep the upload tests' files small. */
+	struct regclient_opts o = { .retries = 3, .timeout_sec = 30,
+				    .monolithic_max = 1u << 20,
+				    .chunk_size = 1u << 20 };
 	struct regclient *c = NULL;
 
 	assert_int_equal(regclient_new(m.host, &o, &c), 0);
@@ -321,7 +453,9 @@ static void reset(void)
 	m.fail_first = 0;
 	m.break_blob = m.ignore_range = m.corrupt_blob = false;
 	m.foreign_link = m.no_referrers_api = m.bearer = false;
-	m.huge_manifest = false;
+	m.huge_manifest = m.local_location = m.fail_second_patch = false;
+	m.allow_mount = false;
+	m.patches = 0;
 	m.token_requests = m.blob_gets = 0;
 }
 
@@ -414,7 +548,7 @@ static void test_manifest_get_retries_503(void **state)
 	assert_string_equal(body.data, "{\"schemaVersion\":2}");
 	buf_release(&body);
 
-	m.fail_first = 10; /* more than the retries allow */
+	m.fail_first = 4; /* more than the 3 retries allow */
 	assert_int_equal(regclient_manifest_get(c, "r", "v1", &body, digest,
 						NULL), ERR_NET);
 	assert_non_null(strstr(err_msg(), "HTTP 503"));
@@ -506,6 +640,29 @@ static void test_bearer_token_fetched_once_and_cached(void **state)
 	regclient_free(c);
 }
 
+static void test_identity_token_uses_refresh_grant(void **state)
+{
+	struct regclient_opts o = { .identity_token = "refresh-xyz",
+				    .retries = 1 };
+	struct regclient *c = NULL;
+	struct buf body = BUF_INIT(16);
+	char digest[DIGEST_STR_LEN];
+
+	reset();
+	m.bearer = true;
+	assert_int_equal(regclient_new(m.host, &o, &c), 0);
+	assert_int_equal(regclient_manifest_get(c, "r", "v1", &body, digest,
+						NULL), 0);
+	assert_string_equal(m.token_method, "POST");
+	assert_non_null(strstr(m.token_form, "grant_type=refresh_token"));
+	assert_non_null(strstr(m.token_form, "refresh_token=refresh-xyz"));
+	assert_non_null(strstr(m.token_form,
+			       "scope=repository%3Ar%3Apull"));
+	assert_non_null(strstr(m.token_form, "service=mock"));
+	buf_release(&body);
+	regclient_free(c);
+}
+
 static void test_upload_location_on_other_origin_refused(void **state)
 {
 	struct regclient *c = client();
@@ -529,6 +686,85 @@ static void test_delete_statuses(void **state)
 	regclient_free(c);
 }
 
+/* A temporary file of n deterministic bytes, and its digest. */
+static int big_file(size_t n, char digest[DIGEST_STR_LEN])
+{
+	char path[] = "/tmp/stele-upload-XXXXXX";
+	unsigned char *p = malloc(n);
+	int fd = mkstemp(path);
+
+	assert_non_null(p);
+	assert_true(fd >= 0);
+	unlink(path);
+	for (size_t i = 0; i < n; i++)
+		p[i] = (unsigned char)(i * 40503u >> 7);
+	sha256_digest_buf(p, n, digest);
+	assert_int_equal(write(fd, p, n), (ssize_t)n);
+	free(p);
+	return fd;
+}
+
+#define BIG_UPLOAD ((1u << 20) + 4096) /* two chunks of the test client */
+
+static void test_chunked_upload_resumes_after_lost_patch(void **state)
+{
+	struct regclient *c = client();
+	char digest[DIGEST_STR_LEN];
+	int fd = big_file(BIG_UPLOAD, digest);
+
+	reset();
+	m.local_location = true;
+	m.fail_second_patch = true;
+	assert_int_equal(regclient_blob_put_fd(c, "r", digest, fd,
+					       BIG_UPLOAD, NULL), 0);
+	/* chunk 1, chunk 2 lost, chunk 2 again after the status check */
+	assert_int_equal(m.patches, 3);
+	assert_int_equal(m.up_received, BIG_UPLOAD);
+	assert_string_equal(m.up_digest, digest);
+	close(fd);
+	regclient_free(c);
+}
+
+static void test_chunked_upload_of_wrong_bytes_is_cancelled(void **state)
+{
+	struct regclient *c = client();
+	char digest[DIGEST_STR_LEN], other[DIGEST_STR_LEN];
+	int fd = big_file(BIG_UPLOAD, digest);
+
+	reset();
+	m.local_location = true;
+	sha256_digest_buf("other", 5, other);
+	assert_int_equal(regclient_blob_put_fd(c, "r", other, fd,
+					       BIG_UPLOAD, NULL), ERR_DIGEST);
+	assert_true(m.up_cancelled);
+	close(fd);
+	regclient_free(c);
+}
+
+static void test_cross_repository_mount(void **state)
+{
+	struct regclient *c = client();
+	char digest[DIGEST_STR_LEN];
+	int fd = big_file(BIG_UPLOAD, digest);
+
+	reset();
+	m.local_location = true;
+	m.allow_mount = true;
+	assert_int_equal(regclient_blob_put_fd(c, "r", digest, fd,
+					       BIG_UPLOAD, "team/source"), 0);
+	assert_string_equal(m.mount_from, "team/source");
+	assert_int_equal(m.patches, 0); /* nothing was uploaded */
+
+	/* A registry that declines the mount gets a normal upload. */
+	m.allow_mount = false;
+	assert_int_equal(regclient_blob_put_fd(c, "r", digest, fd,
+					       BIG_UPLOAD, "team/source"), 0);
+	assert_int_equal(m.patches, 2);
+	assert_string_equal(m.up_digest, digest);
+	close(fd);
+	regclient_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -542,8 +778,13 @@ int main(void)
 		cmocka_unit_test(test_blob_get_when_range_is_ignored),
 		cmocka_unit_test(test_blob_get_detects_corruption),
 		cmocka_unit_test(test_bearer_token_fetched_once_and_cached),
+		cmocka_unit_test(test_identity_token_uses_refresh_grant),
 		cmocka_unit_test(test_upload_location_on_other_origin_refused),
 		cmocka_unit_test(test_delete_statuses),
+		cmocka_unit_test(test_chunked_upload_resumes_after_lost_patch),
+		cmocka_unit_test(
+			test_chunked_upload_of_wrong_bytes_is_cancelled),
+		cmocka_unit_test(test_cross_repository_mount),
 	};
 
 	return cmocka_run_group_tests(tests, mock_start, mock_stop);
