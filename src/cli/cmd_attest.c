@@ -21,6 +21,7 @@ static const char attest_usage[] =
 
 static const char verify_att_usage[] =
 	"usage: stele verify-attestation REF --key PUB|DIR [--type T]\n"
+	"                                [--format text|json]\n"
 	"\n"
 	"Verify the attestations attached to REF: signature over the DSSE\n"
 	"PAE, then the statement's subject digest and predicate type. Prints\n"
@@ -29,6 +30,13 @@ static const char verify_att_usage[] =
 
 struct attest_cli {
 	const char *ref, *key, *predicate, *type;
+	bool json;
+};
+
+/* Where records go: printed as lines, or collected as a JSON array. */
+struct verify_att_out {
+	bool json;
+	struct buf list;
 };
 
 static int attest_cli_parse(int argc, char **argv, struct attest_cli *o)
@@ -37,6 +45,7 @@ static int attest_cli_parse(int argc, char **argv, struct attest_cli *o)
 		{ "key", required_argument, NULL, 'k' },
 		{ "predicate", required_argument, NULL, 'p' },
 		{ "type", required_argument, NULL, 't' },
+		{ "format", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -49,6 +58,9 @@ static int attest_cli_parse(int argc, char **argv, struct attest_cli *o)
 			o->predicate = optarg;
 		else if (c == 't')
 			o->type = sign_predicate_type(optarg);
+		else if (c == 'F' && (!strcmp(optarg, "json") ||
+				      !strcmp(optarg, "text")))
+			o->json = !strcmp(optarg, "json");
 		else
 			return cli_usage_error(argv[0], "unknown option");
 	}
@@ -131,17 +143,25 @@ int cmd_attest(int argc, char **argv)
 
 static void verify_att_print(const struct sign_record *r, void *arg)
 {
-	if (r->rc)
+	struct verify_att_out *out = arg;
+
+	if (out->json) {
+		if (out->list.len > 1)
+			buf_putc(&out->list, ',');
+		sign_record_to_json(r, &out->list);
+	} else if (r->rc) {
 		printf("INVALID referrer %s: %s\n", r->manifest, r->reason);
-	else
+	} else {
 		printf("OK      referrer %s signed by %s (%s)\n  %s %s\n",
 		       r->manifest, r->key_name, r->fingerprint,
 		       r->predicate_type,
 		       buf_cstr(&r->statement->predicate));
+	}
 }
 
 static int verify_att_run(const struct attest_cli *o)
 {
+	struct verify_att_out out = { o->json, BUF_INIT(0) };
 	struct regclient *c = NULL;
 	struct sign_keyring ring;
 	struct sign_target t;
@@ -149,6 +169,8 @@ static int verify_att_run(const struct attest_cli *o)
 	int rc, n = 0;
 
 	sign_keyring_init(&ring);
+	buf_init(&out.list, 2 * SIGN_JSON_MAX);
+	buf_putc(&out.list, '[');
 	rc = sign_keyring_load(&ring, o->key);
 	if (!rc)
 		rc = sign_registry_open(o->ref, &ref, &c);
@@ -156,10 +178,15 @@ static int verify_att_run(const struct attest_cli *o)
 		rc = sign_target_resolve(c, &ref, &t);
 	if (!rc)
 		rc = sign_verify_referrers(c, &t, &ring, o->type,
-					   verify_att_print, NULL, &n);
+					   verify_att_print, &out, &n);
+	if (!rc && o->json)
+		printf("{\"reference\":\"%s@%s\",\"verified\":%s,"
+		       "\"attestations\":%s]}\n", t.name, t.digest,
+		       n ? "true" : "false", out.list.data);
 	if (!rc && n == 0)
 		rc = err_set(ERR_DENIED, "no valid attestation by '%s' on "
 			     "%s@%s", o->key, t.name, t.digest);
+	buf_release(&out.list);
 	regclient_free(c);
 	sign_keyring_release(&ring);
 	return rc;

@@ -217,3 +217,30 @@ int sign_check_manifest(const void *manifest, size_t len, const char *tag,
 	json_decref(root);
 	return rc;
 }
+
+int sign_record_to_json(const struct sign_record *r, struct buf *out)
+{
+	json_t *j, *pred = NULL;
+	int rc;
+
+	if (r->statement && r->statement->predicate.len &&
+	    sign_json_load(r->statement->predicate.data,
+			   r->statement->predicate.len, "predicate", &pred))
+		return ERR_INVALID;
+	j = json_pack("{s:s,s:s,s:I,s:s,s:b,s:s,s:s,s:s,s:s}",
+		      "kind", r->kind == SIGN_KIND_LEGACY ? "legacy" : "bundle",
+		      "manifest", r->manifest, "index", (json_int_t)r->index,
+		      "subject", r->subject, "valid", r->rc == 0,
+		      "reason", r->rc ? r->reason : "",
+		      "key", r->key_name ? r->key_name : "",
+		      "fingerprint", r->fingerprint,
+		      "predicateType", r->predicate_type);
+	if (j && pred)
+		json_object_set(j, "predicate", pred);
+	json_decref(pred);
+	if (!j)
+		return err_set(ERR_NOMEM, "cannot encode signature record");
+	rc = sign_json_dump(j, out);
+	json_decref(j);
+	return rc;
+}

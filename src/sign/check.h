@@ -46,6 +46,13 @@ struct sign_record {
 typedef void (*sign_record_fn)(const struct sign_record *r, void *arg);
 
 /*
+ * Append r as one JSON object to out: kind ("legacy"/"bundle"), manifest,
+ * index, subject, valid, reason, key, fingerprint, predicateType and, for
+ * verified bundles, the predicate itself.
+ */
+int sign_record_to_json(const struct sign_record *r, struct buf *out);
+
+/*
  * True with the subject digest when tag is a legacy signature tag
  * "sha256-<64 hex>.sig".
  */
