@@ -730,7 +730,8 @@ static void test_check_legacy_manifest(void **state)
 	mem_add(&blobs, payload.data, payload.len, pd);
 	assert_int_equal(buf_printf(&m, "{\"schemaVersion\":2,\"layers\":["
 		"{\"mediaType\":\"" SIGN_PAYLOAD_MEDIA_TYPE "\",\"size\":%zu,"
-		"\"digest\":\"%s\",\"annotations\":{\"" SIGN_COSIGN_SIG_ANNOTATION
+		"\"digest\":\"%s\",\"annotations\":{\""
+		SIGN_COSIGN_SIG_ANNOTATION
 		"\":\"%s\"}},{\"mediaType\":\"" SIGN_PAYLOAD_MEDIA_TYPE "\","
 		"\"size\":%zu,\"digest\":\"%s\",\"annotations\":{\""
 		SIGN_COSIGN_SIG_ANNOTATION "\":\"MEUCIQ==\"}}]}", payload.len,
@@ -775,7 +776,8 @@ static void referrer_for(const char *statement_digest, const char *subject,
 	assert_int_equal(buf_printf(m, "{\"schemaVersion\":2,\"artifactType\":"
 		"\"" SIGN_BUNDLE_MEDIA_TYPE "\",\"layers\":[{\"mediaType\":\""
 		SIGN_BUNDLE_MEDIA_TYPE "\",\"size\":%zu,\"digest\":\"%s\"}],"
-		"\"subject\":{\"mediaType\":\"x\",\"size\":1,\"digest\":\"%s\"}}",
+		"\"subject\":{\"mediaType\":\"x\",\"size\":1,"
+		"\"digest\":\"%s\"}}",
 		bundle.len, bd, subject), 0);
 	buf_release(&bundle);
 }
