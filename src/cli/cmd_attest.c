@@ -4,6 +4,7 @@
 #include "sign/password.h"
 #include "sign/sign.h"
 #include "sign/sjson.h"
+#include "oci/digest.h"
 #include "util/err.h"
 #include "util/fs.h"
 
@@ -144,19 +145,25 @@ int cmd_attest(int argc, char **argv)
 static void verify_att_print(const struct sign_record *r, void *arg)
 {
 	struct verify_att_out *out = arg;
+	char where[DIGEST_STR_LEN + 32];
 
 	if (out->json) {
 		if (out->list.len > 1)
 			buf_putc(&out->list, ',');
 		sign_record_to_json(r, &out->list);
-	} else if (r->rc) {
-		printf("INVALID referrer %s: %s\n", r->manifest, r->reason);
-	} else {
-		printf("OK      referrer %s signed by %s (%s)\n  %s %s\n",
-		       r->manifest, r->key_name, r->fingerprint,
-		       r->predicate_type,
-		       buf_cstr(&r->statement->predicate));
+		return;
 	}
+	if (r->kind == SIGN_KIND_LEGACY_ATT)
+		snprintf(where, sizeof(where), "sha256-%s.att layer %zu",
+			 oci_digest_hex(r->subject), r->index);
+	else
+		snprintf(where, sizeof(where), "referrer %s", r->manifest);
+	if (r->rc)
+		printf("INVALID %s: %s\n", where, r->reason);
+	else
+		printf("OK      %s signed by %s (%s)\n  %s %s\n", where,
+		       r->key_name, r->fingerprint, r->predicate_type,
+		       buf_cstr(&r->statement->predicate));
 }
 
 static int verify_att_run(const struct attest_cli *o)
@@ -166,7 +173,7 @@ static int verify_att_run(const struct attest_cli *o)
 	struct sign_keyring ring;
 	struct sign_target t;
 	struct oci_ref ref;
-	int rc, n = 0;
+	int rc, n = 0, legacy = 0;
 
 	sign_keyring_init(&ring);
 	buf_init(&out.list, 2 * SIGN_JSON_MAX);
@@ -177,8 +184,13 @@ static int verify_att_run(const struct attest_cli *o)
 	if (!rc)
 		rc = sign_target_resolve(c, &ref, &t);
 	if (!rc)
+		rc = sign_verify_legacy_attestations(c, &t, &ring, o->type,
+						     verify_att_print, &out,
+						     &legacy);
+	if (!rc)
 		rc = sign_verify_referrers(c, &t, &ring, o->type,
 					   verify_att_print, &out, &n);
+	n += legacy;
 	if (!rc && o->json)
 		printf("{\"reference\":\"%s@%s\",\"verified\":%s,"
 		       "\"attestations\":%s]}\n", t.name, t.digest,

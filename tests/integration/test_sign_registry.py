@@ -295,3 +295,22 @@ def test_verify_json_output(stele, work, registry, keys):
     out = json.loads(p.stdout)
     assert out["verified"] is False
     assert all(not s["valid"] and s["reason"] for s in out["signatures"])
+
+
+@needs_cosign
+def test_cosign_legacy_attestation_verifies_with_stele(stele, work,
+                                                       registry, keys):
+    key, pub = keys
+    d = push_image(registry, "models/att-legacy", "v1", b"w10")
+    ref = f"{registry}/models/att-legacy:v1"
+    cosign_reg(work, "attest", "--key", key, "--tlog-upload=false",
+               "--predicate", "pred.json", "--type",
+               "https://stele.dev/scan/v1", ref)
+    p = st(stele, work, "verify-attestation", ref, "--key", pub, "--type",
+           "https://stele.dev/scan/v1")
+    assert p.stdout.startswith(f"OK      sha256-{d[7:]}.att layer 0 ")
+    assert '"verdict":"clean"' in p.stdout
+    p = st(stele, work, "verify-attestation", ref, "--key",
+           work / "other.pub", check=False)
+    assert p.returncode == 1
+    assert "INVALID" in p.stdout
