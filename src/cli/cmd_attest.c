@@ -4,6 +4,7 @@
 #include "sign/password.h"
 #include "sign/sign.h"
 #include "sign/sjson.h"
+#include "oci/digest.h"
 #include "util/err.h"
 #include "util/fs.h"
 
@@ -21,6 +22,7 @@ static const char attest_usage[] =
 
 static const char verify_att_usage[] =
 	"usage: stele verify-attestation REF --key PUB|DIR [--type T]\n"
+	"                                [--format text|json]\n"
 	"\n"
 	"Verify the attestations attached to REF: signature over the DSSE\n"
 	"PAE, then the statement's subject digest and predicate type. Prints\n"
@@ -29,6 +31,13 @@ static const char verify_att_usage[] =
 
 struct attest_cli {
 	const char *ref, *key, *predicate, *type;
+	bool json;
+};
+
+/* Where records go: printed as lines, or collected as a JSON array. */
+struct verify_att_out {
+	bool json;
+	struct buf list;
 };
 
 static int attest_cli_parse(int argc, char **argv, struct attest_cli *o)
@@ -37,6 +46,7 @@ static int attest_cli_parse(int argc, char **argv, struct attest_cli *o)
 		{ "key", required_argument, NULL, 'k' },
 		{ "predicate", required_argument, NULL, 'p' },
 		{ "type", required_argument, NULL, 't' },
+		{ "format", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -49,6 +59,9 @@ static int attest_cli_parse(int argc, char **argv, struct attest_cli *o)
 			o->predicate = optarg;
 		else if (c == 't')
 			o->type = sign_predicate_type(optarg);
+		else if (c == 'F' && (!strcmp(optarg, "json") ||
+				      !strcmp(optarg, "text")))
+			o->json = !strcmp(optarg, "json");
 		else
 			return cli_usage_error(argv[0], "unknown option");
 	}
@@ -131,35 +144,61 @@ int cmd_attest(int argc, char **argv)
 
 static void verify_att_print(const struct sign_record *r, void *arg)
 {
-	if (r->rc)
-		printf("INVALID referrer %s: %s\n", r->manifest, r->reason);
+	struct verify_att_out *out = arg;
+	char where[DIGEST_STR_LEN + 32];
+
+	if (out->json) {
+		if (out->list.len > 1)
+			buf_putc(&out->list, ',');
+		sign_record_to_json(r, &out->list);
+		return;
+	}
+	if (r->kind == SIGN_KIND_LEGACY_ATT)
+		snprintf(where, sizeof(where), "sha256-%s.att layer %zu",
+			 oci_digest_hex(r->subject), r->index);
 	else
-		printf("OK      referrer %s signed by %s (%s)\n  %s %s\n",
-		       r->manifest, r->key_name, r->fingerprint,
-		       r->predicate_type,
+		snprintf(where, sizeof(where), "referrer %s", r->manifest);
+	if (r->rc)
+		printf("INVALID %s: %s\n", where, r->reason);
+	else
+		printf("OK      %s signed by %s (%s)\n  %s %s\n", where,
+		       r->key_name, r->fingerprint, r->predicate_type,
 		       buf_cstr(&r->statement->predicate));
 }
 
 static int verify_att_run(const struct attest_cli *o)
 {
+	struct verify_att_out out = { o->json, BUF_INIT(0) };
 	struct regclient *c = NULL;
 	struct sign_keyring ring;
 	struct sign_target t;
 	struct oci_ref ref;
-	int rc, n = 0;
+	int rc, n = 0, legacy = 0;
 
 	sign_keyring_init(&ring);
+	buf_init(&out.list, 2 * SIGN_JSON_MAX);
+	buf_putc(&out.list, '[');
 	rc = sign_keyring_load(&ring, o->key);
 	if (!rc)
 		rc = sign_registry_open(o->ref, &ref, &c);
 	if (!rc)
 		rc = sign_target_resolve(c, &ref, &t);
 	if (!rc)
+		rc = sign_verify_legacy_attestations(c, &t, &ring, o->type,
+						     verify_att_print, &out,
+						     &legacy);
+	if (!rc)
 		rc = sign_verify_referrers(c, &t, &ring, o->type,
-					   verify_att_print, NULL, &n);
+					   verify_att_print, &out, &n);
+	n += legacy;
+	if (!rc && o->json)
+		printf("{\"reference\":\"%s@%s\",\"verified\":%s,"
+		       "\"attestations\":%s]}\n", t.name, t.digest,
+		       n ? "true" : "false", out.list.data);
 	if (!rc && n == 0)
 		rc = err_set(ERR_DENIED, "no valid attestation by '%s' on "
 			     "%s@%s", o->key, t.name, t.digest);
+	buf_release(&out.list);
 	regclient_free(c);
 	sign_keyring_release(&ring);
 	return rc;

@@ -19,14 +19,22 @@ static const char sign_usage[] =
 	"STELE_KEY_PASSWORD, else the terminal.\n";
 
 static const char verify_usage[] =
-	"usage: stele verify REF --key PUB|DIR\n"
+	"usage: stele verify REF --key PUB|DIR [--format text|json]\n"
 	"\n"
 	"Verify the signatures on the manifest REF names, in both cosign\n"
-	"formats. Prints one line per signature found (OK or the reason it\n"
-	"is refused); exits 0 when at least one verifies with PUB.\n";
+	"formats, with the public key PUB or any key in directory DIR.\n"
+	"Prints one line per signature found (OK with the signing key, or\n"
+	"the reason it is refused); exits 0 when at least one verifies.\n";
 
 struct sign_cli {
 	const char *ref, *key, *fmt;
+	bool json;
+};
+
+/* Where records go: printed as lines, or collected as a JSON array. */
+struct verify_out {
+	bool json;
+	struct buf list;
 };
 
 static int sign_cli_parse(int argc, char **argv, struct sign_cli *o)
@@ -34,6 +42,7 @@ static int sign_cli_parse(int argc, char **argv, struct sign_cli *o)
 	static const struct option opts[] = {
 		{ "key", required_argument, NULL, 'k' },
 		{ "signature-format", required_argument, NULL, 'f' },
+		{ "format", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -45,6 +54,9 @@ static int sign_cli_parse(int argc, char **argv, struct sign_cli *o)
 			o->key = optarg;
 		else if (c == 'f')
 			o->fmt = optarg;
+		else if (c == 'F' && (!strcmp(optarg, "json") ||
+				      !strcmp(optarg, "text")))
+			o->json = !strcmp(optarg, "json");
 		else
 			return cli_usage_error(argv[0], "unknown option");
 	}
@@ -102,8 +114,15 @@ int cmd_sign(int argc, char **argv)
 
 static void verify_print(const struct sign_record *r, void *arg)
 {
+	struct verify_out *out = arg;
 	char where[DIGEST_STR_LEN + 32];
 
+	if (out->json) {
+		if (out->list.len > 1)
+			buf_putc(&out->list, ',');
+		sign_record_to_json(r, &out->list);
+		return;
+	}
 	if (r->kind == SIGN_KIND_LEGACY)
 		snprintf(where, sizeof(where), "sha256-%s.sig layer %zu",
 			 oci_digest_hex(r->subject), r->index);
@@ -118,6 +137,7 @@ static void verify_print(const struct sign_record *r, void *arg)
 
 static int verify_cli_run(const struct sign_cli *o)
 {
+	struct verify_out out = { o->json, BUF_INIT(REGCLIENT_JSON_MAX) };
 	struct regclient *c = NULL;
 	struct sign_keyring ring;
 	struct sign_target t;
@@ -125,21 +145,27 @@ static int verify_cli_run(const struct sign_cli *o)
 	int rc, legacy = 0, bundles = 0;
 
 	sign_keyring_init(&ring);
+	buf_putc(&out.list, '[');
 	rc = sign_keyring_load(&ring, o->key);
 	if (!rc)
 		rc = sign_registry_open(o->ref, &ref, &c);
 	if (!rc)
 		rc = sign_target_resolve(c, &ref, &t);
 	if (!rc)
-		rc = sign_verify_legacy(c, &t, &ring, verify_print, NULL,
+		rc = sign_verify_legacy(c, &t, &ring, verify_print, &out,
 					&legacy);
 	if (!rc)
 		rc = sign_verify_referrers(c, &t, &ring,
 					   SIGN_IMAGE_PREDICATE_TYPE,
-					   verify_print, NULL, &bundles);
+					   verify_print, &out, &bundles);
+	if (!rc && o->json)
+		printf("{\"reference\":\"%s@%s\",\"verified\":%s,"
+		       "\"signatures\":%s]}\n", t.name, t.digest,
+		       legacy + bundles ? "true" : "false", out.list.data);
 	if (!rc && legacy + bundles == 0)
 		rc = err_set(ERR_DENIED, "no valid signature by '%s' on %s@%s",
 			     o->key, t.name, t.digest);
+	buf_release(&out.list);
 	regclient_free(c);
 	sign_keyring_release(&ring);
 	return rc;

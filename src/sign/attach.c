@@ -31,8 +31,15 @@ int sign_registry_open(const char *text, struct oci_ref *ref,
 	rc = oci_ref_parse(text, ref);
 	if (rc)
 		return rc;
-	if (!ref->host[0] && env && *env)
+	if (!ref->host[0] && env && *env) {
+		if (strlen(env) > OCI_HOST_MAX ||
+		    strspn(env, "abcdefghijklmnopqrstuvwxyz"
+			   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") !=
+		    strlen(env))
+			return err_set(ERR_INVALID, "STELE_REGISTRY is not a "
+				       "host[:port]");
 		snprintf(ref->host, sizeof(ref->host), "%s", env);
+	}
 	if (!ref->host[0])
 		return err_set(ERR_USAGE, "'%s' names no registry and "
 			       "STELE_REGISTRY is not set", text);

@@ -78,6 +78,17 @@ int sign_verify_legacy(struct regclient *c, const struct sign_target *t,
 		       void *arg, int *nvalid);
 
 /*
+ * The same for cosign's legacy attestations: the DSSE layers of the
+ * "sha256-<hex>.att" manifest, with predicate_type required when not NULL.
+ */
+int sign_verify_legacy_attestations(struct regclient *c,
+				    const struct sign_target *t,
+				    const struct sign_keyring *ring,
+				    const char *predicate_type,
+				    sign_record_fn fn, void *arg,
+				    int *nvalid);
+
+/*
  * Verify every bundle referrer of t whose statement has predicate_type
  * (NULL: any but the image-signature type), reporting each to fn. A
  * referrer whose manifest subject or statement subject is not t is

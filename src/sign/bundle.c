@@ -110,6 +110,28 @@ static int bundle_content(json_t *root, struct sign_bundle *b)
 	return rc;
 }
 
+/*
+ * cosign's bundle before --new-bundle-format: {"base64Signature","cert",
+ * "rekorBundle"}. It records no digest; the signature is over the blob.
+ */
+static int bundle_cosign_legacy(json_t *root, struct sign_bundle *b)
+{
+	json_t *cert = json_object_get(root, "cert");
+	int rc;
+
+	if (cert && !json_is_null(cert) && json_string_length(cert))
+		return err_set(ERR_UNSUPPORTED, WHAT ": certificate (keyless) "
+			       "signatures are not supported");
+	rc = sign_json_b64(root, "base64Signature", WHAT, &b->signature);
+	if (rc)
+		return rc;
+	b->kind = SIGN_BUNDLE_MESSAGE;
+	b->no_digest = true;
+	b->has_tlog = json_object_get(root, "rekorBundle") &&
+		      !json_is_null(json_object_get(root, "rekorBundle"));
+	return 0;
+}
+
 int sign_bundle_parse(const void *json, size_t n, struct sign_bundle *b)
 {
 	const char *mt;
@@ -120,6 +142,14 @@ int sign_bundle_parse(const void *json, size_t n, struct sign_bundle *b)
 	rc = sign_json_load(json, n, WHAT, &root);
 	if (rc)
 		return rc;
+	if (!json_object_get(root, "mediaType") &&
+	    json_object_get(root, "base64Signature")) {
+		rc = bundle_cosign_legacy(root, b);
+		json_decref(root);
+		if (rc)
+			sign_bundle_release(b);
+		return rc;
+	}
 	rc = sign_json_str(root, "mediaType", WHAT, &mt);
 	if (!rc && strcmp(mt, SIGN_BUNDLE_MEDIA_TYPE) &&
 	    strcmp(mt, SIGN_BUNDLE_MEDIA_TYPE_ALT))
@@ -224,7 +254,7 @@ int sign_bundle_verify_message(const struct sign_bundle *b,
 	rc = bundle_check_hint(b, key);
 	if (rc)
 		return rc;
-	if (memcmp(b->message_digest, hash, SHA256_LEN))
+	if (!b->no_digest && memcmp(b->message_digest, hash, SHA256_LEN))
 		return err_set(ERR_DIGEST, WHAT " message digest is not the "
 			       "artifact's SHA-256");
 	return sign_ecdsa_verify(key, hash, b->signature.data,

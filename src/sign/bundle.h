@@ -26,11 +26,14 @@ enum sign_bundle_kind {
  * A parsed bundle; init with sign_bundle_init(), release with
  * sign_bundle_release() (NULL-safe). hint is "" when the bundle has none.
  * has_tlog notes transparency-log entries, which stele does not verify.
+ * no_digest marks cosign's older bundle ({"base64Signature",...}), which
+ * is accepted by sign_bundle_parse() and records no message digest.
  */
 struct sign_bundle {
 	enum sign_bundle_kind kind;
 	char hint[SIGN_HINT_LEN];
 	bool has_tlog;
+	bool no_digest;
 	uint8_t message_digest[SHA256_LEN];
 	struct buf signature;   /* message signature, DER */
 	struct sign_dsse dsse;

@@ -13,19 +13,23 @@
 
 #define CHECK_MANIFEST_MAX (4u << 20)
 
-bool sign_legacy_tag(const char *tag, char subject[DIGEST_STR_LEN])
+int sign_legacy_tag(const char *tag, char subject[DIGEST_STR_LEN])
 {
+	const char *suffix;
 	char d[DIGEST_STR_LEN];
 
 	if (!tag || strlen(tag) != 7 + SHA256_HEX_LEN + 4 ||
-	    strncmp(tag, "sha256-", 7) || strcmp(tag + 7 + SHA256_HEX_LEN,
-						 ".sig"))
-		return false;
+	    strncmp(tag, "sha256-", 7))
+		return 0;
+	suffix = tag + 7 + SHA256_HEX_LEN;
+	if (strcmp(suffix, ".sig") && strcmp(suffix, ".att"))
+		return 0;
 	snprintf(d, sizeof(d), "sha256:%.*s", SHA256_HEX_LEN, tag + 7);
 	if (!oci_digest_valid(d))
-		return false;
+		return 0;
 	memcpy(subject, d, DIGEST_STR_LEN);
-	return true;
+	return strcmp(suffix, ".sig") ? SIGN_KIND_LEGACY_ATT :
+					SIGN_KIND_LEGACY;
 }
 
 struct check_ctx {
@@ -97,29 +101,66 @@ static int check_legacy_layer(const struct check_ctx *x, json_t *layer,
 	return rc;
 }
 
+/* cosign attest without bundles: a bare DSSE envelope per layer. */
+static int check_att_layer(const struct check_ctx *x, json_t *layer,
+			   struct sign_record *r, struct sign_statement *st,
+			   size_t *which)
+{
+	const char *mt = json_string_value(json_object_get(layer,
+							   "mediaType"));
+	struct buf env = BUF_INIT(SIGN_JSON_MAX);
+	int rc;
+
+	if (!mt || strcmp(mt, SIGN_DSSE_MEDIA_TYPE))
+		return err_set(ERR_UNSUPPORTED, "layer is not a DSSE envelope");
+	rc = check_blob(x, layer, SIGN_JSON_MAX, &env);
+	if (!rc)
+		rc = sign_keyring_verify_attestation(x->ring, env.data,
+						     env.len, r->subject,
+						     x->predicate_type, st,
+						     which);
+	buf_release(&env);
+	if (!rc) {
+		snprintf(r->predicate_type, sizeof(r->predicate_type), "%s",
+			 st->predicate_type);
+		r->statement = st;
+	}
+	return rc;
+}
+
 static int check_legacy(const struct check_ctx *x, json_t *root,
-			const char *subject)
+			const char *subject, enum sign_kind kind)
 {
 	json_t *layers = json_object_get(root, "layers"), *l;
+	struct sign_statement *st = malloc(sizeof(*st));
 	struct sign_record r;
 	size_t i, which = 0;
 	int rc;
 
-	if (!json_is_array(layers))
-		return err_set(ERR_INVALID, "signature manifest has no layers");
-	if (json_array_size(layers) > SIGN_ATTACH_MAX_LAYERS)
-		return err_set(ERR_LIMIT, "signature manifest has more than "
-			       "%d layers", SIGN_ATTACH_MAX_LAYERS);
-	json_array_foreach(layers, i, l) {
+	if (!st)
+		return err_set(ERR_NOMEM, "out of memory");
+	sign_statement_init(st);
+	rc = json_is_array(layers) ? 0 : err_set(ERR_INVALID, "signature "
+						 "manifest has no layers");
+	if (!rc && json_array_size(layers) > SIGN_ATTACH_MAX_LAYERS)
+		rc = err_set(ERR_LIMIT, "signature manifest has more than %d "
+			     "layers", SIGN_ATTACH_MAX_LAYERS);
+	json_array_foreach(rc ? NULL : layers, i, l) {
 		memset(&r, 0, sizeof(r));
-		r.kind = SIGN_KIND_LEGACY;
+		r.kind = kind;
 		r.index = i;
 		memcpy(r.subject, subject, DIGEST_STR_LEN);
 		/* Separate statements: which is set by the call. */
-		rc = check_legacy_layer(x, l, subject, &which);
+		if (kind == SIGN_KIND_LEGACY)
+			rc = check_legacy_layer(x, l, subject, &which);
+		else
+			rc = check_att_layer(x, l, &r, st, &which);
 		check_report(x, &r, rc, which);
+		sign_statement_release(st);
+		rc = 0;
 	}
-	return 0;
+	free(st);
+	return rc;
 }
 
 static int check_bundle_verify(const struct check_ctx *x, json_t *root,
@@ -198,7 +239,7 @@ int sign_check_manifest(const void *manifest, size_t len, const char *tag,
 			       arg, "" };
 	char subject[DIGEST_STR_LEN];
 	json_t *root;
-	int rc;
+	int rc, kind;
 
 	if (len > CHECK_MANIFEST_MAX)
 		return err_set(ERR_LIMIT, "manifest larger than %u bytes",
@@ -207,13 +248,43 @@ int sign_check_manifest(const void *manifest, size_t len, const char *tag,
 	if (rc)
 		return rc;
 	sha256_digest_buf(manifest, len, x.manifest);
-	if (sign_legacy_tag(tag, subject)) {
-		rc = check_legacy(&x, root, subject);
+	kind = sign_legacy_tag(tag, subject);
+	if (kind) {
+		rc = check_legacy(&x, root, subject, kind);
 	} else {
 		rc = check_referrer_subject(root, subject);
 		if (!rc && subject[0])
 			rc = check_bundle(&x, root, subject);
 	}
 	json_decref(root);
+	return rc;
+}
+
+int sign_record_to_json(const struct sign_record *r, struct buf *out)
+{
+	json_t *j, *pred = NULL;
+	int rc;
+
+	if (r->statement && r->statement->predicate.len &&
+	    sign_json_load(r->statement->predicate.data,
+			   r->statement->predicate.len, "predicate", &pred))
+		return ERR_INVALID;
+	j = json_pack("{s:s,s:s,s:I,s:s,s:b,s:s,s:s,s:s,s:s}",
+		      "kind", r->kind == SIGN_KIND_LEGACY ? "legacy" :
+		      r->kind == SIGN_KIND_LEGACY_ATT ? "legacy-attestation" :
+		      "bundle",
+		      "manifest", r->manifest, "index", (json_int_t)r->index,
+		      "subject", r->subject, "valid", r->rc == 0,
+		      "reason", r->rc ? r->reason : "",
+		      "key", r->key_name ? r->key_name : "",
+		      "fingerprint", r->fingerprint,
+		      "predicateType", r->predicate_type);
+	if (j && pred)
+		json_object_set(j, "predicate", pred);
+	json_decref(pred);
+	if (!j)
+		return err_set(ERR_NOMEM, "cannot encode signature record");
+	rc = sign_json_dump(j, out);
+	json_decref(j);
 	return rc;
 }

@@ -27,7 +27,11 @@ typedef int (*sign_fetch_fn)(void *arg, const char *digest, uint64_t size,
 enum sign_kind {
 	SIGN_KIND_LEGACY = 1, /* layer of a sha256-<hex>.sig manifest */
 	SIGN_KIND_BUNDLE,     /* Sigstore bundle referrer */
+	SIGN_KIND_LEGACY_ATT, /* DSSE layer of a sha256-<hex>.att manifest */
 };
+
+/* Layers of cosign's legacy attestation manifests. */
+#define SIGN_DSSE_MEDIA_TYPE "application/vnd.dsse.envelope.v1+json"
 
 /* One signature found in a manifest and the verdict on it. */
 struct sign_record {
@@ -46,10 +50,18 @@ struct sign_record {
 typedef void (*sign_record_fn)(const struct sign_record *r, void *arg);
 
 /*
- * True with the subject digest when tag is a legacy signature tag
- * "sha256-<64 hex>.sig".
+ * Append r as one JSON object to out: kind ("legacy"/"bundle"), manifest,
+ * index, subject, valid, reason, key, fingerprint, predicateType and, for
+ * verified bundles, the predicate itself.
  */
-bool sign_legacy_tag(const char *tag, char subject[DIGEST_STR_LEN]);
+int sign_record_to_json(const struct sign_record *r, struct buf *out);
+
+/*
+ * SIGN_KIND_LEGACY for a legacy signature tag "sha256-<64 hex>.sig",
+ * SIGN_KIND_LEGACY_ATT for "sha256-<64 hex>.att", with the subject
+ * digest; 0 for any other tag.
+ */
+int sign_legacy_tag(const char *tag, char subject[DIGEST_STR_LEN]);
 
 /*
  * Inspect manifest (uploaded under tag, which may be NULL) and report each

@@ -65,22 +65,42 @@ static int found_manifest(struct found_ctx *x, const char *reference,
 	return rc;
 }
 
-int sign_verify_legacy(struct regclient *c, const struct sign_target *t,
-		       const struct sign_keyring *ring, sign_record_fn fn,
-		       void *arg, int *nvalid)
+static int verify_tag(struct regclient *c, const struct sign_target *t,
+		      const char *suffix, const struct sign_keyring *ring,
+		      const char *predicate_type, sign_record_fn fn,
+		      void *arg, int *nvalid)
 {
 	struct found_ctx x = { c, t->repo, NULL, fn, arg, 0 };
 	char tag[DIGEST_STR_LEN + 8];
 	int rc;
 
-	snprintf(tag, sizeof(tag), "sha256-%s.sig", oci_digest_hex(t->digest));
-	rc = found_manifest(&x, tag, tag, ring, NULL);
+	snprintf(tag, sizeof(tag), "sha256-%s%s", oci_digest_hex(t->digest),
+		 suffix);
+	rc = found_manifest(&x, tag, tag, ring, predicate_type);
 	if (rc == ERR_NOTFOUND) {
 		err_clear();
 		rc = 0;
 	}
 	*nvalid = x.nvalid;
 	return rc;
+}
+
+int sign_verify_legacy(struct regclient *c, const struct sign_target *t,
+		       const struct sign_keyring *ring, sign_record_fn fn,
+		       void *arg, int *nvalid)
+{
+	return verify_tag(c, t, ".sig", ring, NULL, fn, arg, nvalid);
+}
+
+int sign_verify_legacy_attestations(struct regclient *c,
+				    const struct sign_target *t,
+				    const struct sign_keyring *ring,
+				    const char *predicate_type,
+				    sign_record_fn fn, void *arg,
+				    int *nvalid)
+{
+	return verify_tag(c, t, ".att", ring, predicate_type, fn, arg,
+			  nvalid);
 }
 
 /* Skip, by the (unsigned) annotations, referrers of another type. */

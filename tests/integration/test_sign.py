@@ -130,9 +130,17 @@ def test_cosign_signatures_verify_with_stele(stele, work):
     p = st(stele, work, "verify-blob", "model.bin", "--key", pub,
            "--bundle", "c.bundle")
     assert p.stdout.strip() == "Verified OK"
+    cosign(work, "sign-blob", "--key", key, "--tlog-upload=false",
+           "--bundle", "old.bundle", "model.bin")
+    assert "base64Signature" in (work / "old.bundle").read_text()
+    st(stele, work, "verify-blob", "model.bin", "--key", pub, "--bundle",
+       "old.bundle")
     st(stele, work, "verify-blob", "model.bin", "--key", pub,
        "--signature", (work / "c.sig").read_text())
     (work / "model.bin").write_bytes(b"tampered")
+    p = st(stele, work, "verify-blob", "model.bin", "--key", pub,
+           "--bundle", "old.bundle", check=False)
+    assert p.returncode == 1
     p = st(stele, work, "verify-blob", "model.bin", "--key", pub,
            "--bundle", "c.bundle", check=False)
     assert p.returncode == 1

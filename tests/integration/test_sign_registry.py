@@ -266,3 +266,51 @@ def test_verify_with_key_directory_names_the_signer(stele, work, registry,
     p = st(stele, work, "verify", ref, "--key", trusted, check=False)
     assert p.returncode == 1
     assert "holds no PEM PUBLIC KEY block" in p.stderr
+
+
+def test_verify_json_output(stele, work, registry, keys):
+    key, pub = keys
+    d = push_image(registry, "models/json", "v1", b"w9")
+    ref = f"{registry}/models/json:v1"
+    st(stele, work, "sign", ref, "--key", key)
+    st(stele, work, "attest", ref, "--key", key, "--predicate",
+       "pred.json", "--type", "vuln")
+    out = json.loads(st(stele, work, "verify", ref, "--key", pub,
+                        "--format", "json").stdout)
+    assert out["reference"] == f"{registry}/models/json@{d}"
+    assert out["verified"] is True
+    assert sorted(s["kind"] for s in out["signatures"]) == ["bundle",
+                                                           "legacy"]
+    assert all(s["valid"] and s["subject"] == d and s["key"] == str(pub)
+               for s in out["signatures"])
+    out = json.loads(st(stele, work, "verify-attestation", ref, "--key",
+                        pub, "--format", "json").stdout)
+    (att,) = out["attestations"]
+    assert att["predicateType"] == ("https://cosign.sigstore.dev/"
+                                    "attestation/vuln/v1")
+    assert att["predicate"] == {"verdict": "clean", "counts": {"high": 0}}
+    p = st(stele, work, "verify", ref, "--key", work / "other.pub",
+           "--format", "json", check=False)
+    assert p.returncode == 1
+    out = json.loads(p.stdout)
+    assert out["verified"] is False
+    assert all(not s["valid"] and s["reason"] for s in out["signatures"])
+
+
+@needs_cosign
+def test_cosign_legacy_attestation_verifies_with_stele(stele, work,
+                                                       registry, keys):
+    key, pub = keys
+    d = push_image(registry, "models/att-legacy", "v1", b"w10")
+    ref = f"{registry}/models/att-legacy:v1"
+    cosign_reg(work, "attest", "--key", key, "--tlog-upload=false",
+               "--predicate", "pred.json", "--type",
+               "https://stele.dev/scan/v1", ref)
+    p = st(stele, work, "verify-attestation", ref, "--key", pub, "--type",
+           "https://stele.dev/scan/v1")
+    assert p.stdout.startswith(f"OK      sha256-{d[7:]}.att layer 0 ")
+    assert '"verdict":"clean"' in p.stdout
+    p = st(stele, work, "verify-attestation", ref, "--key",
+           work / "other.pub", check=False)
+    assert p.returncode == 1
+    assert "INVALID" in p.stdout

@@ -730,7 +730,8 @@ static void test_check_legacy_manifest(void **state)
 	mem_add(&blobs, payload.data, payload.len, pd);
 	assert_int_equal(buf_printf(&m, "{\"schemaVersion\":2,\"layers\":["
 		"{\"mediaType\":\"" SIGN_PAYLOAD_MEDIA_TYPE "\",\"size\":%zu,"
-		"\"digest\":\"%s\",\"annotations\":{\"" SIGN_COSIGN_SIG_ANNOTATION
+		"\"digest\":\"%s\",\"annotations\":{\""
+		SIGN_COSIGN_SIG_ANNOTATION
 		"\":\"%s\"}},{\"mediaType\":\"" SIGN_PAYLOAD_MEDIA_TYPE "\","
 		"\"size\":%zu,\"digest\":\"%s\",\"annotations\":{\""
 		SIGN_COSIGN_SIG_ANNOTATION "\":\"MEUCIQ==\"}}]}", payload.len,
@@ -775,7 +776,8 @@ static void referrer_for(const char *statement_digest, const char *subject,
 	assert_int_equal(buf_printf(m, "{\"schemaVersion\":2,\"artifactType\":"
 		"\"" SIGN_BUNDLE_MEDIA_TYPE "\",\"layers\":[{\"mediaType\":\""
 		SIGN_BUNDLE_MEDIA_TYPE "\",\"size\":%zu,\"digest\":\"%s\"}],"
-		"\"subject\":{\"mediaType\":\"x\",\"size\":1,\"digest\":\"%s\"}}",
+		"\"subject\":{\"mediaType\":\"x\",\"size\":1,"
+		"\"digest\":\"%s\"}}",
 		bundle.len, bd, subject), 0);
 	buf_release(&bundle);
 }
@@ -836,6 +838,45 @@ static void test_check_refuses_oversized_layer(void **state)
 	sign_keyring_release(&ring);
 }
 
+static void test_check_legacy_attestation_manifest(void **state)
+{
+	struct buf st = BUF_INIT(1 << 16), env = BUF_INIT(1 << 16);
+	struct buf m = BUF_INIT(8192);
+	struct mem_blobs blobs = { 0 };
+	struct sign_keyring ring;
+	struct seen seen = { 0 };
+	char ed[DIGEST_STR_LEN], subject[DIGEST_STR_LEN];
+	char tag[] = "sha256-5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af"
+		     "34d08286a2e846f6be03.att";
+
+	assert_int_equal(sign_legacy_tag(tag, subject), SIGN_KIND_LEGACY_ATT);
+	assert_string_equal(subject, DIGEST_A);
+	assert_int_equal(sign_legacy_tag("sha256-abc.att", subject), 0);
+	ring_of(test_key, &ring);
+	statement_for(DIGEST_A, &st);
+	assert_int_equal(sign_dsse_sign(test_key, SIGN_INTOTO_PAYLOAD_TYPE,
+					st.data, st.len, &env), 0);
+	mem_add(&blobs, env.data, env.len, ed);
+	assert_int_equal(buf_printf(&m, "{\"layers\":[{\"mediaType\":\""
+		SIGN_DSSE_MEDIA_TYPE "\",\"size\":%zu,\"digest\":\"%s\"}]}",
+		env.len, ed), 0);
+	assert_int_equal(sign_check_manifest(m.data, m.len, tag, &ring,
+					     "https://x/v1", mem_fetch,
+					     &blobs, seen_record, &seen), 0);
+	assert_int_equal(seen.valid, 1);
+	assert_string_equal(seen.predicate_type, "https://x/v1");
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(sign_check_manifest(m.data, m.len, tag, &ring,
+					     "https://y/v1", mem_fetch,
+					     &blobs, seen_record, &seen), 0);
+	assert_int_equal(seen.last_rc, ERR_INVALID);
+	sign_keyring_release(&ring);
+	mem_release(&blobs);
+	buf_release(&st);
+	buf_release(&env);
+	buf_release(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -865,6 +906,7 @@ int main(void)
 		cmocka_unit_test(test_check_legacy_manifest),
 		cmocka_unit_test(test_check_bundle_referrer_subjects),
 		cmocka_unit_test(test_check_refuses_oversized_layer),
+		cmocka_unit_test(test_check_legacy_attestation_manifest),
 	};
 
 	return cmocka_run_group_tests(tests, keys_setup, keys_teardown);
