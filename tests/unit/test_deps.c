@@ -83,8 +83,8 @@ static void test_requirements_file_forms(void **state)
 	    "-r more-requirements.txt\n"
 	    "Pillow===6.2.0  # exact\n");
 	put("more-requirements.txt", "urllib3~=1.24.1\n-c requirements.txt\n");
-	assert_int_equal(vuln_deps_requirements(&d, tmp_root, "requirements.txt"),
-			 0);
+	assert_int_equal(vuln_deps_requirements(&d, tmp_root,
+						"requirements.txt"), 0);
 	assert_int_equal(d.n, 4);
 	e = find(&d, "jinja2");
 	assert_string_equal(e->version, "2.10");
@@ -108,8 +108,8 @@ static void test_includes_confined_to_package(void **state)
 
 	put("requirements.txt", "-r ../../etc/passwd\n-r missing.txt\n"
 	    "ok==1.0\nbad spec here\n");
-	assert_int_equal(vuln_deps_requirements(&d, tmp_root, "requirements.txt"),
-			 0);
+	assert_int_equal(vuln_deps_requirements(&d, tmp_root,
+						"requirements.txt"), 0);
 	assert_int_equal(d.n, 1);
 	assert_int_equal(d.n_problems, 3);
 	assert_non_null(strstr(d.problems[0].reason, "not found") ?
