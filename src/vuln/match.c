@@ -384,7 +384,8 @@ static void choose_id(struct vuln_finding *f)
 			f->aliases[i] = f->aliases[--f->n_aliases];
 			i--;
 		}
-	qsort(f->aliases, f->n_aliases, sizeof(char *), str_cmp);
+	if (f->n_aliases > 1)
+		qsort(f->aliases, f->n_aliases, sizeof(char *), str_cmp);
 }
 
 static int fixed_cmp(const void *pa, const void *pb)
@@ -414,7 +415,8 @@ static int merge_into(struct vuln_finding *f, const struct vuln_adv *a)
 	if (!rc && !f->url && a->url && !(f->url = strdup(a->url)))
 		rc = err_set(ERR_NOMEM, "out of memory");
 	choose_id(f);
-	qsort(f->fixed, f->n_fixed, sizeof(char *), fixed_cmp);
+	if (f->n_fixed > 1)
+		qsort(f->fixed, f->n_fixed, sizeof(char *), fixed_cmp);
 	return rc;
 }
 
