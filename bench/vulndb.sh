@@ -42,7 +42,7 @@ printf 're-import (all unchanged): %.2fs\n' "$(calc "$t1 - $t0")"
 mkdir -p "$work/deps"
 find "$snap" -name '*.yaml' | head -2000 | while read -r f; do
 	pkg=$(awk '/^    name:/ {print $2; exit}' "$f")
-	ver=$(awk '/^  versions:/ {getline; print $2; exit}' "$f")
+	ver=$(awk '/^  versions:/ {getline; print $2; exit}' "$f" | tr -d "\"'")
 	[ -n "$pkg" ] && echo "$pkg==${ver:-1.0}"
 done | sort -u >"$work/pins.txt"
 pins=$(wc -l <"$work/pins.txt")
@@ -52,8 +52,11 @@ while [ $((i * pins)) -lt "$n" ]; do
 	i=$((i + 1))
 done | head -n "$n" | split -l 1000 -a 4 --additional-suffix=.txt - \
 	"$work/deps/requirements-"
-t0=$(now)
-found=$("$bin" vulns check "$work/deps" | tail -1 || true)
-t1=$(now)
-printf 'matching: %s in %.2fs (%.0f dependencies/s)\n' "$found" \
-	"$(calc "$t1 - $t0")" "$(calc "$n / ($t1 - $t0)")"
+# CPU time too: the machine may be shared, wall time alone misleads.
+TIMEFORMAT='%R %U %S'
+t=$({ time "$bin" vulns check "$work/deps" >"$work/out.txt" 2>/dev/null \
+	|| true; } 2>&1)
+read -r wall user sys <<<"$t"
+printf 'matching: %s in %.2fs wall, %.2fs CPU (%.0f dependencies/s of '\
+'CPU)\n' "$(tail -1 "$work/out.txt")" "$wall" "$(calc "$user + $sys")" \
+	"$(calc "$n / ($user + $sys)")"
