@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util/buf.h"
 #include "util/err.h"
@@ -197,6 +198,7 @@ static int req_file(struct reqs *c, const char *rel, const char *from,
 		    int from_line)
 {
 	char path[PATH_MAX * 2], msg[600];
+	struct stat sb;
 	struct buf b;
 	int rc;
 
@@ -214,6 +216,12 @@ static int req_file(struct reqs *c, const char *rel, const char *from,
 	if ((rc = vuln_deps_remember(c->d, rel)))
 		return rc;
 	snprintf(path, sizeof(path), "%s/%s", c->root, rel);
+	/* A FIFO or device would block or never end. */
+	if (stat(path, &sb) || !S_ISREG(sb.st_mode)) {
+		snprintf(msg, sizeof(msg), "line %d: '%.200s' is not a "
+			 "regular file", from_line, rel);
+		return vuln_deps_problem(c->d, from, msg);
+	}
 	rc = fs_read_file(path, DEPS_MAX_FILE, &b);
 	if (rc)
 		return vuln_deps_problem(c->d, rel, err_msg());

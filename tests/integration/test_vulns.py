@@ -153,13 +153,19 @@ def test_cyclic_includes(snapshot_home, stele, tmp_path):
     (tmp_path / "requirements.txt").write_text(
         "-r requirements-dev.txt\njinja2==2.10\n")
     (tmp_path / "requirements-dev.txt").write_text(
-        "-r requirements.txt\n-r ../outside.txt\npillow==6.2.0\n")
+        "-r requirements.txt\n-r ../outside.txt\n-r fifo\n"
+        "-r link.txt\npillow==6.2.0\n")
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path.parent / "secret.txt").write_text("django==1.0\n")
+    (tmp_path / "link.txt").symlink_to(tmp_path.parent / "secret.txt")
     out = json.loads(check(stele, home, tmp_path).stdout)
     pkgs = {f["package"] for f in out["findings"]}
     assert pkgs == {"jinja2", "pillow"}
     reasons = " ".join(p["reason"] for p in out["problems"])
     assert "cyclic include" in reasons
     assert "outside.txt" in reasons
+    assert "'fifo' is not a regular file" in reasons
+    assert "link.txt' leaves the package directory" in reasons
 
 
 def test_vulns_by_id_and_package(snapshot_home, stele):
