@@ -285,3 +285,32 @@ def test_usage_errors(stele, tmp_path):
     assert p.returncode == 1 and "missing" in p.stderr
     p = stele.run("vulns", "check", tmp_path / "missing", check=False)
     assert p.returncode == 1
+
+
+def test_huge_and_absurd_inputs(snapshot_home, stele, tmp_path):
+    home, _ = snapshot_home
+    d = tmp_path / "m"
+    d.mkdir()
+    (d / "requirements.txt").write_text(
+        "jinja2==2.10\n" + "x" * 70000 + "\n"
+        "pkg==1.99999999999999999999999\n"
+        "pkg2==" + "1." * 40 + "0\n")
+    (d / "requirements-big.txt").write_text("a==1\n" * 2_000_000)
+    out = json.loads(check(stele, home, d).stdout)
+    assert {f["package"] for f in out["findings"]} == {"jinja2"}
+    reasons = {p["file"]: p["reason"] for p in out["problems"]}
+    assert "8388608" in reasons["requirements-big.txt"] or \
+        "limit" in reasons["requirements-big.txt"]
+    allr = " ".join(p["reason"] for p in out["problems"])
+    assert "line 2 longer than 65536 bytes; skipped" in allr
+    # Lines after the long one are still read.
+    assert "pkg==1.99999" in allr and "line 4" in allr
+
+    src = tmp_path / "src"
+    write_records(src, [record("PYSEC-SMALL-1", "2024-01-01T00:00:00Z")])
+    huge = record("PYSEC-HUGE-1", "2024-01-01T00:00:00Z")
+    huge["details"] = "y" * (5 << 20)
+    (src / "huge.json").write_text(json.dumps(huge))
+    p = stele.run("vulndb", "import", "--db", tmp_path / "h.sqlite", src)
+    assert "1 added" in p.stdout and "1 skipped" in p.stdout
+    assert "huge.json: record larger than" in p.stderr
