@@ -13,8 +13,11 @@ import pytest
 
 from conftest import stele_bin
 
-SNAPSHOT = Path(__file__).resolve().parents[2].parent.parent / "shared" / \
-    "osv" / "pypa-advisory-database"
+# The PyPA advisory database snapshot (see ../shared/osv/README.md).
+SNAPSHOT = Path(os.environ.get(
+    "STELE_OSV_SNAPSHOT",
+    Path(__file__).resolve().parents[2].parent.parent / "shared" / "osv" /
+    "pypa-advisory-database"))
 if not SNAPSHOT.exists():
     SNAPSHOT = Path("/work/shared/osv/pypa-advisory-database")
 
