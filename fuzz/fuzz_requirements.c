@@ -6,11 +6,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/fs.h"
 #include "vuln/deps.h"
+
+static char dir[] = "/tmp/stele-fuzz-reqs-XXXXXX";
+
+static void cleanup(void)
+{
+	fs_remove_tree(dir);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char dir[] = "/tmp/stele-fuzz-reqs-XXXXXX";
 	static int ready;
 	struct vuln_deps d = { 0 };
 	struct vuln_req req;
@@ -20,6 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!ready) {
 		if (!mkdtemp(dir))
 			return 0;
+		atexit(cleanup);
 		ready = 1;
 	}
 	snprintf(path, sizeof(path), "%s/requirements.txt", dir);

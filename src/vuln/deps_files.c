@@ -326,7 +326,8 @@ static int purl_part(const char *s, size_t n, char *out, size_t len)
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
 
-		if (c == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
+		if (c == '%' && i + 2 < n &&
+		    isxdigit((unsigned char)s[i + 1]) &&
 		    isxdigit((unsigned char)s[i + 2])) {
 			char hex[3] = { s[i + 1], s[i + 2], '\0' };
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util/buf.h"
 #include "util/err.h"
@@ -158,38 +159,51 @@ static int logical_line(struct reqs *c, const char *rel, char *s, int line)
 	return vuln_deps_add_req(c->d, s, rel, line);
 }
 
+/* A logical line over the limit is reported and skipped, not fatal. */
+static int too_long(struct reqs *c, const char *rel, int first)
+{
+	char msg[128];
+
+	snprintf(msg, sizeof(msg), "line %d longer than %d bytes; skipped",
+		 first, DEPS_MAX_LINE);
+	return vuln_deps_problem(c->d, rel, msg);
+}
+
 static int parse_lines(struct reqs *c, const char *rel, const struct buf *b)
 {
 	struct buf logical = BUF_INIT(DEPS_MAX_LINE);
 	const char *p = buf_cstr(b), *end = p + b->len, *nl;
 	int line = 0, first = 0, rc = 0;
+	bool cont, skipping = false;
 	size_t n;
 
 	while (!rc && p < end) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		line++;
-		if (!logical.len)
+		if (!logical.len && !skipping)
 			first = line;
 		if (n && p[n - 1] == '\r')
 			n--;
-		if (n && p[n - 1] == '\\') {
-			rc = buf_put(&logical, p, n - 1);
-		} else {
-			rc = buf_put(&logical, p, n);
-			if (!rc && logical.len)
-				rc = logical_line(c, rel, logical.data,
-						  first);
+		cont = n && p[n - 1] == '\\';
+		if (!skipping) {
+			rc = buf_put(&logical, p, cont ? n - 1 : n);
+			if (rc == ERR_LIMIT) {
+				skipping = true;
+				rc = too_long(c, rel, first);
+			}
+		}
+		if (!rc && !cont) {
+			if (!skipping && logical.len)
+				rc = logical_line(c, rel, logical.data, first);
 			buf_clear(&logical);
+			skipping = false;
 		}
 		p += n + (nl ? 1 + (p[n] == '\r') : 0);
 	}
-	if (!rc && logical.len)
+	if (!rc && logical.len && !skipping)
 		rc = logical_line(c, rel, logical.data, first);
 	buf_release(&logical);
-	if (rc == ERR_LIMIT)
-		rc = err_set(ERR_LIMIT, "line %d longer than %d bytes", first,
-			     DEPS_MAX_LINE);
 	return rc;
 }
 
@@ -197,6 +211,7 @@ static int req_file(struct reqs *c, const char *rel, const char *from,
 		    int from_line)
 {
 	char path[PATH_MAX * 2], msg[600];
+	struct stat sb;
 	struct buf b;
 	int rc;
 
@@ -214,6 +229,12 @@ static int req_file(struct reqs *c, const char *rel, const char *from,
 	if ((rc = vuln_deps_remember(c->d, rel)))
 		return rc;
 	snprintf(path, sizeof(path), "%s/%s", c->root, rel);
+	/* A FIFO or device would block or never end. */
+	if (stat(path, &sb) || !S_ISREG(sb.st_mode)) {
+		snprintf(msg, sizeof(msg), "line %d: '%.200s' is not a "
+			 "regular file", from_line, rel);
+		return vuln_deps_problem(c->d, from, msg);
+	}
 	rc = fs_read_file(path, DEPS_MAX_FILE, &b);
 	if (rc)
 		return vuln_deps_problem(c->d, rel, err_msg());

@@ -89,6 +89,44 @@ static int grow(struct vuln_matcher *m)
 	return 0;
 }
 
+static bool share_id(const struct vuln_adv *a, const struct vuln_adv *b)
+{
+	if (!strcmp(a->group, b->group) || !strcmp(a->id, b->id))
+		return true;
+	for (size_t i = 0; i <= a->n_aliases; i++) {
+		const char *x = i ? a->aliases[i - 1] : a->id;
+
+		for (size_t k = 0; k <= b->n_aliases; k++)
+			if (!strcmp(x, k ? b->aliases[k - 1] : b->id))
+				return true;
+	}
+	return false;
+}
+
+static size_t root_of(struct vuln_advs *advs, size_t i)
+{
+	while (advs->v[i].issue != i)
+		i = advs->v[i].issue = advs->v[advs->v[i].issue].issue;
+	return i;
+}
+
+/*
+ * Number the package's issues once: advisories sharing an id or alias
+ * (transitively) get the same number, so matching merges in O(1).
+ */
+static void number_issues(struct vuln_advs *advs)
+{
+	for (size_t i = 0; i < advs->n; i++)
+		advs->v[i].issue = i;
+	for (size_t i = 0; i < advs->n; i++)
+		for (size_t k = i + 1; k < advs->n; k++)
+			if (share_id(&advs->v[i], &advs->v[k]))
+				advs->v[root_of(advs, k)].issue =
+					root_of(advs, i);
+	for (size_t i = 0; i < advs->n; i++)
+		advs->v[i].issue = root_of(advs, i);
+}
+
 /* The package's advisories, loaded once per matcher. */
 static int advisories(struct vuln_matcher *m, const char *pkg,
 		      const struct vuln_advs **out)
@@ -108,6 +146,7 @@ static int advisories(struct vuln_matcher *m, const char *pkg,
 		rc = vulndb_package(m->db, pkg, &s->advs);
 		if (rc)
 			return rc;
+		number_issues(&s->advs);
 		s->package = strdup(pkg);
 		if (!s->package) {
 			vuln_advs_release(&s->advs);
@@ -330,18 +369,6 @@ static int add_str(char ***list, size_t *n, const char *s)
 	return 0;
 }
 
-/* Does the finding already name one of the advisory's ids? */
-static bool same_issue(const struct vuln_finding *f, const struct vuln_adv *a)
-{
-	if (!strcmp(f->id, a->id) || has_str(f->aliases, f->n_aliases, a->id))
-		return true;
-	for (size_t i = 0; i < a->n_aliases; i++)
-		if (!strcmp(f->id, a->aliases[i]) ||
-		    has_str(f->aliases, f->n_aliases, a->aliases[i]))
-			return true;
-	return false;
-}
-
 /* Put every id of a into the finding's id set (id stays one of them). */
 static int absorb_ids(struct vuln_finding *f, const struct vuln_adv *a)
 {
@@ -384,7 +411,8 @@ static void choose_id(struct vuln_finding *f)
 			f->aliases[i] = f->aliases[--f->n_aliases];
 			i--;
 		}
-	qsort(f->aliases, f->n_aliases, sizeof(char *), str_cmp);
+	if (f->n_aliases > 1)
+		qsort(f->aliases, f->n_aliases, sizeof(char *), str_cmp);
 }
 
 static int fixed_cmp(const void *pa, const void *pb)
@@ -414,7 +442,8 @@ static int merge_into(struct vuln_finding *f, const struct vuln_adv *a)
 	if (!rc && !f->url && a->url && !(f->url = strdup(a->url)))
 		rc = err_set(ERR_NOMEM, "out of memory");
 	choose_id(f);
-	qsort(f->fixed, f->n_fixed, sizeof(char *), fixed_cmp);
+	if (f->n_fixed > 1)
+		qsort(f->fixed, f->n_fixed, sizeof(char *), fixed_cmp);
 	return rc;
 }
 
@@ -437,6 +466,7 @@ static int new_finding(struct vuln_findings *out, const struct vuln_dep *dep,
 	f->score = -1;
 	f->pinned = pinned;
 	f->line = dep->line;
+	f->issue = a->issue;
 	f->package = strdup(dep->name);
 	f->version = strdup(pinned ? dep->version : dep->spec);
 	f->id = strdup(a->group);
@@ -458,7 +488,7 @@ static int report(struct vuln_findings *out, size_t first,
 		  bool pinned)
 {
 	for (size_t i = first; i < out->n; i++)
-		if (same_issue(&out->v[i], a))
+		if (out->v[i].issue == a->issue)
 			return merge_into(&out->v[i], a);
 	return new_finding(out, dep, a, pinned);
 }
@@ -489,26 +519,23 @@ static bool range_admits(const struct pep440_specset *set,
 			 const struct vuln_adv *a)
 {
 	struct pep440_bound lo, hi;
-	struct pep440_version v;
 
 	if (pep440_specset_bounds(set, &lo, &hi))
 		return false;
 	for (size_t i = 0; i < a->n_iv; i++)
 		if (overlaps(&lo, &hi, &a->iv[i]))
 			return true;
-	for (size_t i = 0; i < a->aff.n_versions; i++) {
-		if (pep440_parse(a->aff.versions[i], &v) == ERR_LIMIT)
-			continue;
-		if (pep440_specset_contains(set, &v, false))
+	/* Listed versions inside an interval were covered above. */
+	for (size_t i = 0; i < a->n_extra; i++)
+		if (pep440_specset_contains(set, &a->extra[i], false))
 			return true;
-	}
 	return false;
 }
 
 int vuln_match_dep(struct vuln_matcher *m, const struct vuln_dep *dep,
 		   struct vuln_findings *out)
 {
-	const struct vuln_advs *advs;
+	const struct vuln_advs *advs = NULL;
 	struct pep440_specset set;
 	struct pep440_version v;
 	size_t first = out->n;
@@ -525,7 +552,7 @@ int vuln_match_dep(struct vuln_matcher *m, const struct vuln_dep *dep,
 	rc = advisories(m, dep->name, &advs);
 	for (size_t i = 0; !rc && i < advs->n; i++) {
 		const struct vuln_adv *a = &advs->v[i];
-		bool hit = pinned ? osv_affects(&a->aff, a->iv, a->n_iv, &v)
+		bool hit = pinned ? vuln_adv_affects(a, &v)
 				  : range_admits(&set, a);
 
 		if (hit)

@@ -29,6 +29,7 @@ struct vuln_finding {
 	char *safe;          /* versions outside every affected range */
 	char *file;
 	int line;
+	size_t issue;        /* internal: the advisories' issue number */
 };
 
 struct vuln_findings {

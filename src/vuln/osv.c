@@ -56,7 +56,7 @@ void osv_record_free(struct osv_record *r)
 int osv_timestamp(const char *s, char out[28])
 {
 	struct tm tm = { 0 };
-	char frac[7] = "000000";
+	char frac[7] = "000000", wide[96];
 	const char *p;
 	int n = 0, oh = 0, om = 0, sign = 0;
 	time_t t;
@@ -88,14 +88,13 @@ int osv_timestamp(const char *s, char out[28])
 	t = timegm(&tm) - sign * (oh * 3600 + om * 60);
 	if (!gmtime_r(&t, &tm))
 		return err_set(ERR_INVALID, "bad timestamp '%.40s'", s);
-	char tmp[96];
-	int len = snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%sZ",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-			 tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
-
-	if (len < 0 || len >= 28)
+	/* gmtime_r() keeps every field in range, so this is 27 bytes. */
+	n = snprintf(wide, sizeof(wide), "%04d-%02d-%02dT%02d:%02d:%02d.%sZ",
+		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		     tm.tm_min, tm.tm_sec, frac);
+	if (n != 27)
 		return err_set(ERR_INVALID, "bad timestamp '%.40s'", s);
-	memcpy(out, tmp, (size_t)len + 1);
+	memcpy(out, wide, 28);
 	return 0;
 }
 

@@ -79,7 +79,7 @@ static int read_tagged(struct cur *c, const char *const *words, size_t n,
 
 static int parse_release(struct cur *c, struct pep440_version *v)
 {
-	uint64_t n;
+	uint64_t n = 0;
 	int rc;
 
 	rc = read_num(c, &n);

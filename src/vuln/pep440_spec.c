@@ -292,7 +292,7 @@ static void spec_bounds(const struct pep440_spec *sp,
 	case PEP440_ARBITRARY:
 		if (sp->v.legacy)
 			return;
-		/* fall through */
+		__attribute__((fallthrough));
 	case PEP440_EQ:
 		if (sp->wildcard) {
 			prefix_span(&sp->v, sp->v.n_release, &first, &after);

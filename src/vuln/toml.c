@@ -56,6 +56,12 @@ static struct toml_node *node_new(struct tp *t, enum toml_type type)
 	return n;
 }
 
+/* The code for a failed node_new(), whose message is already set. */
+static int node_fail(const struct tp *t)
+{
+	return t->nodes > TOML_MAX_NODES ? ERR_LIMIT : ERR_NOMEM;
+}
+
 static int add_kid(struct toml_node *parent, struct toml_node *kid)
 {
 	struct toml_node **grown;
@@ -287,7 +293,7 @@ static int new_member(struct tp *t, struct toml_node *tab, const char *key,
 	struct toml_node *n = node_new(t, type);
 
 	if (!n)
-		return ERR_NOMEM;
+		return node_fail(t);
 	n->key = strdup(key);
 	if (!n->key || add_kid(tab, n)) {
 		toml_free(n);
@@ -462,7 +468,7 @@ static int parse_value(struct tp *t, int depth, struct toml_node **out)
 		     : (*t->p == '"' || *t->p == '\'') ? TOML_STRING
 		     : TOML_OTHER);
 	if (!n)
-		return ERR_NOMEM;
+		return node_fail(t);
 	if (n->type == TOML_ARRAY) {
 		rc = parse_array(t, depth, n);
 	} else if (n->type == TOML_TABLE) {
@@ -487,6 +493,38 @@ static int parse_value(struct tp *t, int depth, struct toml_node **out)
 
 /* Headers --------------------------------------------------------- */
 
+/* [[key]]: a new table at the end of the array key of tab. */
+static int aot_append(struct tp *t, struct toml_node *tab,
+		      struct toml_node *arr, const char *key,
+		      struct toml_node **out)
+{
+	struct toml_node *n;
+	int rc;
+
+	if (!arr) {
+		rc = new_member(t, tab, key, TOML_ARRAY, &arr);
+		if (rc)
+			return rc;
+		arr->flags = T_AOT;
+	} else if (arr->type != TOML_ARRAY || !(arr->flags & T_AOT)) {
+		return fail(t, "array of tables redefines a key");
+	}
+	n = node_new(t, TOML_TABLE);
+	if (!n)
+		return node_fail(t);
+	if (!(n->key = strdup(""))) {
+		toml_free(n);
+		return err_set(ERR_NOMEM, "out of memory");
+	}
+	if ((rc = add_kid(arr, n))) {
+		toml_free(n);
+		return rc;
+	}
+	n->flags = T_HEADER;
+	*out = n;
+	return 0;
+}
+
 static int header_path(struct tp *t, struct toml_node *root, bool aot,
 		       struct toml_node **cur)
 {
@@ -510,27 +548,9 @@ static int header_path(struct tp *t, struct toml_node *root, bool aot,
 	}
 	n = member(tab, buf_cstr(&key));
 	if (aot) {
-		if (!n) {
-			rc = new_member(t, tab, buf_cstr(&key), TOML_ARRAY,
-					&n);
-			if (rc)
-				goto out;
-			n->flags = T_AOT;
-		} else if (n->type != TOML_ARRAY || !(n->flags & T_AOT)) {
-			rc = fail(t, "array of tables redefines a key");
+		rc = aot_append(t, tab, n, buf_cstr(&key), &tab);
+		if (rc)
 			goto out;
-		}
-		tab = node_new(t, TOML_TABLE);
-		if (!tab || !(tab->key = strdup(""))) {
-			toml_free(tab);
-			rc = ERR_NOMEM;
-			goto out;
-		}
-		if ((rc = add_kid(n, tab))) {
-			toml_free(tab);
-			goto out;
-		}
-		tab->flags = T_HEADER;
 	} else if (!n) {
 		rc = new_member(t, tab, buf_cstr(&key), TOML_TABLE, &tab);
 		if (rc)
@@ -577,7 +597,7 @@ int toml_parse(const char *data, size_t len, const char *name,
 
 	*root = NULL;
 	if (!top)
-		return ERR_NOMEM;
+		return node_fail(&t);
 	cur = top;
 	if (memchr(data, '\0', len))
 		rc = fail(&t, "NUL byte in TOML");

@@ -79,7 +79,18 @@ struct vuln_adv {
 	size_t n_iv;
 	char **fixed;                /* fixed versions in version order */
 	size_t n_fixed;
+	/*
+	 * Listed versions outside every interval, parsed and sorted, so a
+	 * match needs no parsing; usually empty since ranges cover them.
+	 */
+	struct pep440_version *extra;
+	size_t n_extra;
+	size_t issue;                /* set by matching: same issue, same n */
 };
+
+/* True when a (with its intervals and extra versions) affects v. */
+bool vuln_adv_affects(const struct vuln_adv *a,
+		      const struct pep440_version *v);
 
 struct vuln_advs {
 	struct vuln_adv *v;

@@ -212,6 +212,7 @@ static void adv_free(struct vuln_adv *a)
 	free(a->modified);
 	free(a->iv);
 	free(a->fixed);   /* the strings belong to aff's events */
+	free(a->extra);
 	osv_affected_release(&a->aff);
 }
 
@@ -339,6 +340,50 @@ static int collect_fixed(struct vuln_adv *a)
 	return 0;
 }
 
+static bool in_intervals(const struct vuln_adv *a,
+			 const struct pep440_version *v)
+{
+	struct osv_affected none = { 0 };
+
+	return osv_affects(&none, a->iv, a->n_iv, v);
+}
+
+static int version_cmp(const void *pa, const void *pb)
+{
+	return pep440_cmp(pa, pb);
+}
+
+/* Parse the listed versions the intervals do not already cover. */
+static int collect_extra(struct vuln_adv *a)
+{
+	struct pep440_version v;
+
+	if (!a->aff.n_versions)
+		return 0;
+	for (size_t i = 0; i < a->aff.n_versions; i++) {
+		if (pep440_parse(a->aff.versions[i], &v) == ERR_LIMIT ||
+		    in_intervals(a, &v))
+			continue;
+		if (!a->extra) {
+			a->extra = calloc(a->aff.n_versions, sizeof(v));
+			if (!a->extra)
+				return err_set(ERR_NOMEM, "out of memory");
+		}
+		a->extra[a->n_extra++] = v;
+	}
+	if (a->n_extra > 1)
+		qsort(a->extra, a->n_extra, sizeof(v), version_cmp);
+	return 0;
+}
+
+bool vuln_adv_affects(const struct vuln_adv *a,
+		      const struct pep440_version *v)
+{
+	return in_intervals(a, v) ||
+	       (a->n_extra && bsearch(v, a->extra, a->n_extra,
+				      sizeof(*v), version_cmp));
+}
+
 static int load_aliases(struct vuln_db *db, struct vuln_adv *a)
 {
 	sqlite3_stmt *st = vulndb_stmt(db, SQL_ALIASES);
@@ -394,7 +439,8 @@ static int load_row(sqlite3_stmt *st, struct vuln_adv *a)
 			      &a->aff)) ||
 	    (rc = load_versions((const char *)sqlite3_column_text(st, 10),
 				&a->aff)) ||
-	    (rc = osv_intervals(&a->aff, &a->iv, &a->n_iv)))
+	    (rc = osv_intervals(&a->aff, &a->iv, &a->n_iv)) ||
+	    (rc = collect_extra(a)))
 		return rc;
 	return collect_fixed(a);
 }

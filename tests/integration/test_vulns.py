@@ -13,8 +13,11 @@ import pytest
 
 from conftest import stele_bin
 
-SNAPSHOT = Path(__file__).resolve().parents[2].parent.parent / "shared" / \
-    "osv" / "pypa-advisory-database"
+# The PyPA advisory database snapshot (see ../shared/osv/README.md).
+SNAPSHOT = Path(os.environ.get(
+    "STELE_OSV_SNAPSHOT",
+    Path(__file__).resolve().parents[2].parent.parent / "shared" / "osv" /
+    "pypa-advisory-database"))
 if not SNAPSHOT.exists():
     SNAPSHOT = Path("/work/shared/osv/pypa-advisory-database")
 
@@ -153,13 +156,19 @@ def test_cyclic_includes(snapshot_home, stele, tmp_path):
     (tmp_path / "requirements.txt").write_text(
         "-r requirements-dev.txt\njinja2==2.10\n")
     (tmp_path / "requirements-dev.txt").write_text(
-        "-r requirements.txt\n-r ../outside.txt\npillow==6.2.0\n")
+        "-r requirements.txt\n-r ../outside.txt\n-r fifo\n"
+        "-r link.txt\npillow==6.2.0\n")
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path.parent / "secret.txt").write_text("django==1.0\n")
+    (tmp_path / "link.txt").symlink_to(tmp_path.parent / "secret.txt")
     out = json.loads(check(stele, home, tmp_path).stdout)
     pkgs = {f["package"] for f in out["findings"]}
     assert pkgs == {"jinja2", "pillow"}
     reasons = " ".join(p["reason"] for p in out["problems"])
     assert "cyclic include" in reasons
     assert "outside.txt" in reasons
+    assert "'fifo' is not a regular file" in reasons
+    assert "link.txt' leaves the package directory" in reasons
 
 
 def test_vulns_by_id_and_package(snapshot_home, stele):
@@ -279,3 +288,32 @@ def test_usage_errors(stele, tmp_path):
     assert p.returncode == 1 and "missing" in p.stderr
     p = stele.run("vulns", "check", tmp_path / "missing", check=False)
     assert p.returncode == 1
+
+
+def test_huge_and_absurd_inputs(snapshot_home, stele, tmp_path):
+    home, _ = snapshot_home
+    d = tmp_path / "m"
+    d.mkdir()
+    (d / "requirements.txt").write_text(
+        "jinja2==2.10\n" + "x" * 70000 + "\n"
+        "pkg==1.99999999999999999999999\n"
+        "pkg2==" + "1." * 40 + "0\n")
+    (d / "requirements-big.txt").write_text("a==1\n" * 2_000_000)
+    out = json.loads(check(stele, home, d).stdout)
+    assert {f["package"] for f in out["findings"]} == {"jinja2"}
+    reasons = {p["file"]: p["reason"] for p in out["problems"]}
+    assert "8388608" in reasons["requirements-big.txt"] or \
+        "limit" in reasons["requirements-big.txt"]
+    allr = " ".join(p["reason"] for p in out["problems"])
+    assert "line 2 longer than 65536 bytes; skipped" in allr
+    # Lines after the long one are still read.
+    assert "pkg==1.99999" in allr and "line 4" in allr
+
+    src = tmp_path / "src"
+    write_records(src, [record("PYSEC-SMALL-1", "2024-01-01T00:00:00Z")])
+    huge = record("PYSEC-HUGE-1", "2024-01-01T00:00:00Z")
+    huge["details"] = "y" * (5 << 20)
+    (src / "huge.json").write_text(json.dumps(huge))
+    p = stele.run("vulndb", "import", "--db", tmp_path / "h.sqlite", src)
+    assert "1 added" in p.stdout and "1 skipped" in p.stdout
+    assert "huge.json: record larger than" in p.stderr

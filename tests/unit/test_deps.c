@@ -48,7 +48,21 @@ static const struct vuln_dep *find(const struct vuln_deps *d,
 		if (!strcmp(d->v[i].name, name))
 			return &d->v[i];
 	fail_msg("no dependency '%s'", name);
-	return NULL;
+	exit(1);
+}
+
+/* toml_path() that fails the test instead of returning NULL. */
+static const struct toml_node *at(const struct toml_node *t,
+				  const char *path)
+{
+	const struct toml_node *n = toml_get(t, path) ? toml_get(t, path)
+				   : toml_path(t, path);
+
+	if (!n) {
+		fail_msg("no '%s'", path);
+		exit(1);
+	}
+	return n;
 }
 
 static void test_req_line_forms(void **state)
@@ -83,8 +97,8 @@ static void test_requirements_file_forms(void **state)
 	    "-r more-requirements.txt\n"
 	    "Pillow===6.2.0  # exact\n");
 	put("more-requirements.txt", "urllib3~=1.24.1\n-c requirements.txt\n");
-	assert_int_equal(vuln_deps_requirements(&d, tmp_root, "requirements.txt"),
-			 0);
+	assert_int_equal(vuln_deps_requirements(&d, tmp_root,
+						"requirements.txt"), 0);
 	assert_int_equal(d.n, 4);
 	e = find(&d, "jinja2");
 	assert_string_equal(e->version, "2.10");
@@ -108,8 +122,8 @@ static void test_includes_confined_to_package(void **state)
 
 	put("requirements.txt", "-r ../../etc/passwd\n-r missing.txt\n"
 	    "ok==1.0\nbad spec here\n");
-	assert_int_equal(vuln_deps_requirements(&d, tmp_root, "requirements.txt"),
-			 0);
+	assert_int_equal(vuln_deps_requirements(&d, tmp_root,
+						"requirements.txt"), 0);
 	assert_int_equal(d.n, 1);
 	assert_int_equal(d.n_problems, 3);
 	assert_non_null(strstr(d.problems[0].reason, "not found") ?
@@ -186,12 +200,12 @@ static void test_toml_strings(void **state)
 	struct toml_node *root = NULL;
 
 	assert_int_equal(toml_parse(t, strlen(t), "s.toml", &root), 0);
-	assert_string_equal(toml_get(root, "a")->str, "x\xc3\xa9\n");
-	assert_string_equal(toml_get(root, "b")->str, "l1\nl2");
-	assert_string_equal(toml_get(root, "c")->str, "joined");
-	assert_string_equal(toml_get(root, "q.k")->str, "lit\\");
-	assert_string_equal(toml_path(root, "x.y.z")->str, "true");
-	assert_int_equal(toml_path(root, "x.y.z")->line, 9);
+	assert_string_equal(at(root, "a")->str, "x\xc3\xa9\n");
+	assert_string_equal(at(root, "b")->str, "l1\nl2");
+	assert_string_equal(at(root, "c")->str, "joined");
+	assert_string_equal(at(root, "q.k")->str, "lit\\");
+	assert_string_equal(at(root, "x.y.z")->str, "true");
+	assert_int_equal(at(root, "x.y.z")->line, 9);
 	toml_free(root);
 }
 

@@ -146,15 +146,15 @@ static void test_refuses_malformed_records(void **state)
 		"[]", "{\"id\":\"X-1\"}",
 		"{\"id\":\"../x\",\"modified\":\"2024-01-01T00:00:00Z\"}",
 		"{\"id\":\"X-1\",\"modified\":\"yesterday\"}",
-		"{\"id\":\"X-1\",\"modified\":\"2024-01-01T00:00:00Z\","
-		"\"affected\":[{\"package\":{\"ecosystem\":\"PyPI\","
-		"\"name\":\"x\"},\"ranges\":[{\"type\":\"ECOSYSTEM\","
-		"\"events\":[{\"introduced\":1}]}]}]}",
-		"{\"id\":\"X-1\",\"modified\":\"2024-01-01T00:00:00Z\","
-		"\"affected\":[{\"package\":{\"ecosystem\":\"PyPI\","
-		"\"name\":\"x/y\"}}]}",
-		"{\"id\":\"X-1\",\"modified\":\"2024-01-01T00:00:00Z\","
-		"\"aliases\":\"CVE-1\"}",
+		("{\"id\":\"X-1\",\"modified\":\"2024-01-01T00:00:00Z\","
+		 "\"affected\":[{\"package\":{\"ecosystem\":\"PyPI\","
+		 "\"name\":\"x\"},\"ranges\":[{\"type\":\"ECOSYSTEM\","
+		 "\"events\":[{\"introduced\":1}]}]}]}"),
+		("{\"id\":\"X-1\",\"modified\":\"2024-01-01T00:00:00Z\","
+		 "\"affected\":[{\"package\":{\"ecosystem\":\"PyPI\","
+		 "\"name\":\"x/y\"}}]}"),
+		("{\"id\":\"X-1\",\"modified\":\"2024-01-01T00:00:00Z\","
+		 "\"aliases\":\"CVE-1\"}"),
 	};
 	struct osv_record *r;
 

@@ -158,7 +158,8 @@ static void test_specifier_operators(void **state)
 {
 	IN("==2.0", "2.0.0"); OUT("==2.0", "2.0.1");
 	IN("==2.0", "2.0+deadbeef"); OUT("==2.0+ubuntu1", "2.0");
-	IN("==2.0+ubuntu1", "2.0+UBUNTU1"); OUT("==2.0+ubuntu1", "2.0+ubuntu.1");
+	IN("==2.0+ubuntu1", "2.0+UBUNTU1");
+	OUT("==2.0+ubuntu1", "2.0+ubuntu.1");
 	IN("==2.*", "2.0rc1"); IN("==2.*", "2.9.post1"); OUT("==2.*", "3.0");
 	IN("==2.0.*", "2"); OUT("==2.1.*", "2.10");
 	IN("!=2.0", "2.0.1"); OUT("!=2.0.*", "2.0.5");
