@@ -410,7 +410,7 @@ static struct MHD_Daemon *daemon_start(struct srv *s, struct tls_files *t)
 	unsigned int flags = MHD_USE_THREAD_PER_CONNECTION |
 			     MHD_USE_INTERNAL_POLLING_THREAD |
 			     MHD_USE_ERROR_LOG;
-	bool v6;
+	bool v6 = false;
 	struct MHD_Daemon *d;
 
 	if (parse_listen(s->cfg.listen, &ss, &v6))
