@@ -58,6 +58,7 @@ enum route_kind {
 	R_MANIFEST,         /* /v2/NAME/manifests/REF */
 	R_TAGS,             /* /v2/NAME/tags/list */
 	R_REFERRERS,        /* /v2/NAME/referrers/DIGEST */
+	R_USER,             /* /api/v1/users/NAME */
 };
 
 struct req;
@@ -153,6 +154,8 @@ void route_manifest_put(struct req *r);
 void route_manifest_delete(struct req *r);
 void route_tags_list(struct req *r);
 void route_referrers(struct req *r);
+void route_user_get(struct req *r);
+void route_user_patch(struct req *r);
 
 /* Online garbage collection (gc.c). */
 int gc_run_once(struct srv *s, int64_t now);

@@ -44,6 +44,8 @@ static const struct route routes[] = {
 	{ "DELETE", R_MANIFEST, ACT_DELETE, route_manifest_delete },
 	{ "GET", R_TAGS, ACT_PULL, route_tags_list },
 	{ "GET", R_REFERRERS, ACT_PULL, route_referrers },
+	{ "GET", R_USER, 0, route_user_get },
+	{ "PATCH", R_USER, 0, route_user_patch },
 	{ NULL, R_NONE, 0, NULL },
 };
 
@@ -93,6 +95,10 @@ static int parse_path(struct req *r, const char *url)
 
 	if (!strcmp(url, "/token"))
 		return r->kind = R_TOKEN, 0;
+	if (!strncmp(url, "/api/v1/users/", 14)) {
+		r->kind = R_USER;
+		return set_ref(r, url + 14);
+	}
 	if (!strcmp(url, "/v2/") || !strcmp(url, "/v2"))
 		return r->kind = R_BASE, 0;
 	if (strncmp(url, "/v2/", 4))
@@ -143,6 +149,14 @@ static bool authorize(struct req *r, const struct route *rt)
 
 	if (rt->kind == R_TOKEN)
 		return true;
+	if (rt->kind == R_USER) {
+		if (r->who.authenticated)
+			return true;
+		http_error(r, 401, "UNAUTHORIZED", "credentials required");
+		http_header(r, "WWW-Authenticate", "Basic realm=\""
+			    SERVICE_NAME "\"");
+		return false;
+	}
 	if (!rt->action) {
 		if (r->who.authenticated || s->cfg.anonymous_pull)
 			return true;
