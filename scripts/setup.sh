@@ -14,6 +14,7 @@ build_pkgs=(meson ninja-build gcc pkg-config clang libclang-rt-14-dev llvm
 	sqlite3 libarchive-dev libjansson-dev libyaml-dev libzstd-dev
 	zlib1g-dev libsodium-dev libcmocka-dev)
 test_pkgs=(python3-venv curl jq skopeo docker-registry openssl)
+test_pkgs+=(wrk) # bench/registry.sh
 
 apt_install() {
 	local missing=()

@@ -24,6 +24,8 @@
 #define DRAIN_MAX (16 << 20)
 #define CONN_MEMORY (256 * 1024)
 #define CONN_TIMEOUT 300
+/* One thread per connection: cap them. */
+#define CONN_LIMIT 1000
 
 static const struct route routes[] = {
 	{ "GET", R_BASE, 0, route_base },
@@ -438,6 +440,7 @@ static struct MHD_Daemon *daemon_start(struct srv *s, struct tls_files *t)
 		MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_LIMIT,
 		t->cert.len ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
 		buf_cstr(&t->cert),
 		MHD_OPTION_HTTPS_MEM_KEY, buf_cstr(&t->key),
