@@ -596,3 +596,42 @@ def test_role_smuggled_into_user_update_is_refused(registry):
                       auth=ADMIN) == 204
     assert role_of(registry, "pub") == "viewer"
     assert registry.request("GET", "/api/v1/users/pub")[0] == 401
+
+
+# --- stele user -----------------------------------------------------------------
+
+def test_user_add_generates_secrets_and_refuses_bad_input(registry):
+    p = registry.stele("user", "add", "bot", "--role", "deployer",
+                       "--robot", "--data", registry.data)
+    line = p.stdout.strip()
+    assert line.startswith("password for bot: ")
+    secret = line.split(": ", 1)[1]
+    assert len(secret) >= 32
+    p = registry.stele("user", "add", "human", "--role", "viewer",
+                       "--data", registry.data)
+    assert p.stdout.startswith("password for human: ")
+    p = registry.stele("user", "add", "bot", "--role", "viewer", "--data",
+                       registry.data, check=False)
+    assert p.returncode == 1 and "already exists" in p.stderr
+    p = registry.stele("user", "add", "x", "--role", "root", "--data",
+                       registry.data, check=False)
+    assert p.returncode == 1 and "unknown role 'root'" in p.stderr
+    p = registry.stele("user", "add", "x", "--data", registry.data,
+                       check=False)
+    assert p.returncode == 2
+    p = registry.stele("user", "add", "../x", "--role", "viewer", "--data",
+                       registry.data, check=False)
+    assert p.returncode == 2
+    p = registry.stele("user", "add", "short", "--role", "viewer",
+                       "--password-stdin", "--data", registry.data,
+                       input="1234\n", check=False)
+    assert p.returncode == 1 and "8 to 1024" in p.stderr
+    listing = registry.stele("user", "list", "--data", registry.data).stdout
+    assert "bot\tdeployer\trobot" in listing
+    registry.start()
+    tok = registry.token("repository:m/x:pull,push", user=("bot", secret))
+    payload = json.loads(base64.urlsafe_b64decode(tok.split(".")[1] + "=="))
+    assert payload["access"][0]["actions"] == ["pull"]
+    # the hash, not the secret, is what the data directory holds
+    for f in registry.data.glob("meta.db*"):
+        assert secret.encode() not in f.read_bytes()
