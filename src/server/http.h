@@ -7,6 +7,7 @@
 #include <microhttpd.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -34,6 +35,8 @@ struct srv {
 	 * upload or manifest is claiming at the same moment. */
 	pthread_rwlock_t gc_lock;
 	pthread_mutex_t cache_lock;
+	FILE *access;                 /* access log file, or NULL */
+	pthread_mutex_t access_lock;
 	uint8_t cache_key[32];
 	struct authn_cache_entry *cache;
 };

@@ -635,3 +635,19 @@ def test_user_add_generates_secrets_and_refuses_bad_input(registry):
     # the hash, not the secret, is what the data directory holds
     for f in registry.data.glob("meta.db*"):
         assert secret.encode() not in f.read_bytes()
+
+
+def test_access_log_is_its_own_stream(registry, tmp_path):
+    log = tmp_path / "access.log"
+    cfg = tmp_path / "a.yaml"
+    cfg.write_text(f"access_log: {log}\n")
+    registry.config = str(cfg)
+    registry.start()
+    registry.request("GET", "/v2/", auth=ADMIN)
+    registry.request("GET", "/v2/m/x%0aforged%20line/tags/list")
+    registry.stop()
+    lines = log.read_text().splitlines()
+    assert len(lines) == 2
+    assert lines[0].split()[2:] == ["127.0.0.1", "GET", "/v2/", "200",
+                                    "admin", "0"]
+    assert "/v2/m/x%0Aforged%20line/tags/list 400 - 0" in lines[1]
