@@ -40,6 +40,7 @@ test_pkgs=(
 	openssl
 	umoci
 	apache2-utils
+	wrk
 )
 # Go builds test peers; the machines come with a current Go in /usr/local.
 command -v go >/dev/null || test_pkgs+=(golang-go)

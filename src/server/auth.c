@@ -60,14 +60,17 @@ int auth_random_secret(char out[64])
 	return 0;
 }
 
-static void cache_key(struct srv *s, const char *user, const char *pass,
-		      unsigned char out[32])
+/* Keyed by the stored hash too: a password change retires old hits. */
+static void cache_key(struct srv *s, const struct meta_user *u,
+		      const char *pass, unsigned char out[32])
 {
 	crypto_generichash_state st;
 
 	crypto_generichash_init(&st, s->cache_key, sizeof(s->cache_key), 32);
-	crypto_generichash_update(&st, (const unsigned char *)user,
-				  strlen(user) + 1);
+	crypto_generichash_update(&st, (const unsigned char *)u->name,
+				  strlen(u->name) + 1);
+	crypto_generichash_update(&st, (const unsigned char *)u->hash,
+				  strlen(u->hash) + 1);
 	crypto_generichash_update(&st, (const unsigned char *)pass,
 				  strlen(pass));
 	crypto_generichash_final(&st, out, 32);
@@ -127,7 +130,7 @@ int authn_password(struct srv *s, const char *user, const char *pass,
 	}
 	if (rc)
 		return rc;
-	cache_key(s, user, pass, key);
+	cache_key(s, &u, pass, key);
 	if (!cache_hit(s, key, user)) {
 		if (!auth_check_password(u.hash, pass)) {
 			sodium_memzero(&u, sizeof(u));

@@ -20,12 +20,16 @@
 /* Sessions whose hash state is kept between requests. */
 #define UPLOAD_CACHE_MAX 256
 #define REHASH_CHUNK (1 << 20)
+/* Start writeback every this many bytes so the fsync at commit has
+ * little left to do and a large push overlaps network and disk. */
+#define WRITEBACK_STEP (16 << 20)
 
 struct fs_upload {
 	struct blobstore_upload base;
 	char id[64];
 	int fd;
 	int64_t size;
+	int64_t flushed;      /* writeback started up to here */
 	EVP_MD_CTX *md;
 	bool busy;
 	bool cached;
@@ -90,6 +94,8 @@ static int fs_open_blob(struct blobstore *bs, const char *digest, int *fd,
 		return rc;
 	}
 	*size = st.st_size;
+	/* Blobs are read front to back: ask for a larger readahead. */
+	posix_fadvise(*fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	return 0;
 }
 
@@ -212,7 +218,7 @@ static int upload_rehash(struct fs_upload *u, int64_t size)
 	if (!rc && lseek(u->fd, size, SEEK_SET) < 0)
 		rc = err_setsys(ERR_IO, errno, "cannot seek upload");
 	if (!rc)
-		u->size = size;
+		u->size = u->flushed = size;
 	return rc;
 }
 
@@ -340,6 +346,12 @@ static int fs_upload_write(struct blobstore_upload *bu, const void *p,
 	}
 	EVP_DigestUpdate(u->md, p, n);
 	u->size += (int64_t)n;
+	if (u->size - u->flushed >= WRITEBACK_STEP) {
+		/* Advisory: a failure only means the final fsync does more. */
+		sync_file_range(u->fd, u->flushed, u->size - u->flushed,
+				SYNC_FILE_RANGE_WRITE);
+		u->flushed = u->size;
+	}
 	return 0;
 }
 

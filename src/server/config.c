@@ -178,6 +178,9 @@ static int apply_key(struct cparse *cp, struct server_config *c,
 		return want_scalar(cp, k, c->tls_cert, sizeof(c->tls_cert));
 	if (!strcmp(k, "tls_key"))
 		return want_scalar(cp, k, c->tls_key, sizeof(c->tls_key));
+	if (!strcmp(k, "access_log"))
+		return want_scalar(cp, k, c->access_log,
+				   sizeof(c->access_log));
 	if (!strcmp(k, "log_level"))
 		return want_scalar(cp, k, c->log_level,
 				   sizeof(c->log_level));

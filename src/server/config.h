@@ -31,6 +31,7 @@ struct server_config {
 	int gc_grace;                /* seconds */
 	int upload_grace;            /* seconds before idle uploads go */
 	char log_level[16];
+	char access_log[PATH_MAX];   /* "" sends access lines to the log */
 };
 
 /* Defaults: 127.0.0.1:5000, ./stele-data, dev/staging/prod reserved,

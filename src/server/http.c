@@ -160,8 +160,8 @@ static bool host_ok(const char *h)
 	if (!n || n > 255)
 		return false;
 	for (const char *p = h; *p; p++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			    "0123456789.-:[]", *p))
+		if (!strchr("abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]", *p))
 			return false;
 	return true;
 }

@@ -7,6 +7,7 @@
 #include <microhttpd.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -34,6 +35,8 @@ struct srv {
 	 * upload or manifest is claiming at the same moment. */
 	pthread_rwlock_t gc_lock;
 	pthread_mutex_t cache_lock;
+	FILE *access;                 /* access log file, or NULL */
+	pthread_mutex_t access_lock;
 	uint8_t cache_key[32];
 	struct authn_cache_entry *cache;
 };
@@ -58,6 +61,7 @@ enum route_kind {
 	R_MANIFEST,         /* /v2/NAME/manifests/REF */
 	R_TAGS,             /* /v2/NAME/tags/list */
 	R_REFERRERS,        /* /v2/NAME/referrers/DIGEST */
+	R_USER,             /* /api/v1/users/NAME */
 };
 
 struct req;
@@ -153,6 +157,8 @@ void route_manifest_put(struct req *r);
 void route_manifest_delete(struct req *r);
 void route_tags_list(struct req *r);
 void route_referrers(struct req *r);
+void route_user_get(struct req *r);
+void route_user_patch(struct req *r);
 
 /* Online garbage collection (gc.c). */
 int gc_run_once(struct srv *s, int64_t now);

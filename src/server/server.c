@@ -24,6 +24,8 @@
 #define DRAIN_MAX (16 << 20)
 #define CONN_MEMORY (256 * 1024)
 #define CONN_TIMEOUT 300
+/* One thread per connection: cap them. */
+#define CONN_LIMIT 1000
 
 static const struct route routes[] = {
 	{ "GET", R_BASE, 0, route_base },
@@ -44,6 +46,8 @@ static const struct route routes[] = {
 	{ "DELETE", R_MANIFEST, ACT_DELETE, route_manifest_delete },
 	{ "GET", R_TAGS, ACT_PULL, route_tags_list },
 	{ "GET", R_REFERRERS, ACT_PULL, route_referrers },
+	{ "GET", R_USER, 0, route_user_get },
+	{ "PATCH", R_USER, 0, route_user_patch },
 	{ NULL, R_NONE, 0, NULL },
 };
 
@@ -93,6 +97,10 @@ static int parse_path(struct req *r, const char *url)
 
 	if (!strcmp(url, "/token"))
 		return r->kind = R_TOKEN, 0;
+	if (!strncmp(url, "/api/v1/users/", 14)) {
+		r->kind = R_USER;
+		return set_ref(r, url + 14);
+	}
 	if (!strcmp(url, "/v2/") || !strcmp(url, "/v2"))
 		return r->kind = R_BASE, 0;
 	if (strncmp(url, "/v2/", 4))
@@ -143,6 +151,14 @@ static bool authorize(struct req *r, const struct route *rt)
 
 	if (rt->kind == R_TOKEN)
 		return true;
+	if (rt->kind == R_USER) {
+		if (r->who.authenticated)
+			return true;
+		http_error(r, 401, "UNAUTHORIZED", "credentials required");
+		http_header(r, "WWW-Authenticate", "Basic realm=\""
+			    SERVICE_NAME "\"");
+		return false;
+	}
 	if (!rt->action) {
 		if (r->who.authenticated || s->cfg.anonymous_pull)
 			return true;
@@ -209,11 +225,58 @@ static bool may_answer_early(struct req *r)
 	return strtoll(cl, NULL, 10) > DRAIN_MAX;
 }
 
+static void client_addr(struct req *r, char *out, size_t n)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	snprintf(out, n, "-");
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+			  out, (socklen_t)n);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+			  &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
+			  (socklen_t)n);
+}
+
+/* One line per request: who, from where, what, and the outcome. The
+ * path is the client's: blanks and control characters are escaped so a
+ * request cannot forge a line or a field. */
 static void access_log(struct req *r, const char *url)
 {
-	log_msg(LOG_INFO, r->id, "%s %s %u %s %lld", r->method, url,
-		r->status, r->who.authenticated ? r->who.user : "-",
-		(long long)r->body_seen);
+	struct srv *s = r->srv;
+	char path[512], from[64], when[32];
+	struct timespec ts;
+	struct tm tm;
+	size_t i;
+
+	for (i = 0; *url && i + 4 < sizeof(path); url++) {
+		unsigned char c = (unsigned char)*url;
+
+		if (c <= 0x20 || c == 0x7f)
+			i += (size_t)snprintf(path + i, 4, "%%%02X", c);
+		else
+			path[i++] = (char)c;
+	}
+	path[i] = '\0';
+	client_addr(r, from, sizeof(from));
+	if (!s->access) {
+		log_msg(LOG_INFO, r->id, "%s %s %s %u %s %lld", from,
+			r->method, path, r->status, r->who.authenticated ?
+			r->who.user : "-", (long long)r->body_seen);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	pthread_mutex_lock(&s->access_lock);
+	fprintf(s->access, "%s %s %s %s %s %u %s %lld\n", when, r->id, from,
+		r->method, path, r->status, r->who.authenticated ?
+		r->who.user : "-", (long long)r->body_seen);
+	fflush(s->access);
+	pthread_mutex_unlock(&s->access_lock);
 }
 
 static enum MHD_Result queue(struct req *r, const char *url)
@@ -362,7 +425,14 @@ static int srv_open(struct srv *s, const struct server_config *cfg)
 	s->cfg = *cfg;
 	pthread_mutex_init(&s->cache_lock, NULL);
 	pthread_rwlock_init(&s->gc_lock, NULL);
+	pthread_mutex_init(&s->access_lock, NULL);
 	rc = fs_mkdirs(cfg->data, 0700);
+	if (!rc && *cfg->access_log) {
+		s->access = fopen(cfg->access_log, "ae");
+		if (!s->access)
+			rc = err_setsys(ERR_IO, errno, "cannot open '%s'",
+					cfg->access_log);
+	}
 	if (!rc)
 		rc = meta_sqlite_open(cfg->data, &s->meta);
 	if (!rc)
@@ -383,6 +453,9 @@ static void srv_close(struct srv *s)
 	free(s->cache);
 	pthread_mutex_destroy(&s->cache_lock);
 	pthread_rwlock_destroy(&s->gc_lock);
+	if (s->access)
+		fclose(s->access);
+	pthread_mutex_destroy(&s->access_lock);
 }
 
 struct tls_files {
@@ -424,6 +497,7 @@ static struct MHD_Daemon *daemon_start(struct srv *s, struct tls_files *t)
 		MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_LIMIT,
 		t->cert.len ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
 		buf_cstr(&t->cert),
 		MHD_OPTION_HTTPS_MEM_KEY, buf_cstr(&t->key),

@@ -530,3 +530,124 @@ def test_upload_resumes_after_restart(registry):
     st, _, body = registry.request("GET", f"/v2/m/x/blobs/{digest(data)}",
                                    bearer=tok)
     assert body == data
+
+
+def test_tls_when_given_a_certificate(registry, tmp_path):
+    crt, key = tmp_path / "c.pem", tmp_path / "k.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec",
+                    "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-keyout", str(key), "-out", str(crt), "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext",
+                    "subjectAltName=IP:127.0.0.1"], check=True,
+                   capture_output=True)
+    cfg = tmp_path / "tls.yaml"
+    cfg.write_text(f"tls_cert: {crt}\ntls_key: {key}\n")
+    registry.config = str(cfg)
+    registry.start()
+    p = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w",
+                        "%{http_code}", "--cacert", str(crt), "-u",
+                        f"{ADMIN[0]}:{ADMIN[1]}",
+                        f"https://{registry.host}/v2/"],
+                       capture_output=True, text=True)
+    assert p.stdout == "200"
+    p = subprocess.run(["curl", "-s", "-i", "--cacert", str(crt),
+                        f"https://{registry.host}/v2/"],
+                       capture_output=True, text=True)
+    assert f'realm="https://{registry.host}/token"' in p.stdout
+
+
+# --- account updates over HTTP ------------------------------------------------
+
+def patch_user(reg, name, doc, auth=None, bearer=None):
+    return reg.request("PATCH", f"/api/v1/users/{name}",
+                       body=json.dumps(doc).encode(), auth=auth,
+                       bearer=bearer,
+                       headers={"Content-Type": "application/json"})[0]
+
+
+def role_of(reg, name):
+    st, _, body = reg.request("GET", f"/api/v1/users/{name}", auth=ADMIN)
+    assert st == 200
+    return json.loads(body)["role"]
+
+
+def test_role_smuggled_into_user_update_is_refused(registry):
+    registry.add_user("pub", "publisher-pass", role="publisher")
+    registry.start()
+    me = ("pub", "publisher-pass")
+    assert patch_user(registry, "me", {"password": "new-password-1",
+                                       "role": "admin"}, auth=me) == 403
+    assert role_of(registry, "pub") == "publisher"
+    # the refused request changed nothing, not even the password
+    assert registry.request("GET", "/v2/", auth=me)[0] == 200
+    assert patch_user(registry, "pub", {"role": "admin"}, auth=me) == 403
+    assert patch_user(registry, "admin", {"password": "stolen-pass-1"},
+                      auth=me) == 403
+    assert patch_user(registry, "me", {"Role": "admin"}, auth=me) == 400
+    tok = registry.token("repository:m/x:pull", user=me)
+    assert patch_user(registry, "me", {"password": "new-password-1"},
+                      bearer=tok) == 403
+    assert patch_user(registry, "me", {"password": "new-password-1"},
+                      auth=me) == 204
+    assert registry.request("GET", "/v2/", auth=me)[0] == 401
+    assert registry.request("GET", "/v2/", auth=("pub",
+                                                 "new-password-1"))[0] == 200
+    assert patch_user(registry, "pub", {"role": "viewer"},
+                      auth=ADMIN) == 204
+    assert role_of(registry, "pub") == "viewer"
+    assert registry.request("GET", "/api/v1/users/pub")[0] == 401
+
+
+# --- stele user -----------------------------------------------------------------
+
+def test_user_add_generates_secrets_and_refuses_bad_input(registry):
+    p = registry.stele("user", "add", "bot", "--role", "deployer",
+                       "--robot", "--data", registry.data)
+    line = p.stdout.strip()
+    assert line.startswith("password for bot: ")
+    secret = line.split(": ", 1)[1]
+    assert len(secret) >= 32
+    p = registry.stele("user", "add", "human", "--role", "viewer",
+                       "--data", registry.data)
+    assert p.stdout.startswith("password for human: ")
+    p = registry.stele("user", "add", "bot", "--role", "viewer", "--data",
+                       registry.data, check=False)
+    assert p.returncode == 1 and "already exists" in p.stderr
+    p = registry.stele("user", "add", "x", "--role", "root", "--data",
+                       registry.data, check=False)
+    assert p.returncode == 1 and "unknown role 'root'" in p.stderr
+    p = registry.stele("user", "add", "x", "--data", registry.data,
+                       check=False)
+    assert p.returncode == 2
+    p = registry.stele("user", "add", "../x", "--role", "viewer", "--data",
+                       registry.data, check=False)
+    assert p.returncode == 2
+    p = registry.stele("user", "add", "short", "--role", "viewer",
+                       "--password-stdin", "--data", registry.data,
+                       input="1234\n", check=False)
+    assert p.returncode == 1 and "8 to 1024" in p.stderr
+    listing = registry.stele("user", "list", "--data", registry.data).stdout
+    assert "bot\tdeployer\trobot" in listing
+    registry.start()
+    tok = registry.token("repository:m/x:pull,push", user=("bot", secret))
+    payload = json.loads(base64.urlsafe_b64decode(tok.split(".")[1] + "=="))
+    assert payload["access"][0]["actions"] == ["pull"]
+    # the hash, not the secret, is what the data directory holds
+    for f in registry.data.glob("meta.db*"):
+        assert secret.encode() not in f.read_bytes()
+
+
+def test_access_log_is_its_own_stream(registry, tmp_path):
+    log = tmp_path / "access.log"
+    cfg = tmp_path / "a.yaml"
+    cfg.write_text(f"access_log: {log}\n")
+    registry.config = str(cfg)
+    registry.start()
+    registry.request("GET", "/v2/", auth=ADMIN)
+    registry.request("GET", "/v2/m/x%0aforged%20line/tags/list")
+    registry.stop()
+    lines = log.read_text().splitlines()
+    assert len(lines) == 2
+    assert lines[0].split()[2:] == ["127.0.0.1", "GET", "/v2/", "200",
+                                    "admin", "0"]
+    assert "/v2/m/x%0Aforged%20line/tags/list 400 - 0" in lines[1]

@@ -23,7 +23,8 @@
 
 #define D1 "sha256:0123456789abcdef0123456789abcdef" \
 	   "0123456789abcdef0123456789abcdef"
-#define D2 "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+#define D2 "sha256:11111111111111111111111111111111" \
+	   "11111111111111111111111111111111"
 #define DESC(d) "{\"mediaType\":\"application/x\",\"digest\":\"" d \
 		"\",\"size\":3}"
 #define MANIFEST_BODY "\"schemaVersion\":2,\"config\":" DESC(D1) \
