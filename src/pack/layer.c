@@ -263,6 +263,7 @@ static int read_names(int fd, char ***out, size_t *n)
 	int rc = 0;
 
 	*n = 0;
+	*out = NULL;
 	if (!d) {
 		close(fd);
 		return err_setsys(ERR_IO, errno, "cannot list directory");
@@ -295,8 +296,8 @@ static int read_names(int fd, char ***out, size_t *n)
 
 static int walk_dir(struct walk *w, int fd, size_t plen)
 {
-	char **names;
-	size_t n;
+	char **names = NULL;
+	size_t n = 0;
 	/* A fresh open file description: a dup() would share the
 	 * directory offset with fd, which an earlier walk left at the end. */
 	int rc, dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
