@@ -263,6 +263,7 @@ static int read_names(int fd, char ***out, size_t *n)
 	int rc = 0;
 
 	*n = 0;
+	*out = NULL;
 	if (!d) {
 		close(fd);
 		return err_setsys(ERR_IO, errno, "cannot list directory");
