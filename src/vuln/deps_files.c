@@ -99,9 +99,6 @@ static int poetry_spec(const char *in, char *out, size_t len)
 	int rc;
 
 	out[0] = '\0';
-	if (strstr(in, "||"))
-		return err_set(ERR_UNSUPPORTED, "Poetry constraint '%.60s' "
-			       "with '||' is not evaluated", in);
 	if (strlen(in) >= sizeof(copy))
 		return err_set(ERR_LIMIT, "Poetry constraint too long");
 	/* Join operators to their versions: ">= 1.0" is one token. */
@@ -123,36 +120,81 @@ static int poetry_spec(const char *in, char *out, size_t len)
 	return 0;
 }
 
-static int poetry_one(struct vuln_deps *d, const struct toml_node *n,
-		      const char *rel)
+/* Add one constraint of a Poetry entry; a bad one becomes a problem. */
+static int poetry_add(struct vuln_deps *d, const char *name,
+		      const char *text, int line, const char *rel)
 {
-	const struct toml_node *ver = n;
-	char spec[1024], name[256], msg[512];
 	struct pep440_specset set;
+	char spec[1024], msg[512];
 	int rc;
 
-	if (n->type == TOML_ARRAY)   /* multiple-constraints form */
-		return n->n ? poetry_one(d, n->kids[0], rel) : 0;
-	if (n->type == TOML_TABLE)
-		ver = toml_get(n, "version");
-	if (pep503_normalize(n->key, name, sizeof(name)))
-		return 0;
-	if (!ver)                    /* path, git or url dependency */
-		return 0;
-	if (ver->type != TOML_STRING)
-		return 0;
-	rc = poetry_spec(ver->str, spec, sizeof(spec));
+	rc = poetry_spec(text, spec, sizeof(spec));
 	if (!rc && pep440_specset_parse(spec, &set))
-		rc = err_set(ERR_INVALID, "bad constraint '%.60s'", ver->str);
-	if (rc == ERR_INVALID || rc == ERR_LIMIT || rc == ERR_UNSUPPORTED) {
-		snprintf(msg, sizeof(msg), "line %d: %s", ver->line,
-			 err_msg());
+		rc = err_set(ERR_INVALID, "bad constraint '%.60s'", text);
+	if (rc == ERR_INVALID || rc == ERR_LIMIT) {
+		snprintf(msg, sizeof(msg), "line %d: %s", line, err_msg());
 		return vuln_deps_problem(d, rel, msg);
 	}
 	if (rc)
 		return rc;
 	return vuln_deps_add(d, name, spec, pep440_specset_pinned(&set) ?
-			     spec + 2 : NULL, rel, ver->line);
+			     spec + 2 : NULL, rel, line);
+}
+
+/*
+ * "^1.2 || ^2.0": each alternative is checked as its own range, so an
+ * alternative admitting an affected version is reported.
+ */
+static int poetry_alternatives(struct vuln_deps *d, const char *name,
+			       const struct toml_node *ver, const char *rel)
+{
+	char copy[1024], *alt, *next;
+	int rc = 0;
+
+	if (strlen(ver->str) >= sizeof(copy))
+		return vuln_deps_problem(d, rel, "Poetry constraint too long");
+	strcpy(copy, ver->str);
+	for (alt = copy; !rc && alt; alt = next) {
+		next = strstr(alt, "||");
+		if (next) {
+			*next = '\0';
+			next += 2;
+		}
+		rc = poetry_add(d, name, alt, ver->line, rel);
+	}
+	return rc;
+}
+
+/* One constraint: a string or a table with "version". */
+static int poetry_entry(struct vuln_deps *d, const char *name,
+			const struct toml_node *n, const char *rel)
+{
+	const struct toml_node *ver = n;
+
+	if (n->type == TOML_TABLE)
+		ver = toml_get(n, "version");
+	/* Path, git and url dependencies name no version. */
+	if (!ver || ver->type != TOML_STRING)
+		return 0;
+	if (strstr(ver->str, "||"))
+		return poetry_alternatives(d, name, ver, rel);
+	return poetry_add(d, name, ver->str, ver->line, rel);
+}
+
+static int poetry_one(struct vuln_deps *d, const struct toml_node *n,
+		      const char *rel)
+{
+	char name[256];
+	int rc = 0;
+
+	if (pep503_normalize(n->key, name, sizeof(name)))
+		return 0;
+	if (n->type != TOML_ARRAY)
+		return poetry_entry(d, name, n, rel);
+	/* Multiple constraints (per Python version): check each. */
+	for (size_t i = 0; !rc && i < n->n; i++)
+		rc = poetry_entry(d, name, n->kids[i], rel);
+	return rc;
 }
 
 static int poetry_table(struct vuln_deps *d, const struct toml_node *t,

@@ -272,27 +272,142 @@ static size_t merge(struct osv_interval *iv, size_t n)
 	return o;
 }
 
-static int gap(struct buf *b, const struct osv_interval *prev,
-	       const struct osv_interval *next)
+/* A span of versions; open sides have has_* false. */
+struct span {
+	bool has_lo, lo_incl, has_hi, hi_incl;
+	struct pep440_version lo, hi;
+};
+
+/* The gaps between merged, sorted intervals; out holds n + 1 spans. */
+static size_t gaps(const struct osv_interval *iv, size_t n,
+		   struct span *out)
+{
+	size_t o = 0;
+
+	if (iv[0].has_lo)
+		out[o++] = (struct span){ .has_hi = true, .hi = iv[0].lo };
+	for (size_t i = 0; i + 1 < n; i++)
+		out[o++] = (struct span){ .has_lo = true,
+			.lo_incl = !iv[i].hi_inclusive, .lo = iv[i].hi,
+			.has_hi = true, .hi = iv[i + 1].lo };
+	if (iv[n - 1].has_hi)
+		out[o++] = (struct span){ .has_lo = true,
+			.lo_incl = !iv[n - 1].hi_inclusive,
+			.lo = iv[n - 1].hi };
+	return o;
+}
+
+/* Narrow s to the specifier's span; false when nothing is left. */
+static bool clip(struct span *s, const struct pep440_bound *lo,
+		 const struct pep440_bound *hi)
+{
+	int c;
+
+	if (lo->has && (!s->has_lo || (c = pep440_cmp(&lo->v, &s->lo)) > 0 ||
+			(c == 0 && !lo->inclusive))) {
+		s->has_lo = true;
+		s->lo = lo->v;
+		s->lo_incl = lo->inclusive;
+	}
+	if (hi->has && (!s->has_hi || (c = pep440_cmp(&hi->v, &s->hi)) < 0 ||
+			(c == 0 && !hi->inclusive))) {
+		s->has_hi = true;
+		s->hi = hi->v;
+		s->hi_incl = hi->inclusive;
+	}
+	if (!s->has_lo || !s->has_hi)
+		return true;
+	c = pep440_cmp(&s->lo, &s->hi);
+	return c < 0 || (c == 0 && s->lo_incl && s->hi_incl);
+}
+
+static int put_span(struct buf *b, const struct span *s)
 {
 	int rc = b->len ? buf_puts(b, " or ") : 0;
 
-	if (!rc && prev)
-		rc = put_version(b, prev->hi_inclusive ? ">" : ">=",
-				 &prev->hi);
-	if (!rc && prev && next)
+	if (!rc && s->has_lo)
+		rc = put_version(b, s->lo_incl ? ">=" : ">", &s->lo);
+	if (!rc && s->has_lo && s->has_hi)
 		rc = buf_putc(b, ',');
-	if (!rc && next)
-		rc = put_version(b, "<", &next->lo);
+	if (!rc && s->has_hi) {
+		struct pep440_version h = s->hi;
+
+		/* "<2.2.dev0" reads as "<2.2", which PEP 440 means anyway. */
+		if (!s->hi_incl && h.has_dev && !h.dev && !h.has_post &&
+		    h.pre == PEP440_PRE_NONE)
+			h.has_dev = false;
+		rc = put_version(b, s->hi_incl ? "<=" : "<", &h);
+	}
+	if (!rc && !s->has_lo && !s->has_hi)
+		rc = buf_puts(b, "any version");
 	return rc;
+}
+
+/*
+ * The versions outside every interval of iv as text, only those inside
+ * [lo, hi] when the bounds are given (a range's own span). iv is sorted
+ * and merged in place.
+ */
+static char *gaps_text(struct osv_interval *iv, size_t n_iv,
+		       const struct pep440_bound *lo,
+		       const struct pep440_bound *hi)
+{
+	struct buf b = BUF_INIT(1 << 20);
+	struct span *sp = malloc((n_iv + 1) * sizeof(*sp));
+	size_t n;
+	int rc = 0;
+
+	if (!sp)
+		return NULL;
+	n = gaps(iv, merge(iv, n_iv), sp);
+	for (size_t i = 0; i < n && !rc; i++)
+		if (!lo || clip(&sp[i], lo, hi))
+			rc = put_span(&b, &sp[i]);
+	if (!rc && !b.len)
+		rc = buf_puts(&b, lo ? "none in this range" : "none");
+	free(sp);
+	return text_of(&b, rc);
+}
+
+/*
+ * The safe versions of an issue: outside the affected intervals of every
+ * advisory numbered issue (they may disagree on the fix).
+ */
+static char *issue_safe_text(const struct vuln_advs *advs, size_t issue,
+			     const struct pep440_bound *lo,
+			     const struct pep440_bound *hi)
+{
+	struct osv_interval *iv;
+	size_t n = 0, listed = 0;
+	char *text;
+
+	for (size_t i = 0; i < advs->n; i++)
+		if (advs->v[i].issue == issue) {
+			n += advs->v[i].n_iv;
+			listed += advs->v[i].aff.n_versions;
+		}
+	if (!n)
+		return strdup(listed ? "any version not listed in the "
+			      "advisory" : "unknown");
+	iv = malloc(n * sizeof(*iv));
+	if (!iv)
+		return NULL;
+	n = 0;
+	for (size_t i = 0; i < advs->n; i++)
+		if (advs->v[i].issue == issue) {
+			memcpy(iv + n, advs->v[i].iv,
+			       advs->v[i].n_iv * sizeof(*iv));
+			n += advs->v[i].n_iv;
+		}
+	text = gaps_text(iv, n, lo, hi);
+	free(iv);
+	return text;
 }
 
 char *vuln_safe_text(const struct vuln_adv *a)
 {
-	struct buf b = BUF_INIT(1 << 20);
 	struct osv_interval *iv;
-	size_t n;
-	int rc = 0;
+	char *text;
 
 	if (!a->n_iv)
 		return strdup(a->aff.n_versions ? "any version not listed in "
@@ -301,17 +416,9 @@ char *vuln_safe_text(const struct vuln_adv *a)
 	if (!iv)
 		return NULL;
 	memcpy(iv, a->iv, a->n_iv * sizeof(*iv));
-	n = merge(iv, a->n_iv);
-	if (iv[0].has_lo)
-		rc = gap(&b, NULL, &iv[0]);
-	for (size_t i = 0; i + 1 < n && !rc; i++)
-		rc = gap(&b, &iv[i], &iv[i + 1]);
-	if (!rc && iv[n - 1].has_hi)
-		rc = gap(&b, &iv[n - 1], NULL);
-	if (!rc && !b.len)
-		rc = buf_puts(&b, "none");
+	text = gaps_text(iv, a->n_iv, NULL, NULL);
 	free(iv);
-	return text_of(&b, rc);
+	return text;
 }
 
 /* Findings ---------------------------------------------------------- */
@@ -447,9 +554,15 @@ static int merge_into(struct vuln_finding *f, const struct vuln_adv *a)
 	return rc;
 }
 
+/* The specifier's span for a range, NULL sides for a pin. */
+struct within {
+	const struct pep440_bound *lo, *hi;
+};
+
 static int new_finding(struct vuln_findings *out, const struct vuln_dep *dep,
-		       const struct vuln_adv *a, bool pinned)
+		       const struct vuln_adv *a, const struct within *w)
 {
+	bool pinned = !w->lo;
 	struct vuln_finding *f, *grown;
 
 	if (out->n == out->cap) {
@@ -472,11 +585,10 @@ static int new_finding(struct vuln_findings *out, const struct vuln_dep *dep,
 	f->id = strdup(a->group);
 	f->summary = strdup(a->summary);
 	f->severity = strdup(vuln_severity(a->score, a->label));
-	f->safe = vuln_safe_text(a);
 	f->file = strdup(dep->file);
 	out->n++;
 	if (!f->package || !f->version || !f->id || !f->summary ||
-	    !f->severity || !f->safe || !f->file)
+	    !f->severity || !f->file)
 		return err_set(ERR_NOMEM, "out of memory");
 	f->score = a->score;
 	return merge_into(f, a);
@@ -485,12 +597,12 @@ static int new_finding(struct vuln_findings *out, const struct vuln_dep *dep,
 /* Add a as a finding of dep, or merge it into one for the same issue. */
 static int report(struct vuln_findings *out, size_t first,
 		  const struct vuln_dep *dep, const struct vuln_adv *a,
-		  bool pinned)
+		  const struct within *w)
 {
 	for (size_t i = first; i < out->n; i++)
 		if (out->v[i].issue == a->issue)
 			return merge_into(&out->v[i], a);
-	return new_finding(out, dep, a, pinned);
+	return new_finding(out, dep, a, w);
 }
 
 /* Ranges ------------------------------------------------------------ */
@@ -516,14 +628,10 @@ static bool overlaps(const struct pep440_bound *lo,
 }
 
 static bool range_admits(const struct pep440_specset *set,
-			 const struct vuln_adv *a)
+			 const struct within *w, const struct vuln_adv *a)
 {
-	struct pep440_bound lo, hi;
-
-	if (pep440_specset_bounds(set, &lo, &hi))
-		return false;
 	for (size_t i = 0; i < a->n_iv; i++)
-		if (overlaps(&lo, &hi, &a->iv[i]))
+		if (overlaps(w->lo, w->hi, &a->iv[i]))
 			return true;
 	/* Listed versions inside an interval were covered above. */
 	for (size_t i = 0; i < a->n_extra; i++)
@@ -538,6 +646,8 @@ int vuln_match_dep(struct vuln_matcher *m, const struct vuln_dep *dep,
 	const struct vuln_advs *advs = NULL;
 	struct pep440_specset set;
 	struct pep440_version v;
+	struct pep440_bound lo, hi;
+	struct within w = { NULL, NULL };
 	size_t first = out->n;
 	bool pinned = dep->version != NULL;
 	int rc;
@@ -549,14 +659,28 @@ int vuln_match_dep(struct vuln_matcher *m, const struct vuln_dep *dep,
 	if (!pinned && pep440_specset_parse(dep->spec, &set))
 		return err_set(ERR_INVALID, "%s:%d: bad range '%.80s' of %s",
 			       dep->file, dep->line, dep->spec, dep->name);
+	/* A set that admits no version at all cannot reach an advisory. */
+	if (!pinned && pep440_specset_bounds(&set, &lo, &hi))
+		return 0;
+	if (!pinned) {
+		w.lo = &lo;
+		w.hi = &hi;
+	}
 	rc = advisories(m, dep->name, &advs);
 	for (size_t i = 0; !rc && i < advs->n; i++) {
 		const struct vuln_adv *a = &advs->v[i];
 		bool hit = pinned ? vuln_adv_affects(a, &v)
-				  : range_admits(&set, a);
+				  : range_admits(&set, &w, a);
 
 		if (hit)
-			rc = report(out, first, dep, a, pinned);
+			rc = report(out, first, dep, a, &w);
+	}
+	/* Safe versions once every advisory of each issue is known. */
+	for (size_t i = first; !rc && i < out->n; i++) {
+		out->v[i].safe = issue_safe_text(advs, out->v[i].issue, w.lo,
+						 w.hi);
+		if (!out->v[i].safe)
+			rc = err_set(ERR_NOMEM, "out of memory");
 	}
 	return rc;
 }

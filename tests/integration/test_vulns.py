@@ -147,7 +147,7 @@ def test_range_reports_safe_versions(snapshot_home, stele, tmp_path):
     assert len(f) == 1
     assert f[0]["rule"] == "dep-range-vulnerable"
     assert f[0]["version"] == ">=2.10,<2.11"
-    assert f[0]["safe"] == ">=2.10.1"
+    assert f[0]["safe"] == ">=2.10.1,<2.11"
     assert all(x["line"] == 1 for x in out["findings"])
 
 

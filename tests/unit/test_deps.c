@@ -143,11 +143,20 @@ static void test_pyproject_pep621_and_poetry(void **state)
 		"[tool.poetry.dependencies]\npython = \"^3.8\"\n"
 		"requests = { version = \"^2.20\", extras = [\"socks\"] }\n"
 		"urllib3 = \"~1.24.1\"\nnumpy = \"1.21.0\"\n"
-		"[tool.poetry.group.dev.dependencies]\nblack = \"^0.0.3\"\n";
+		"[tool.poetry.group.dev.dependencies]\nblack = \"^0.0.3\"\n"
+		"flask = \"^0.12 || ^1.0.2\"\n"
+		"scipy = [{ version = \"<1.5\", python = \"<3.8\" },\n"
+		"  { version = \"^1.9\", python = \">=3.8\" }]\n"
+		"local = { path = \"../local\" }\n";
 	struct vuln_deps d = { 0 };
 
 	assert_int_equal(vuln_deps_pyproject(&d, t, strlen(t), "p.toml"), 0);
-	assert_int_equal(d.n, 7);
+	assert_int_equal(d.n, 11);
+	assert_int_equal(d.n_problems, 0);
+	assert_string_equal(d.v[7].spec, ">=0.12,<0.13");
+	assert_string_equal(d.v[8].spec, ">=1.0.2,<2");
+	assert_string_equal(d.v[9].spec, "<1.5");
+	assert_string_equal(d.v[10].spec, ">=1.9,<2");
 	assert_int_equal(find(&d, "jinja2")->line, 4);
 	assert_string_equal(find(&d, "pillow")->version, "6.2.0");
 	assert_string_equal(find(&d, "requests")->spec, ">=2.20,<3");

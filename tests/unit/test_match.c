@@ -131,7 +131,16 @@ static void test_range_overlap_and_safe_versions(void **state)
 	assert_int_equal(f.n, 1);
 	assert_false(f.v[0].pinned);
 	assert_string_equal(f.v[0].version, "~=2.1.0");
+	/* Only the safe versions the range itself admits. */
+	assert_string_equal(f.v[0].safe, ">=2.1.3,<2.2");
+	vuln_findings_release(&f);
+	f = match("demo-pkg", ">=1.0", NULL);
+	assert_int_equal(f.n, 2);
 	assert_string_equal(f.v[0].safe, ">=1.4.2,<2.0 or >=2.1.3");
+	vuln_findings_release(&f);
+	f = match("demo-pkg", ">=2.0,<2.1", NULL);
+	assert_int_equal(f.n, 1);
+	assert_string_equal(f.v[0].safe, "none in this range");
 	vuln_findings_release(&f);
 	/* Only the listed 2.5 of GHSA-c falls in this range. */
 	f = match("demo-pkg", ">=2.2,<2.9", NULL);
