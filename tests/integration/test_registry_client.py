@@ -427,3 +427,38 @@ def test_plain_http_only_for_loopback_or_insecure(stele, tmp_path,
     assert p.stdout.strip() == f"pulled {ref}@{md}"
     p = stele.run("pull", ref, "--layout", tmp_path / "c", "--insecure")
     assert p.stdout.strip() == f"pulled {ref}@{md}"
+
+
+def test_login_and_logout_through_credential_store(stele, tmp_path,
+                                                   basic_registry):
+    bindir = tmp_path / "bin"
+    vault = tmp_path / "vault.json"
+    # A helper keeping one credential in a file: store, get, erase.
+    _fake_helper(bindir, "stelefile",
+                 f'case "$1" in\n'
+                 f'store) cat > {vault} ;;\n'
+                 f'get) [ -f {vault} ] || {{ echo "credentials not '
+                 f'found"; exit 1; }}; cat {vault} ;;\n'
+                 f'erase) rm -f {vault} ;;\n'
+                 f'*) exit 2 ;;\nesac\n')
+    env = {"PATH": f"{bindir}:{os.environ['PATH']}"}
+    cfg = Path(stele.env["HOME"]) / ".docker" / "config.json"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text(json.dumps({"credsStore": "stelefile"}))
+
+    stele.run("login", basic_registry.host, "-u", "alice",
+              "--password-stdin", input="s3cret-pw\n", env=env)
+    doc = json.loads(cfg.read_text())
+    assert doc["auths"] == {basic_registry.host: {}}
+    assert json.loads(vault.read_text()) == {
+        "ServerURL": basic_registry.host, "Username": "alice",
+        "Secret": "s3cret-pw"}
+
+    src, md = small_kit(tmp_path)
+    p = stele.run("push", f"{basic_registry.host}/team/vault:v1",
+                  "--layout", src, "--format", "json", env=env)
+    assert json.loads(p.stdout)["digest"] == md
+
+    stele.run("logout", basic_registry.host, env=env)
+    assert not vault.exists()
+    assert json.loads(cfg.read_text())["auths"] == {}
