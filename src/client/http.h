@@ -43,7 +43,7 @@ struct regclient {
 	CURLSH *share;
 	pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
 	pthread_mutex_t lock;
-	enum rc_scheme_state scheme;
+	_Atomic enum rc_scheme_state scheme; /* read without the lock */
 	enum rc_auth_mode mode;
 	struct wwwauth challenge;
 	struct rc_token tokens[RC_TOKENS_MAX];
