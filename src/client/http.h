@@ -91,6 +91,7 @@ struct rc_resp {
 	uint64_t received;     /* 2xx body bytes delivered */
 	int sink_rc;           /* error returned by the sink or the buffer */
 	bool rewound;          /* body bytes were sent more than once */
+	bool fatal;            /* a failure retrying cannot fix (TLS trust) */
 	struct buf err;        /* non-2xx body, for the message */
 };
 

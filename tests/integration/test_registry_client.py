@@ -462,3 +462,31 @@ def test_login_and_logout_through_credential_store(stele, tmp_path,
     stele.run("logout", basic_registry.host, env=env)
     assert not vault.exists()
     assert json.loads(cfg.read_text())["auths"] == {}
+
+
+@pytest.fixture(scope="module")
+def tls_registry(tmp_path_factory):
+    r = Registry(tmp_path_factory.mktemp("tls"), auth="htpasswd",
+                 users=USERS, tls=True)
+    yield r
+    r.stop()
+
+
+def test_https_registry_with_custom_ca(stele, tmp_path, tls_registry):
+    host = tls_registry.host
+    # Not trusted: one line, and no fallback to plain HTTP although the
+    # registry is on loopback.
+    p = login(stele, host, check=False)
+    assert p.returncode == 1
+    assert p.stderr.splitlines() == [
+        f"stele login: GET /v2/ on registry '{host}': SSL peer "
+        f"certificate or SSH remote key was not OK"]
+
+    ca = {"STELE_CA_FILE": str(tls_registry.ca)}
+    stele.run("login", host, "-u", "alice", "--password-stdin",
+              input="s3cret-pw\n", env=ca)
+    src, md = small_kit(tmp_path)
+    ref = f"{host}/team/tls:v1"
+    stele.run("push", ref, "--layout", src, env=ca)
+    stele.run("pull", ref, "--layout", tmp_path / "dst", env=ca)
+    assert layout_blobs(tmp_path / "dst") == layout_blobs(src)
