@@ -392,78 +392,17 @@ static json_t *creds_auths(json_t *root, const char *path, int *rc)
 	return auths;
 }
 
-int creds_save(const char *host, const char *user, const char *password)
+/* Spawn "docker-credential-<helper> <verb>" with input on its stdin. */
+static int creds_helper_spawn(const char *helper, const char *verb,
+			      const char *input, pid_t *pid, int *out_fd)
 {
-	char path[PATH_MAX], *auth = NULL;
-	json_t *root = NULL, *auths, *entry;
-	int rc;
-
-	if (strchr(user, ':'))
-		return err_set(ERR_INVALID, "user name must not contain ':'");
-	rc = creds_config_path(path, sizeof(path));
-	if (!rc)
-		rc = creds_open_config(path, &root);
-	if (rc)
-		return rc;
-	auths = creds_auths(root, path, &rc);
-	if (!auths)
-		goto out;
-	creds_remove_host(auths, host);
-	rc = creds_auth_value(user, password, &auth);
-	if (rc)
-		goto out;
-	entry = json_pack("{ss}", "auth", auth);
-	if (!entry || json_object_set_new(auths, host, entry)) {
-		rc = err_set(ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	rc = creds_write_config(path, root);
-out:
-	if (auth) {
-		OPENSSL_cleanse(auth, strlen(auth));
-		free(auth);
-	}
-	json_decref(root);
-	return rc;
-}
-
-int creds_erase(const char *host)
-{
-	char path[PATH_MAX];
-	json_t *root = NULL, *auths;
-	int rc;
-
-	rc = creds_config_path(path, sizeof(path));
-	if (rc)
-		return rc;
-	if (!fs_exists(path))
-		return err_set(ERR_NOTFOUND, "not logged in to '%s'", host);
-	rc = creds_open_config(path, &root);
-	if (rc)
-		return rc;
-	auths = json_object_get(root, "auths");
-	if (!json_is_object(auths) || !creds_remove_host(auths, host)) {
-		rc = err_set(ERR_NOTFOUND, "not logged in to '%s'", host);
-		goto out;
-	}
-	rc = creds_write_config(path, root);
-out:
-	json_decref(root);
-	return rc;
-}
-
-/* Spawn "docker-credential-<helper> get" with host on its stdin. */
-static int creds_helper_spawn(const char *helper, const char *host,
-			      pid_t *pid, int *out_fd)
-{
-	char prog[128];
-	char *argv[3] = { prog, NULL, NULL };
-	static char get[] = "get";
+	char prog[128], verb_arg[16];
+	char *argv[3] = { prog, verb_arg, NULL };
 	posix_spawn_file_actions_t fa;
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, rc;
 
 	snprintf(prog, sizeof(prog), "docker-credential-%s", helper);
-	argv[1] = get;
+	snprintf(verb_arg, sizeof(verb_arg), "%s", verb);
 	/* A socket for stdin: send() with MSG_NOSIGNAL cannot SIGPIPE us. */
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) ||
 	    pipe2(out, O_CLOEXEC)) {
@@ -481,7 +420,7 @@ static int creds_helper_spawn(const char *helper, const char *host,
 				"cannot be run", prog);
 		goto out;
 	}
-	send(in[0], host, strlen(host), MSG_NOSIGNAL);
+	send(in[0], input, strlen(input), MSG_NOSIGNAL);
 	*out_fd = out[0];
 	out[0] = -1;
 out:
@@ -542,34 +481,175 @@ static int creds_helper_reply(const char *helper, const struct buf *b,
 	return rc;
 }
 
-int creds_helper_get(const char *helper, const char *host,
-		     struct creds *out)
+/* The server address a helper knows host by. */
+static const char *creds_helper_key(const char *host)
 {
-	struct buf b = BUF_INIT(CREDS_HELPER_OUTPUT_MAX);
-	const char *key = host;
+	if (!strcmp(host, "docker.io") || !strcmp(host, "registry-1.docker.io"))
+		return CREDS_DOCKER_HUB_KEY;
+	return host;
+}
+
+/*
+ * Run a helper verb; its stdout goes into out. A failure exit is
+ * ERR_NOTFOUND when the helper says "not found" (as helpers do), else
+ * ERR_UNAUTH.
+ */
+static int creds_helper_run(const char *helper, const char *verb,
+			    const char *input, const char *host,
+			    struct buf *out)
+{
 	int fd = -1, status = 0, rc;
 	pid_t pid;
 
 	if (!creds_helper_name_ok(helper))
 		return err_set(ERR_INVALID, "invalid credential helper name");
-	if (!strcmp(host, "docker.io") || !strcmp(host, "registry-1.docker.io"))
-		key = CREDS_DOCKER_HUB_KEY;
-	rc = creds_helper_spawn(helper, key, &pid, &fd);
+	rc = creds_helper_spawn(helper, verb, input, &pid, &fd);
 	if (rc)
 		return rc;
-	rc = creds_helper_read(fd, &b);
+	rc = creds_helper_read(fd, out);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (!rc && (!WIFEXITED(status) || WEXITSTATUS(status))) {
-		/* Helpers say "credentials not found" on stdout. */
-		rc = strstr(buf_cstr(&b), "not found")
+	if (!rc && (!WIFEXITED(status) || WEXITSTATUS(status)))
+		rc = strstr(buf_cstr(out), "not found")
 		     ? err_set(ERR_NOTFOUND, "no credentials for '%s' in "
 			       "helper '%s'", host, helper)
 		     : err_set(ERR_UNAUTH, "credential helper '%s' failed "
-			       "for '%s'", helper, host);
-	}
+			       "to %s credentials for '%s'", helper, verb,
+			       host);
+	return rc;
+}
+
+int creds_helper_get(const char *helper, const char *host,
+		     struct creds *out)
+{
+	struct buf b = BUF_INIT(CREDS_HELPER_OUTPUT_MAX);
+	int rc;
+
+	rc = creds_helper_run(helper, "get", creds_helper_key(host), host,
+			      &b);
 	if (!rc)
 		rc = creds_helper_reply(helper, &b, out);
 	buf_wipe(&b);
 	return rc;
 }
+
+/* "store": {"ServerURL","Username","Secret"} on the helper's stdin. */
+static int creds_helper_store(const char *helper, const char *host,
+			      const char *user, const char *password)
+{
+	struct buf b = BUF_INIT(CREDS_HELPER_OUTPUT_MAX);
+	json_t *doc = json_pack("{ssssss}", "ServerURL",
+				creds_helper_key(host), "Username", user,
+				"Secret", password);
+	char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	int rc;
+
+	rc = text ? creds_helper_run(helper, "store", text, host, &b)
+		  : err_set(ERR_NOMEM, "out of memory");
+	if (text) {
+		OPENSSL_cleanse(text, strlen(text));
+		free(text);
+	}
+	json_decref(doc);
+	buf_wipe(&b);
+	return rc;
+}
+
+static int creds_helper_erase(const char *helper, const char *host)
+{
+	struct buf b = BUF_INIT(CREDS_HELPER_OUTPUT_MAX);
+	int rc = creds_helper_run(helper, "erase", creds_helper_key(host),
+				  host, &b);
+
+	buf_release(&b);
+	return rc;
+}
+
+/* The helper that keeps host's credentials, or NULL: see creds_parse. */
+static const char *creds_config_helper(json_t *root, const char *host)
+{
+	const char *h = creds_host_helper(root, host);
+
+	return h ? h : creds_store_helper(root);
+}
+
+
+int creds_save(const char *host, const char *user, const char *password)
+{
+	char path[PATH_MAX], *auth = NULL;
+	json_t *root = NULL, *auths, *entry;
+	const char *helper;
+	int rc;
+
+	if (strchr(user, ':'))
+		return err_set(ERR_INVALID, "user name must not contain ':'");
+	rc = creds_config_path(path, sizeof(path));
+	if (!rc)
+		rc = creds_open_config(path, &root);
+	if (rc)
+		return rc;
+	auths = creds_auths(root, path, &rc);
+	if (!auths)
+		goto out;
+	creds_remove_host(auths, host);
+	helper = creds_config_helper(root, host);
+	if (helper) {
+		/* The helper keeps the secret; auths gets an empty entry. */
+		rc = creds_helper_store(helper, host, user, password);
+		entry = rc ? NULL : json_object();
+	} else {
+		rc = creds_auth_value(user, password, &auth);
+		entry = rc ? NULL : json_pack("{ss}", "auth", auth);
+	}
+	if (rc)
+		goto out;
+	if (!entry || json_object_set_new(auths, host, entry)) {
+		rc = err_set(ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	rc = creds_write_config(path, root);
+out:
+	if (auth) {
+		OPENSSL_cleanse(auth, strlen(auth));
+		free(auth);
+	}
+	json_decref(root);
+	return rc;
+}
+
+int creds_erase(const char *host)
+{
+	char path[PATH_MAX];
+	json_t *root = NULL, *auths;
+	const char *helper;
+	bool erased = false;
+	int rc;
+
+	rc = creds_config_path(path, sizeof(path));
+	if (rc)
+		return rc;
+	if (!fs_exists(path))
+		return err_set(ERR_NOTFOUND, "not logged in to '%s'", host);
+	rc = creds_open_config(path, &root);
+	if (rc)
+		return rc;
+	helper = creds_config_helper(root, host);
+	if (helper) {
+		rc = creds_helper_erase(helper, host);
+		erased = rc == 0;
+		if (rc && rc != ERR_NOTFOUND)
+			goto out;
+	}
+	auths = json_object_get(root, "auths");
+	if (json_is_object(auths) && creds_remove_host(auths, host))
+		erased = true;
+	if (!erased) {
+		rc = err_set(ERR_NOTFOUND, "not logged in to '%s'", host);
+		goto out;
+	}
+	rc = creds_write_config(path, root);
+out:
+	json_decref(root);
+	return rc;
+}
+

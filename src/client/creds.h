@@ -57,10 +57,16 @@ int creds_helper_get(const char *helper, const char *host,
 /*
  * Store user:password for host, keeping every other key of an existing
  * file. The file is replaced atomically with mode 0600 (directory 0700).
+ * When a helper keeps host's credentials (credHelpers, credsStore), its
+ * "store" gets them and auths.<host> is left an empty object, as docker
+ * does.
  */
 int creds_save(const char *host, const char *user, const char *password);
 
-/* Remove host's entry; ERR_NOTFOUND when there was none. */
+/*
+ * Remove host's entry (and ask its helper, if any, to "erase");
+ * ERR_NOTFOUND when neither had credentials.
+ */
 int creds_erase(const char *host);
 
 #endif

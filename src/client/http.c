@@ -435,6 +435,23 @@ static void rc_set_transport(CURL *h, struct regclient *c,
 	curl_easy_setopt(h, CURLOPT_USERAGENT, c->user_agent);
 }
 
+/* Failures of configuration or trust: the same on every attempt. */
+static bool rc_fatal(const struct regclient *c, CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+		return true;
+	case CURLE_SSL_CONNECT_ERROR:
+		return !c->allow_http;
+	default:
+		return false;
+	}
+}
+
 /* One HTTP exchange with a given Authorization header. */
 static int rc_perform(struct regclient *c, const struct rc_req *req,
 		      struct rc_resp *resp, const struct buf *auth)
@@ -469,6 +486,7 @@ static int rc_perform(struct regclient *c, const struct rc_req *req,
 	cc = curl_easy_perform(x.curl);
 	curl_easy_getinfo(x.curl, CURLINFO_RESPONSE_CODE, &resp->status);
 	resp->rewound = x.rewound;
+	resp->fatal = rc_fatal(c, cc);
 	if (resp->sink_rc)
 		rc = resp->sink_rc;
 	else if (cc != CURLE_OK)
@@ -526,7 +544,8 @@ int rc_do(struct regclient *c, const struct rc_req *req,
 		if (req->out)
 			buf_clear(req->out);
 		rc = rc_do_once(c, req, resp);
-		if (!req->retry || !rc_transient(rc, resp->status) ||
+		if (!req->retry || resp->fatal ||
+		    !rc_transient(rc, resp->status) ||
 		    attempt >= c->retries || time(NULL) >= req->deadline)
 			return rc;
 		rc_backoff(attempt);

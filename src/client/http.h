@@ -43,7 +43,7 @@ struct regclient {
 	CURLSH *share;
 	pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
 	pthread_mutex_t lock;
-	enum rc_scheme_state scheme;
+	_Atomic enum rc_scheme_state scheme; /* read without the lock */
 	enum rc_auth_mode mode;
 	struct wwwauth challenge;
 	struct rc_token tokens[RC_TOKENS_MAX];
@@ -91,6 +91,7 @@ struct rc_resp {
 	uint64_t received;     /* 2xx body bytes delivered */
 	int sink_rc;           /* error returned by the sink or the buffer */
 	bool rewound;          /* body bytes were sent more than once */
+	bool fatal;            /* a failure retrying cannot fix (TLS trust) */
 	struct buf err;        /* non-2xx body, for the message */
 };
 

@@ -172,9 +172,14 @@ static int rb_get_attempt(struct regclient *c, struct rc_req *req,
 		       PRIu64 " of %" PRIu64, c->host, g->offset, g->size);
 }
 
-static bool rb_should_retry(const struct regclient *c, int rc, long status,
-			    int attempt, time_t deadline)
+static bool rb_should_retry(const struct regclient *c, int rc,
+			    const struct rc_resp *resp, int attempt,
+			    time_t deadline)
 {
+	long status = resp->status;
+
+	if (resp->fatal)
+		return false;
 	if (rc == 0 && !rc_transient(0, status))
 		return false;
 	if (rc && rc != ERR_NET)
@@ -205,8 +210,7 @@ static int rb_get_run(struct regclient *c, const char *repo,
 			break;
 		if (g->offset > before)
 			attempt = 0; /* progress: the retry budget restarts */
-		if (!rb_should_retry(c, rc, g->resp->status, attempt,
-				     req.deadline))
+		if (!rb_should_retry(c, rc, g->resp, attempt, req.deadline))
 			return rc ? rc : rc_status_error(c, g->resp,
 							 "GET blob");
 		rc_backoff(attempt++);
@@ -586,7 +590,7 @@ static int rb_chunked(struct rb_put *u)
 			attempt = 0;
 			continue;
 		}
-		if (!rb_should_retry(u->c, rc, u->resp.status, attempt,
+		if (!rb_should_retry(u->c, rc, &u->resp, attempt,
 				     u->deadline)) {
 			if (!rc)
 				rc = rc_status_error(u->c, &u->resp,

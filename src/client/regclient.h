@@ -166,9 +166,10 @@ int regclient_tags_list(struct regclient *c, const char *repo,
 
 /*
  * The referrers of digest as an OCI image index JSON in out (an
- * initialised buffer, replaced; REGCLIENT_JSON_MAX), filtered by artifact_type when not NULL. When the
- * registry has no referrers API, the "sha256-<hex>" tag schema is read
- * instead; no referrers at all gives an empty index.
+ * initialised buffer, replaced; REGCLIENT_JSON_MAX), filtered by
+ * artifact_type when not NULL. When the registry has no referrers API,
+ * the "sha256-<hex>" tag schema is read instead; no referrers at all
+ * gives an empty index.
  */
 int regclient_referrers(struct regclient *c, const char *repo,
 			const char *digest, const char *artifact_type,

@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -26,7 +27,8 @@ def free_port():
 class Registry:
     """One docker-registry process; auth is None, "htpasswd" or "token"."""
 
-    def __init__(self, workdir, auth=None, users=None, token=None):
+    def __init__(self, workdir, auth=None, users=None, token=None,
+                 tls=False):
         self.dir = Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.data = self.dir / "data"
@@ -38,6 +40,17 @@ class Registry:
                f"    rootdirectory: {self.data}",
                "  delete:", "    enabled: true",
                "http:", f"  addr: 127.0.0.1:{self.port}"]
+        self.ca = None
+        if tls:
+            key, self.ca = self.dir / "tls.key", self.dir / "tls.pem"
+            subprocess.run(["openssl", "req", "-x509", "-newkey",
+                            "rsa:2048", "-nodes", "-keyout", str(key),
+                            "-out", str(self.ca), "-days", "1", "-subj",
+                            "/CN=127.0.0.1", "-addext",
+                            "subjectAltName=IP:127.0.0.1"],
+                           check=True, capture_output=True)
+            cfg += ["  tls:", f"    certificate: {self.ca}",
+                    f"    key: {key}"]
         if auth == "htpasswd":
             pw = self.dir / "htpasswd"
             for i, (u, p) in enumerate(users.items()):
@@ -67,8 +80,11 @@ class Registry:
                 raise RuntimeError("docker-registry exited: " +
                                    (self.dir / "registry.log").read_text())
             try:
-                urllib.request.urlopen(f"http://{self.host}/v2/",
-                                       timeout=1)
+                scheme = "https" if self.ca else "http"
+                ctx = (ssl.create_default_context(cafile=str(self.ca))
+                       if self.ca else None)
+                urllib.request.urlopen(f"{scheme}://{self.host}/v2/",
+                                       timeout=1, context=ctx)
                 return
             except urllib.error.HTTPError:
                 return  # 401: up, with auth

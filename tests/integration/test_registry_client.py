@@ -427,3 +427,66 @@ def test_plain_http_only_for_loopback_or_insecure(stele, tmp_path,
     assert p.stdout.strip() == f"pulled {ref}@{md}"
     p = stele.run("pull", ref, "--layout", tmp_path / "c", "--insecure")
     assert p.stdout.strip() == f"pulled {ref}@{md}"
+
+
+def test_login_and_logout_through_credential_store(stele, tmp_path,
+                                                   basic_registry):
+    bindir = tmp_path / "bin"
+    vault = tmp_path / "vault.json"
+    # A helper keeping one credential in a file: store, get, erase.
+    _fake_helper(bindir, "stelefile",
+                 f'case "$1" in\n'
+                 f'store) cat > {vault} ;;\n'
+                 f'get) [ -f {vault} ] || {{ echo "credentials not '
+                 f'found"; exit 1; }}; cat {vault} ;;\n'
+                 f'erase) rm -f {vault} ;;\n'
+                 f'*) exit 2 ;;\nesac\n')
+    env = {"PATH": f"{bindir}:{os.environ['PATH']}"}
+    cfg = Path(stele.env["HOME"]) / ".docker" / "config.json"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text(json.dumps({"credsStore": "stelefile"}))
+
+    stele.run("login", basic_registry.host, "-u", "alice",
+              "--password-stdin", input="s3cret-pw\n", env=env)
+    doc = json.loads(cfg.read_text())
+    assert doc["auths"] == {basic_registry.host: {}}
+    assert json.loads(vault.read_text()) == {
+        "ServerURL": basic_registry.host, "Username": "alice",
+        "Secret": "s3cret-pw"}
+
+    src, md = small_kit(tmp_path)
+    p = stele.run("push", f"{basic_registry.host}/team/vault:v1",
+                  "--layout", src, "--format", "json", env=env)
+    assert json.loads(p.stdout)["digest"] == md
+
+    stele.run("logout", basic_registry.host, env=env)
+    assert not vault.exists()
+    assert json.loads(cfg.read_text())["auths"] == {}
+
+
+@pytest.fixture(scope="module")
+def tls_registry(tmp_path_factory):
+    r = Registry(tmp_path_factory.mktemp("tls"), auth="htpasswd",
+                 users=USERS, tls=True)
+    yield r
+    r.stop()
+
+
+def test_https_registry_with_custom_ca(stele, tmp_path, tls_registry):
+    host = tls_registry.host
+    # Not trusted: one line, and no fallback to plain HTTP although the
+    # registry is on loopback.
+    p = login(stele, host, check=False)
+    assert p.returncode == 1
+    assert p.stderr.splitlines() == [
+        f"stele login: GET /v2/ on registry '{host}': SSL peer "
+        f"certificate or SSH remote key was not OK"]
+
+    ca = {"STELE_CA_FILE": str(tls_registry.ca)}
+    stele.run("login", host, "-u", "alice", "--password-stdin",
+              input="s3cret-pw\n", env=ca)
+    src, md = small_kit(tmp_path)
+    ref = f"{host}/team/tls:v1"
+    stele.run("push", ref, "--layout", src, env=ca)
+    stele.run("pull", ref, "--layout", tmp_path / "dst", env=ca)
+    assert layout_blobs(tmp_path / "dst") == layout_blobs(src)

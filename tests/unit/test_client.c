@@ -294,13 +294,13 @@ static void test_creds_save_load_erase(void **state)
 	struct buf b = BUF_INIT(1 << 20);
 
 	snprintf(path, sizeof(path), "%s/config.json", (char *)*state);
-	assert_int_equal(fs_write_atomic(path, "{\"credsStore\":\"keep\"}",
+	assert_int_equal(fs_write_atomic(path, "{\"detachKeys\":\"keep\"}",
 					 21, 0644), 0);
 	assert_int_equal(creds_save("127.0.0.1:5000", "bob", "pw:x"), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	assert_int_equal(fs_read_file(path, 1 << 20, &b), 0);
-	assert_non_null(strstr(b.data, "\"credsStore\": \"keep\""));
+	assert_non_null(strstr(b.data, "\"detachKeys\": \"keep\""));
 	buf_release(&b);
 
 	assert_int_equal(creds_load("127.0.0.1:5000", &c), 0);
@@ -312,6 +312,12 @@ static void test_creds_save_load_erase(void **state)
 	assert_int_equal(creds_load("127.0.0.1:5000", &c), ERR_NOTFOUND);
 	assert_int_equal(creds_erase("127.0.0.1:5000"), ERR_NOTFOUND);
 	assert_int_equal(creds_save("h", "a:b", "p"), ERR_INVALID);
+
+	/* A configured helper that cannot run fails the save cleanly. */
+	assert_int_equal(fs_write_atomic(path, "{\"credsStore\":\"nonexis"
+					 "tent-helper\"}", 35, 0600), 0);
+	assert_int_equal(creds_save("h", "u", "p"), ERR_NOTFOUND);
+	assert_non_null(strstr(err_msg(), "docker-credential-nonexistent"));
 }
 
 static void test_creds_save_keeps_corrupt_file(void **state)
