@@ -417,7 +417,8 @@ static int parse_authors(struct yctx *c, const yaml_node_t *n)
 		/* go-yaml drops a null item from a []string too. */
 		if (is_null(a))
 			continue;
-		grown = realloc(p->authors, (p->n_authors + 1) * sizeof(*grown));
+		grown = realloc(p->authors,
+				(p->n_authors + 1) * sizeof(*grown));
 		if (!grown) {
 			free(s);
 			return err_set(ERR_NOMEM, "out of memory");
