@@ -94,7 +94,7 @@ static void fill_digests(struct kitfile *kf)
 
 static const char *const fixtures[] = {
 	"full", "minimal", "numbers", "strings", "sections", "nulls",
-	"model-only-name",
+	"model-only-name", "timestamps",
 };
 
 static void check_fixture(const char *name)
@@ -424,8 +424,8 @@ static void test_parameters_kit_cannot_encode_are_refused(void **state)
 		    "    x: 18446744073709551615\n", ERR_UNSUPPORTED,
 		    "integers above 2^63-1");
 	expect_fail("manifestVersion: 1.0.0\nmodel:\n  parameters:\n"
-		    "    x: 2024-01-02T03:04:05Z\n", ERR_UNSUPPORTED,
-		    "date-times");
+		    "    x: 2024-01-02T03:04:05+24:00\n", ERR_INVALID,
+		    "offset of 24 hours");
 	expect_fail("manifestVersion: 1.0.0\nmodel:\n  parameters:\n"
 		    "    a: &x {b: 1}\n    c:\n      <<: *x\n", ERR_UNSUPPORTED,
 		    "merge keys");
