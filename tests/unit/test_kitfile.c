@@ -266,6 +266,8 @@ static void test_wrong_types_are_refused(void **state)
 	expect_fail("- a\n- b\n", ERR_INVALID, "a Kitfile must be a mapping");
 	expect_fail("manifestVersion: 1.0.0\nmodel:\n  ? [a]\n  : b\n",
 		    ERR_INVALID, "keys in model must be strings");
+	expect_msg("manifestVersion: 1.0.0\n~: x\n", ERR_INVALID,
+		   "Kitfile:2:1: empty key in the Kitfile");
 }
 
 static void test_scalars_into_strings_keep_their_text(void **state)
