@@ -563,7 +563,8 @@ static bool nested_in_other(const struct kitfile *kf, const char *path,
 	bool hit = false;
 
 	for (size_t i = 0; i < kf->n_entries && !hit; i++) {
-		char *other = clean_trimmed(KITFILE_ENTRY_PATH(&kf->entries[i]));
+		const struct kitfile_entry *e = &kf->entries[i];
+		char *other = clean_trimmed(KITFILE_ENTRY_PATH(e));
 
 		if (!other)
 			return true;

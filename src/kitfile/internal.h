@@ -58,10 +58,10 @@ int kitfile_err_at(int code, const char *name, int line, int column,
 /*
  * Type a YAML scalar the way go-yaml v3 does when decoding into Go's
  * `any` (kit's free-form parameters): quoted scalars are strings; plain
- * ones may be null, bool, int or float; dates become RFC 3339 strings.
+ * ones may be null, bool, int or float; timestamps become RFC 3339 strings.
  * Returns 0 and *out, or ERR_UNSUPPORTED / ERR_INVALID with *why set to
  * a static reason for values kit could not encode either (NaN, Inf,
- * merge keys) or stele does not (integers above 2^63-1, date-times).
+ * merge keys, offsets of a day) or stele does not (integers above 2^63-1).
  */
 int kitfile_yaml_scalar(const char *v, size_t len, bool plain,
 			json_t **out, const char **why);

@@ -147,6 +147,10 @@ int kitfile_load(const char *path, struct kitfile **out)
 	return rc;
 }
 
+#define KIT_PREFIX "application/vnd.kitops.modelkit."
+#define CNCF_PREFIX "application/vnd.cncf.model."
+#define CNAI_PREFIX "application/vnd.cnai.model."
+
 const char *kitfile_media_type(enum kitfile_kind kind,
 			       const char *compression)
 {
@@ -154,29 +158,29 @@ const char *kitfile_media_type(enum kitfile_kind kind,
 	 * saveKitfileLayers), so they share the code media types. */
 	static const char *const types[][3] = {
 		[KITFILE_MODEL] = {
-			"application/vnd.kitops.modelkit.model.v1.tar",
-			"application/vnd.kitops.modelkit.model.v1.tar+gzip",
-			"application/vnd.kitops.modelkit.model.v1.tar+zstd" },
+			KIT_PREFIX "model.v1.tar",
+			KIT_PREFIX "model.v1.tar+gzip",
+			KIT_PREFIX "model.v1.tar+zstd" },
 		[KITFILE_MODELPART] = {
-			"application/vnd.kitops.modelkit.modelpart.v1.tar",
-			"application/vnd.kitops.modelkit.modelpart.v1.tar+gzip",
-			"application/vnd.kitops.modelkit.modelpart.v1.tar+zstd" },
+			KIT_PREFIX "modelpart.v1.tar",
+			KIT_PREFIX "modelpart.v1.tar+gzip",
+			KIT_PREFIX "modelpart.v1.tar+zstd" },
 		[KITFILE_CODE] = {
-			"application/vnd.kitops.modelkit.code.v1.tar",
-			"application/vnd.kitops.modelkit.code.v1.tar+gzip",
-			"application/vnd.kitops.modelkit.code.v1.tar+zstd" },
+			KIT_PREFIX "code.v1.tar",
+			KIT_PREFIX "code.v1.tar+gzip",
+			KIT_PREFIX "code.v1.tar+zstd" },
 		[KITFILE_DATASET] = {
-			"application/vnd.kitops.modelkit.dataset.v1.tar",
-			"application/vnd.kitops.modelkit.dataset.v1.tar+gzip",
-			"application/vnd.kitops.modelkit.dataset.v1.tar+zstd" },
+			KIT_PREFIX "dataset.v1.tar",
+			KIT_PREFIX "dataset.v1.tar+gzip",
+			KIT_PREFIX "dataset.v1.tar+zstd" },
 		[KITFILE_DOCS] = {
-			"application/vnd.kitops.modelkit.docs.v1.tar",
-			"application/vnd.kitops.modelkit.docs.v1.tar+gzip",
-			"application/vnd.kitops.modelkit.docs.v1.tar+zstd" },
+			KIT_PREFIX "docs.v1.tar",
+			KIT_PREFIX "docs.v1.tar+gzip",
+			KIT_PREFIX "docs.v1.tar+zstd" },
 		[KITFILE_PROMPT] = {
-			"application/vnd.kitops.modelkit.code.v1.tar",
-			"application/vnd.kitops.modelkit.code.v1.tar+gzip",
-			"application/vnd.kitops.modelkit.code.v1.tar+zstd" },
+			KIT_PREFIX "code.v1.tar",
+			KIT_PREFIX "code.v1.tar+gzip",
+			KIT_PREFIX "code.v1.tar+zstd" },
 	};
 	int c;
 
@@ -191,6 +195,65 @@ const char *kitfile_media_type(enum kitfile_kind kind,
 	else
 		return NULL;
 	return types[kind][c];
+}
+
+static const char *after_prefix(const char *s, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return strncmp(s, prefix, n) ? NULL : s + n;
+}
+
+/* "<base>.v1.<format>" with base one of names[]; kinds[] maps them. */
+static int parse_base(const char *rest, const char *const *names,
+		      const enum kitfile_kind *kinds, enum kitfile_kind *kind,
+		      const char **format)
+{
+	for (size_t i = 0; names[i]; i++) {
+		const char *f = after_prefix(rest, names[i]);
+
+		if (f && (f = after_prefix(f, ".v1."))) {
+			*kind = kinds[i];
+			*format = f;
+			return 0;
+		}
+	}
+	return ERR_UNSUPPORTED;
+}
+
+int kitfile_media_type_parse(const char *media_type, enum kitfile_kind *kind,
+			     const char **compression, bool *raw)
+{
+	static const char *const kit_names[] = { "modelpart", "model", "code",
+						 "dataset", "docs", NULL };
+	static const enum kitfile_kind kit_kinds[] = { KITFILE_MODELPART,
+		KITFILE_MODEL, KITFILE_CODE, KITFILE_DATASET, KITFILE_DOCS };
+	/* "weight.config" before "weight": the longer name first. */
+	static const char *const mp_names[] = { "weight.config", "weight",
+		"code", "dataset", "doc", NULL };
+	static const enum kitfile_kind mp_kinds[] = { KITFILE_MODELPART,
+		KITFILE_MODEL, KITFILE_CODE, KITFILE_DATASET, KITFILE_DOCS };
+	const char *rest, *format = NULL;
+	int rc = ERR_UNSUPPORTED;
+
+	if (!media_type)
+		return err_set(ERR_UNSUPPORTED, "no media type");
+	if ((rest = after_prefix(media_type, KIT_PREFIX)))
+		rc = parse_base(rest, kit_names, kit_kinds, kind, &format);
+	else if ((rest = after_prefix(media_type, CNCF_PREFIX)) ||
+		 (rest = after_prefix(media_type, CNAI_PREFIX)))
+		rc = parse_base(rest, mp_names, mp_kinds, kind, &format);
+	*raw = rc == 0 && !strcmp(format, "raw");
+	if (rc == 0 && (*raw || !strcmp(format, "tar")))
+		*compression = "none";
+	else if (rc == 0 && !strcmp(format, "tar+gzip"))
+		*compression = "gzip";
+	else if (rc == 0 && !strcmp(format, "tar+zstd"))
+		*compression = "zstd";
+	else
+		return err_set(ERR_UNSUPPORTED, "unsupported layer media type "
+			       "'%s'", media_type);
+	return 0;
 }
 
 char *kitfile_path_clean(const char *path)

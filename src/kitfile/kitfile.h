@@ -133,6 +133,22 @@ const char *kitfile_media_type(enum kitfile_kind kind, const char *compression);
  * when out of memory. */
 char *kitfile_path_clean(const char *path);
 
+/*
+ * Which layer a media type names: KitOps
+ * (application/vnd.kitops.modelkit.<model|modelpart|code|dataset|docs>.v1.*)
+ * or CNCF ModelPack (application/vnd.cncf.model.<weight|weight.config|
+ * code|dataset|doc>.v1.*, also the older vnd.cnai.model prefix), each as
+ * tar, tar+gzip, tar+zstd or raw. *compression is "none", "gzip" or "zstd";
+ * *raw is true for an untarred single file. Prompts are code layers told
+ * apart by the ml.kitops.modelkit.layer-subtype annotation, so this never
+ * gives KITFILE_PROMPT. Returns ERR_UNSUPPORTED for any other type.
+ */
+int kitfile_media_type_parse(const char *media_type, enum kitfile_kind *kind,
+			     const char **compression, bool *raw);
+
+/* kitfile_parse() also returns ERR_UNSUPPORTED (fields kit knows that
+ * stele does not pack, explicit YAML tags) and ERR_NOMEM. */
+
 /* The entry's path as written, "" when absent; clean it before use. */
 #define KITFILE_ENTRY_PATH(e) ((e)->path ? (e)->path : "")
 

@@ -154,33 +154,127 @@ static int small_num(const char **s)
 	return v;
 }
 
-/*
- * go-yaml's parseTimestamp: text starting "dddd-". Returns 1 for a valid
- * date alone (formatted into out as time.Time marshals to JSON), 2 for a
- * date followed by a time part, 0 when it is no timestamp.
- */
-static int parse_date(const char *v, char out[32])
+/* A date-time as go-yaml's parseTimestamp reads it with time.Parse. */
+struct stamp {
+	int year, month, day, hour, min, sec;
+	char frac[10];          /* up to 9 digits, trailing zeros dropped */
+	int offset;             /* minutes east of UTC */
+};
+
+static bool parse_ymd(const char **s, struct stamp *t)
 {
-	const char *s = v + 5;
-	int y, m, d;
+	const char *p = *s;
 
 	for (int i = 0; i < 4; i++)
-		if (!is_digit(v[i]))
+		if (!is_digit(p[i]))
+			return false;
+	if (p[4] != '-')
+		return false;
+	t->year = atoi(p);
+	p += 5;
+	t->month = small_num(&p);
+	if (t->month < 1 || t->month > 12 || *p++ != '-')
+		return false;
+	t->day = small_num(&p);
+	if (t->day < 1 || t->day > days_in_month(t->year, t->month))
+		return false;
+	*s = p;
+	return true;
+}
+
+/* "15:4:5" then an optional ".999999999" (or ','), as layout fields. */
+static bool parse_clock(const char **s, struct stamp *t)
+{
+	const char *p = *s;
+	size_t n = 0;
+
+	t->hour = small_num(&p);
+	if (t->hour < 0 || t->hour > 23 || *p++ != ':')
+		return false;
+	t->min = small_num(&p);
+	if (t->min < 0 || t->min > 59 || *p++ != ':')
+		return false;
+	t->sec = small_num(&p);
+	if (t->sec < 0 || t->sec > 59)
+		return false;
+	if ((*p == '.' || *p == ',') && is_digit(p[1])) {
+		/* time.Parse reads every digit and keeps nine. */
+		for (p++; is_digit(*p); p++)
+			if (n < 9)
+				t->frac[n++] = *p;
+		while (n && t->frac[n - 1] == '0')
+			n--;
+	}
+	t->frac[n] = '\0';
+	*s = p;
+	return true;
+}
+
+/* "Z" or "+hh:mm", where time.Parse takes hours up to 24 and minutes up
+ * to 60 ("+01:60" is +02:00). */
+static bool parse_zone(const char **s, struct stamp *t)
+{
+	const char *p = *s;
+	int h, m;
+
+	if (*p == 'Z') {
+		*s = p + 1;
+		return true;
+	}
+	if ((*p != '+' && *p != '-') || !is_digit(p[1]) || !is_digit(p[2]) ||
+	    p[3] != ':' || !is_digit(p[4]) || !is_digit(p[5]))
+		return false;
+	h = (p[1] - '0') * 10 + (p[2] - '0');
+	m = (p[4] - '0') * 10 + (p[5] - '0');
+	if (h > 24 || m > 60)
+		return false;
+	t->offset = (*p == '-' ? -1 : 1) * (h * 60 + m);
+	*s = p + 6;
+	return true;
+}
+
+/* The RFC 3339 text time.Time marshals to. */
+static void format_stamp(const struct stamp *t, char out[48])
+{
+	int n = snprintf(out, 48, "%04d-%02d-%02dT%02d:%02d:%02d%s%s",
+			 t->year, t->month, t->day, t->hour, t->min, t->sec,
+			 t->frac[0] ? "." : "", t->frac);
+	int a = abs(t->offset);
+
+	if (t->offset == 0)
+		snprintf(out + n, (size_t)(48 - n), "Z");
+	else
+		snprintf(out + n, (size_t)(48 - n), "%c%02d:%02d",
+			 t->offset < 0 ? '-' : '+', a / 60, a % 60);
+}
+
+/*
+ * go-yaml's timestamp forms: "2006-1-2", "2006-1-2T15:4:5.999999999Z07:00"
+ * (also with 't') and "2006-1-2 15:4:5.999999999" (UTC). Returns 1 with
+ * the JSON text in out, 0 when v is no timestamp, -1 for an offset of a
+ * day or more, which time.Parse takes and encoding/json refuses.
+ */
+static int parse_timestamp(const char *v, char out[48])
+{
+	struct stamp t = { 0 };
+	const char *p = v;
+	char sep;
+
+	if (!parse_ymd(&p, &t))
+		return 0;
+	sep = *p;
+	if (sep == 'T' || sep == 't' || sep == ' ') {
+		p++;
+		if (!parse_clock(&p, &t))
 			return 0;
-	if (v[4] != '-')
+		if (sep != ' ' && !parse_zone(&p, &t))
+			return 0;
+	}
+	if (*p)
 		return 0;
-	y = atoi(v);
-	m = small_num(&s);
-	if (m < 1 || m > 12 || *s++ != '-')
-		return 0;
-	d = small_num(&s);
-	if (d < 1 || d > days_in_month(y, m))
-		return 0;
-	if (*s == 'T' || *s == 't' || *s == ' ')
-		return 2;
-	if (*s)
-		return 0;
-	snprintf(out, 32, "%04d-%02d-%02dT00:00:00Z", y, m, d);
+	if (abs(t.offset) >= 24 * 60)
+		return -1;
+	format_stamp(&t, out);
 	return 1;
 }
 
@@ -200,17 +294,19 @@ static char *strip_underscores(const char *v)
 /* Numbers and dates: plain scalars starting with a digit or a sign. */
 static int resolve_numeric(const char *v, json_t **out, const char **why)
 {
-	char date[32], *plain;
+	char date[48], *plain;
 	long long iv;
 	double fv;
 	int r;
 
-	r = parse_date(v, date);
-	if (r == 2) {
-		*why = "date-times in parameters are not supported (quote it)";
-		return ERR_UNSUPPORTED;
+	/* A timestamp becomes a time.Time, which marshals as a string. */
+	r = parse_timestamp(v, date);
+	if (r < 0) {
+		*why = "a time zone offset of 24 hours cannot be stored "
+		       "in JSON";
+		return ERR_INVALID;
 	}
-	if (r == 1)
+	if (r > 0)
 		return (*out = json_string(date)) ? 0 : ERR_NOMEM;
 	plain = strip_underscores(v);
 	if (!plain)

@@ -299,6 +299,10 @@ static int each_pair(struct yctx *c, const yaml_node_t *map,
 				      k->data.scalar.length))
 			rc = yerr(c, k, ERR_INVALID, "NUL character in a key "
 				  "in %s", where);
+		/* go-yaml skips a null key and its value; refuse it rather
+		 * than drop data silently. */
+		if (rc == 0 && is_null(k))
+			rc = yerr(c, k, ERR_INVALID, "empty key in %s", where);
 		for (yaml_node_pair_t *q = map->data.mapping.pairs.start;
 		     rc == 0 && q < p; q++) {
 			yaml_node_t *o = node_at(c, q->key);
@@ -417,7 +421,8 @@ static int parse_authors(struct yctx *c, const yaml_node_t *n)
 		/* go-yaml drops a null item from a []string too. */
 		if (is_null(a))
 			continue;
-		grown = realloc(p->authors, (p->n_authors + 1) * sizeof(*grown));
+		grown = realloc(p->authors,
+				(p->n_authors + 1) * sizeof(*grown));
 		if (!grown) {
 			free(s);
 			return err_set(ERR_NOMEM, "out of memory");

@@ -94,7 +94,7 @@ static void fill_digests(struct kitfile *kf)
 
 static const char *const fixtures[] = {
 	"full", "minimal", "numbers", "strings", "sections", "nulls",
-	"model-only-name",
+	"model-only-name", "timestamps",
 };
 
 static void check_fixture(const char *name)
@@ -173,8 +173,8 @@ static void test_config_json_digest_inline_after_fields(void **state)
 	assert_int_equal(parse("manifestVersion: 1.0.0\n"
 			       "docs:\n  - path: README.md\n"
 			       "    description: d\n", &kf), 0);
-	strcpy(kf->entries[0].digest, "sha256:"
-	       "0000000000000000000000000000000000000000000000000000000000000001");
+	strcpy(kf->entries[0].digest, "sha256:00000000000000000000000000000"
+	       "00000000000000000000000000000000001");
 	j = json_of(kf);
 	assert_string_equal(j, "{\"manifestVersion\":\"1.0.0\",\"package\":{},"
 		"\"docs\":[{\"path\":\"README.md\",\"description\":\"d\","
@@ -266,6 +266,8 @@ static void test_wrong_types_are_refused(void **state)
 	expect_fail("- a\n- b\n", ERR_INVALID, "a Kitfile must be a mapping");
 	expect_fail("manifestVersion: 1.0.0\nmodel:\n  ? [a]\n  : b\n",
 		    ERR_INVALID, "keys in model must be strings");
+	expect_msg("manifestVersion: 1.0.0\n~: x\n", ERR_INVALID,
+		   "Kitfile:2:1: empty key in the Kitfile");
 }
 
 static void test_scalars_into_strings_keep_their_text(void **state)
@@ -399,8 +401,8 @@ static void test_model_part_types_as_kit_checks(void **state)
 		   "alphanumeric with dots, dashes, and underscores)");
 	expect_fail("manifestVersion: 1.0.0\nmodel:\n  path: test-path\n"
 		    "  parts:\n    - path: part-path\n      name: p\n"
-		    "      type: valid-otherwise-but-waaaaaaaaaaaaaaaaaaaaaaaaaa"
-		    "aaaaaaaay-too-long\n", ERR_INVALID,
+		    "      type: valid-otherwise-but-waaaaaaaaaaaaaaaaaaaaa"
+		    "aaaaaaaaaaaaay-too-long\n", ERR_INVALID,
 		    "modelpart p type is too long (must be fewer than 64 "
 		    "characters)");
 	expect_ok("manifestVersion: 1.0.0\nmodel:\n  path: m\n  parts:\n"
@@ -424,8 +426,8 @@ static void test_parameters_kit_cannot_encode_are_refused(void **state)
 		    "    x: 18446744073709551615\n", ERR_UNSUPPORTED,
 		    "integers above 2^63-1");
 	expect_fail("manifestVersion: 1.0.0\nmodel:\n  parameters:\n"
-		    "    x: 2024-01-02T03:04:05Z\n", ERR_UNSUPPORTED,
-		    "date-times");
+		    "    x: 2024-01-02T03:04:05+24:00\n", ERR_INVALID,
+		    "offset of 24 hours");
 	expect_fail("manifestVersion: 1.0.0\nmodel:\n  parameters:\n"
 		    "    a: &x {b: 1}\n    c:\n      <<: *x\n", ERR_UNSUPPORTED,
 		    "merge keys");
@@ -537,7 +539,8 @@ static void test_config_json_untrusted_input_is_refused(void **state)
 	expect_config_fail("{\"manifestVersion\":\"1\",\"manifestVersion\":"
 			   "\"2\"}", ERR_INVALID, "duplicate object key");
 	expect_config_fail("{\"manifestVersion\":\"1.0.0\",\"extra\":1}",
-			   ERR_INVALID, "config: manifest: unknown key 'extra'");
+			   ERR_INVALID,
+			   "config: manifest: unknown key 'extra'");
 	expect_config_fail("{\"manifestVersion\":\"1.0.0\",\"code\":[{\"path\":"
 			   "\"a\",\"digest\":\"sha256:xyz\"}]}", ERR_INVALID,
 			   "config: code: 'digest' is not a sha256 digest");
@@ -611,6 +614,55 @@ static void test_media_types(void **state)
 	assert_null(kitfile_media_type(KITFILE_CODE, NULL));
 }
 
+static void check_mt(const char *mt, enum kitfile_kind want,
+		     const char *comp, bool want_raw)
+{
+	enum kitfile_kind kind;
+	const char *c = NULL;
+	bool raw = !want_raw;
+
+	assert_int_equal(kitfile_media_type_parse(mt, &kind, &c, &raw), 0);
+	assert_int_equal(kind, want);
+	assert_string_equal(c, comp);
+	assert_int_equal(raw, want_raw);
+}
+
+static void test_media_type_parse_kitops_and_modelpack(void **state)
+{
+	enum kitfile_kind kind;
+	const char *c;
+	bool raw;
+
+	(void)state;
+	check_mt("application/vnd.kitops.modelkit.model.v1.tar+gzip",
+		 KITFILE_MODEL, "gzip", false);
+	check_mt("application/vnd.kitops.modelkit.modelpart.v1.tar",
+		 KITFILE_MODELPART, "none", false);
+	check_mt("application/vnd.kitops.modelkit.docs.v1.tar+zstd",
+		 KITFILE_DOCS, "zstd", false);
+	check_mt("application/vnd.cncf.model.weight.v1.raw", KITFILE_MODEL,
+		 "none", true);
+	check_mt("application/vnd.cncf.model.weight.config.v1.tar+gzip",
+		 KITFILE_MODELPART, "gzip", false);
+	check_mt("application/vnd.cnai.model.doc.v1.tar", KITFILE_DOCS,
+		 "none", false);
+	check_mt("application/vnd.cncf.model.dataset.v1.tar+zstd",
+		 KITFILE_DATASET, "zstd", false);
+	assert_int_equal(kitfile_media_type_parse(
+		"application/vnd.kitops.modelkit.mcpb.v1.raw", &kind, &c, &raw),
+		ERR_UNSUPPORTED);
+	assert_int_equal(kitfile_media_type_parse(
+		"application/vnd.kitops.modelkit.model.v1.tar+bzip2", &kind,
+		&c, &raw), ERR_UNSUPPORTED);
+	assert_int_equal(kitfile_media_type_parse(
+		"application/vnd.oci.image.layer.v1.tar", &kind, &c, &raw),
+		ERR_UNSUPPORTED);
+	/* Every type stele writes reads back as its kind. */
+	for (int k = KITFILE_MODEL; k < KITFILE_PROMPT; k++)
+		check_mt(kitfile_media_type((enum kitfile_kind)k, "gzip"),
+			 (enum kitfile_kind)k, "gzip", false);
+}
+
 /* ---- .kitignore ---- */
 
 struct ig_case {
@@ -626,9 +678,11 @@ static void test_kitignore_matches_like_patternmatcher(void **state)
 		{ "foo", "foo2", false }, { "foo", "a/foo", false },
 		{ "*.txt", "a.txt", true }, { "*.txt", "d/a.txt", false },
 		{ "*/*.txt", "d/a.txt", true },
-		{ "**/*.txt", "a.txt", true }, { "**/*.txt", "d/e/a.txt", true },
+		{ "**/*.txt", "a.txt", true },
+		{ "**/*.txt", "d/e/a.txt", true },
 		{ "**/foo", "foo", true }, { "**/foo", "x/y/foo", true },
-		{ "**/foo", "x/yfoo", false }, { "**", "anything/at/all", true },
+		{ "**/foo", "x/yfoo", false },
+		{ "**", "anything/at/all", true },
 		{ "foo/**", "foo/x", true }, { "foo/**", "foobar", false },
 		{ "a/**/b", "a/b", true }, { "a/**/b", "a/x/y/b", true },
 		{ "a/**/b", "a/xb", false }, { "a/**", "a/x/y", true },
@@ -872,6 +926,7 @@ int main(void)
 		cmocka_unit_test(test_config_json_size_limit),
 		cmocka_unit_test(test_path_clean_matches_go),
 		cmocka_unit_test(test_media_types),
+		cmocka_unit_test(test_media_type_parse_kitops_and_modelpack),
 		cmocka_unit_test(test_kitignore_matches_like_patternmatcher),
 		cmocka_unit_test(test_kitignore_bad_patterns_are_errors),
 		cmocka_unit_test(test_kitignore_nested_layer_rule),
