@@ -290,6 +290,14 @@ static int token_actions(json_t *access, const char *repo)
 	return act;
 }
 
+int authz_account_actions(struct srv *s, const struct authn *who,
+			  const char *repo)
+{
+	if (who->authenticated)
+		return authz_user_actions(s, who->user, who->role, repo);
+	return s->cfg.anonymous_pull ? ACT_PULL : 0;
+}
+
 int authz_actions(struct srv *s, const struct authn *who, const char *repo)
 {
 	int user_act = 0;

@@ -23,7 +23,7 @@ static int drop_upload(void *arg, const struct meta_upload *u)
 }
 
 struct orphans {
-	char (*d)[DIGEST_STR_LEN];
+	char (*d)[BLOB_DIGEST_MAX];
 	int n;
 };
 
@@ -33,7 +33,7 @@ static int collect(void *arg, const char *digest)
 
 	if (o->n >= GC_BATCH)
 		return 1;
-	snprintf(o->d[o->n++], DIGEST_STR_LEN, "%s", digest);
+	snprintf(o->d[o->n++], BLOB_DIGEST_MAX, "%s", digest);
 	return 0;
 }
 

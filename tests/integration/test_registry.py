@@ -483,6 +483,12 @@ def test_mount_needs_pull_rights_on_the_source(registry):
     assert st == 202
     assert registry.request("GET", f"/v2/team/a/blobs/{d}",
                             bearer=ptok)[0] == 404
+    # without from, only repositories the caller may pull are sources
+    st, _, _ = registry.request("POST", f"/v2/team/a/blobs/uploads/?mount="
+                                f"{d}", bearer=ptok)
+    assert st == 202
+    assert registry.request("GET", f"/v2/team/a/blobs/{d}",
+                            bearer=ptok)[0] == 404
     admin = registry.token("repository:m/z:pull,push%20"
                            "repository:secret/x:pull")
     st, _, _ = registry.request("POST", f"/v2/m/z/blobs/uploads/?mount={d}"
