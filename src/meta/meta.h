@@ -135,6 +135,8 @@ struct meta_ops {
 	int (*gc_orphans)(struct meta *m, int64_t before, meta_name_cb cb,
 			  void *arg);
 	int (*blob_forget)(struct meta *m, const char *digest);
+	/* 0 when the index records digest, ERR_NOTFOUND otherwise. */
+	int (*blob_known)(struct meta *m, const char *digest);
 
 	/* Accounts. user_put replaces the whole row. */
 	int (*user_put)(struct meta *m, const struct meta_user *u);

@@ -715,6 +715,24 @@ static int m_blob_forget(struct meta *m, const char *digest)
 	return rc;
 }
 
+static int m_blob_known(struct meta *m, const char *digest)
+{
+	struct msql *s = (struct msql *)m;
+	sqlite3 *db = db_get(s);
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (!db)
+		return ERR_IO;
+	rc = st_prep(db, &st, "SELECT 1 FROM blobs WHERE digest=?", "s",
+		     digest);
+	if (!rc)
+		rc = st_row(db, st, "blob lookup");
+	sqlite3_finalize(st);
+	db_put(s, db);
+	return rc;
+}
+
 static int m_user_put(struct meta *m, const struct meta_user *u)
 {
 	struct msql *s = (struct msql *)m;
@@ -875,6 +893,7 @@ static const struct meta_ops sqlite_ops = {
 	.gc_unlink_stale = m_gc_unlink_stale,
 	.gc_orphans = m_gc_orphans,
 	.blob_forget = m_blob_forget,
+	.blob_known = m_blob_known,
 	.user_put = m_user_put,
 	.user_get = m_user_get,
 	.user_delete = m_user_delete,

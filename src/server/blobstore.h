@@ -16,6 +16,9 @@
 struct blobstore;
 struct blobstore_upload;
 
+/* Called per stored blob by walk; non-zero stops the walk. */
+typedef int (*blobstore_walk_cb)(void *arg, const char *digest);
+
 /*
  * Every function returns 0 or a negative err_code with err_set() called.
  * Digests handed in are already validated (blobstore_digest_valid),
@@ -62,6 +65,14 @@ struct blobstore_ops {
 	void (*upload_release)(struct blobstore_upload *u);
 	/* Delete a session's data; fine when it does not exist. */
 	int (*upload_remove)(struct blobstore *bs, const char *id);
+
+	/* Every blob last modified before the given time (for GC to find
+	 * content the index never recorded, e.g. after a crash). */
+	int (*walk)(struct blobstore *bs, int64_t before,
+		    blobstore_walk_cb cb, void *arg);
+	/* Remove leftovers that are not upload sessions (temporary files
+	 * of interrupted writes) modified before the given time. */
+	int (*sweep)(struct blobstore *bs, int64_t before);
 };
 
 struct blobstore {

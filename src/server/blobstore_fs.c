@@ -5,6 +5,7 @@
 #include "util/err.h"
 #include "util/fs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -512,6 +513,81 @@ static int fs_upload_remove(struct blobstore *bs, const char *id)
 	return 0;
 }
 
+static bool old_file(int dfd, const char *name, int64_t before)
+{
+	struct stat st;
+
+	return !fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) &&
+	       S_ISREG(st.st_mode) && (int64_t)st.st_mtime < before;
+}
+
+/* One blobs/<alg>/<xx>/ directory. */
+static int walk_dir(const char *dir, const char *alg, size_t hexlen,
+		    int64_t before, blobstore_walk_cb cb, void *arg)
+{
+	char digest[BLOB_DIGEST_MAX];
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int rc = 0;
+
+	if (!d)
+		return 0;
+	while (!rc && (e = readdir(d))) {
+		if (strlen(e->d_name) != hexlen ||
+		    strspn(e->d_name, "0123456789abcdef") != hexlen ||
+		    !old_file(dirfd(d), e->d_name, before))
+			continue;
+		snprintf(digest, sizeof(digest), "%s:%s", alg, e->d_name);
+		rc = cb(arg, digest);
+	}
+	closedir(d);
+	return rc;
+}
+
+static int fs_walk(struct blobstore *bs, int64_t before,
+		   blobstore_walk_cb cb, void *arg)
+{
+	static const struct { const char *alg; size_t hexlen; } algs[] = {
+		{ "sha256", 64 }, { "sha512", 128 },
+	};
+	struct fs_store *s = (struct fs_store *)bs;
+	char dir[PATH_MAX + 32];
+	int rc = 0;
+
+	for (size_t a = 0; !rc && a < 2; a++) {
+		for (int i = 0; !rc && i < 256; i++) {
+			snprintf(dir, sizeof(dir), "%s/blobs/%s/%02x",
+				 s->root, algs[a].alg, i);
+			rc = walk_dir(dir, algs[a].alg, algs[a].hexlen,
+				      before, cb, arg);
+		}
+	}
+	return rc;
+}
+
+static int fs_sweep(struct blobstore *bs, int64_t before)
+{
+	struct fs_store *s = (struct fs_store *)bs;
+	char dir[PATH_MAX + 16];
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/uploads", s->root);
+	d = opendir(dir);
+	if (!d)
+		return err_setsys(ERR_IO, errno, "cannot open '%s'", dir);
+	while ((e = readdir(d))) {
+		/* Session files are named by their 32-hex id; temporary
+		 * files start with ".tmp-". */
+		if (strncmp(e->d_name, ".tmp-", 5) ||
+		    !old_file(dirfd(d), e->d_name, before))
+			continue;
+		unlinkat(dirfd(d), e->d_name, 0);
+	}
+	closedir(d);
+	return 0;
+}
+
 static void fs_close(struct blobstore *bs)
 {
 	struct fs_store *s = (struct fs_store *)bs;
@@ -534,6 +610,8 @@ static const struct blobstore_ops fs_ops = {
 	.upload_commit = fs_upload_commit,
 	.upload_release = fs_upload_release,
 	.upload_remove = fs_upload_remove,
+	.walk = fs_walk,
+	.sweep = fs_sweep,
 };
 
 int blobstore_fs_open(const char *dir, struct blobstore **out)

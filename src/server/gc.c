@@ -37,6 +37,24 @@ static int collect(void *arg, const char *digest)
 	return 0;
 }
 
+/* A file the index never recorded: a crash between placing it and
+ * recording it. Checked again under the lock, as an upload may be
+ * recording it right now. */
+static int drop_unrecorded(void *arg, const char *digest)
+{
+	struct srv *s = arg;
+
+	if (s->meta->ops->blob_known(s->meta, digest) != ERR_NOTFOUND)
+		return 0;
+	pthread_rwlock_wrlock(&s->gc_lock);
+	if (s->meta->ops->blob_known(s->meta, digest) == ERR_NOTFOUND) {
+		s->bs->ops->remove(s->bs, digest);
+		log_msg(LOG_INFO, "gc", "removed unrecorded blob %s", digest);
+	}
+	pthread_rwlock_unlock(&s->gc_lock);
+	return 0;
+}
+
 int gc_run_once(struct srv *s, int64_t now)
 {
 	struct orphans o = { NULL, 0 };
@@ -64,6 +82,11 @@ int gc_run_once(struct srv *s, int64_t now)
 	}
 	if (o.n)
 		log_msg(LOG_INFO, "gc", "checked %d unreferenced blobs", o.n);
+	if (!rc)
+		rc = s->bs->ops->walk(s->bs, now - s->cfg.gc_grace,
+				      drop_unrecorded, s);
+	if (!rc)
+		rc = s->bs->ops->sweep(s->bs, now - s->cfg.upload_grace);
 	err_clear();
 	free(o.d);
 	return rc;
