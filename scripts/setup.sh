@@ -15,6 +15,7 @@ build_pkgs=(meson ninja-build gcc pkg-config clang libclang-rt-14-dev llvm
 	zlib1g-dev libsodium-dev libcmocka-dev)
 test_pkgs=(python3-venv curl jq skopeo docker-registry openssl)
 test_pkgs+=(wrk) # bench/registry.sh
+test_pkgs+=(podman) # registry interop tests
 
 apt_install() {
 	local missing=()
