@@ -537,7 +537,8 @@ static int walk_dir(const char *dir, const char *alg, size_t hexlen,
 		    strspn(e->d_name, "0123456789abcdef") != hexlen ||
 		    !old_file(dirfd(d), e->d_name, before))
 			continue;
-		snprintf(digest, sizeof(digest), "%s:%s", alg, e->d_name);
+		snprintf(digest, sizeof(digest), "%.6s:%.128s", alg,
+			 e->d_name);
 		rc = cb(arg, digest);
 	}
 	closedir(d);

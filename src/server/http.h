@@ -127,6 +127,8 @@ int authn_request(struct srv *s, struct req *r, struct authn *who);
 void authn_release(struct authn *who);
 /* ACT_* bits who may use on repo. */
 int authz_actions(struct srv *s, const struct authn *who, const char *repo);
+/* "pull,push,delete" or "*" as ACT_* bits; unknown words are ignored. */
+int authz_parse_actions(const char *s);
 /* ACT_* bits the account behind who (or anonymity) has on repo,
  * whatever the scopes of a bearer token. */
 int authz_account_actions(struct srv *s, const struct authn *who,
