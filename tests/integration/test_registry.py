@@ -657,3 +657,19 @@ def test_access_log_is_its_own_stream(registry, tmp_path):
     assert lines[0].split()[2:] == ["127.0.0.1", "GET", "/v2/", "200",
                                     "admin", "0"]
     assert "/v2/m/x%0Aforged%20line/tags/list 400 - 0" in lines[1]
+
+
+def test_concurrent_pushes_all_succeed(registry):
+    from concurrent.futures import ThreadPoolExecutor
+    registry.start()
+    tok = rw(registry, "m/many")
+
+    def one(i):
+        body = image(registry, "m/many", tok, f"layer {i}".encode())
+        return put_manifest(registry, "m/many", f"t{i:03d}", body, tok)[0]
+
+    with ThreadPoolExecutor(max_workers=24) as pool:
+        statuses = list(pool.map(one, range(96)))
+    assert statuses == [201] * 96
+    st, _, body = registry.request("GET", "/v2/m/many/tags/list", bearer=tok)
+    assert st == 200 and len(json.loads(body)["tags"]) == 96
