@@ -41,6 +41,7 @@ test_pkgs=(
 	umoci
 	apache2-utils
 	wrk
+	podman
 )
 # Go builds test peers; the machines come with a current Go in /usr/local.
 command -v go >/dev/null || test_pkgs+=(golang-go)

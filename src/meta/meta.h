@@ -13,13 +13,15 @@
 #define META_MEDIATYPE_MAX 255
 #define META_USER_MAX 64
 #define META_UPLOAD_ID_LEN 32
+/* "sha512:" + 128 hex digits + NUL: the longest digest stored. */
+#define META_DIGEST_MAX (7 + 128 + 1)
 
 /* A manifest as the index knows it; the bytes live in the blob store. */
 struct meta_manifest {
-	char digest[DIGEST_STR_LEN];
+	char digest[META_DIGEST_MAX];
 	char media_type[META_MEDIATYPE_MAX + 1];
 	int64_t size;
-	char subject[DIGEST_STR_LEN];      /* "" when none */
+	char subject[META_DIGEST_MAX];      /* "" when none */
 	char artifact_type[META_MEDIATYPE_MAX + 1]; /* "" when none */
 	const char *annotations;           /* JSON object text or NULL */
 };
@@ -84,6 +86,9 @@ struct meta_ops {
 			   const char *digest, int64_t *size);
 	int (*blob_unlink)(struct meta *m, const char *repo,
 			   const char *digest);
+	/* Repositories that link digest, sorted, at most n. */
+	int (*blob_repos)(struct meta *m, const char *digest, int n,
+			  meta_name_cb cb, void *arg);
 
 	/* Manifests and their tags (ntags may be 0), in one transaction.
 	 * modes[i] says what to do when tags[i] points elsewhere; on
@@ -100,7 +105,7 @@ struct meta_ops {
 	int (*manifest_tags)(struct meta *m, const char *repo,
 			     const char *digest, meta_name_cb cb, void *arg);
 	int (*tag_get)(struct meta *m, const char *repo, const char *tag,
-		       char digest[DIGEST_STR_LEN]);
+		       char digest[META_DIGEST_MAX]);
 	int (*tag_delete)(struct meta *m, const char *repo, const char *tag);
 	/* Tags after last (or from the start when last is NULL), sorted,
 	 * at most n. */
@@ -130,6 +135,8 @@ struct meta_ops {
 	int (*gc_orphans)(struct meta *m, int64_t before, meta_name_cb cb,
 			  void *arg);
 	int (*blob_forget)(struct meta *m, const char *digest);
+	/* 0 when the index records digest, ERR_NOTFOUND otherwise. */
+	int (*blob_known)(struct meta *m, const char *digest);
 
 	/* Accounts. user_put replaces the whole row. */
 	int (*user_put)(struct meta *m, const struct meta_user *u);

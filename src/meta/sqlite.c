@@ -331,12 +331,19 @@ static int m_blob_unlink(struct meta *m, const char *repo,
 	return rc;
 }
 
+static int m_blob_repos(struct meta *m, const char *digest, int n,
+			meta_name_cb cb, void *arg)
+{
+	return list_names(m, cb, arg, "SELECT repo FROM links WHERE digest=?"
+			  " ORDER BY repo LIMIT ?", "sn", digest, n);
+}
+
 /* Point tag at digest, honouring mode when it points elsewhere. */
 static int tag_set(sqlite3 *db, const char *repo, const char *tag,
 		   const char *digest, enum meta_tag_mode mode)
 {
 	sqlite3_stmt *st = NULL;
-	char cur[DIGEST_STR_LEN];
+	char cur[META_DIGEST_MAX];
 	int rc;
 
 	rc = st_prep(db, &st, "SELECT digest FROM tags WHERE repo=? AND"
@@ -476,7 +483,7 @@ static int m_manifest_tags(struct meta *m, const char *repo,
 }
 
 static int m_tag_get(struct meta *m, const char *repo, const char *tag,
-		     char digest[DIGEST_STR_LEN])
+		     char digest[META_DIGEST_MAX])
 {
 	struct msql *s = (struct msql *)m;
 	sqlite3 *db = db_get(s);
@@ -490,7 +497,7 @@ static int m_tag_get(struct meta *m, const char *repo, const char *tag,
 	if (!rc)
 		rc = st_row(db, st, "tag lookup");
 	if (!rc)
-		copy_col(st, 0, digest, DIGEST_STR_LEN);
+		copy_col(st, 0, digest, META_DIGEST_MAX);
 	if (rc == ERR_NOTFOUND)
 		err_set(rc, "tag '%s' is not in '%s'", tag, repo);
 	sqlite3_finalize(st);
@@ -708,6 +715,24 @@ static int m_blob_forget(struct meta *m, const char *digest)
 	return rc;
 }
 
+static int m_blob_known(struct meta *m, const char *digest)
+{
+	struct msql *s = (struct msql *)m;
+	sqlite3 *db = db_get(s);
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (!db)
+		return ERR_IO;
+	rc = st_prep(db, &st, "SELECT 1 FROM blobs WHERE digest=?", "s",
+		     digest);
+	if (!rc)
+		rc = st_row(db, st, "blob lookup");
+	sqlite3_finalize(st);
+	db_put(s, db);
+	return rc;
+}
+
 static int m_user_put(struct meta *m, const struct meta_user *u)
 {
 	struct msql *s = (struct msql *)m;
@@ -850,6 +875,7 @@ static const struct meta_ops sqlite_ops = {
 	.blob_add = m_blob_add,
 	.blob_linked = m_blob_linked,
 	.blob_unlink = m_blob_unlink,
+	.blob_repos = m_blob_repos,
 	.manifest_put = m_manifest_put,
 	.manifest_get = m_manifest_get,
 	.manifest_delete = m_manifest_delete,
@@ -867,6 +893,7 @@ static const struct meta_ops sqlite_ops = {
 	.gc_unlink_stale = m_gc_unlink_stale,
 	.gc_orphans = m_gc_orphans,
 	.blob_forget = m_blob_forget,
+	.blob_known = m_blob_known,
 	.user_put = m_user_put,
 	.user_get = m_user_get,
 	.user_delete = m_user_delete,

@@ -244,7 +244,7 @@ int authz_user_actions(struct srv *s, const char *user, enum meta_role role,
 	return role_actions(role) | role_actions(granted) | ACT_CATALOG;
 }
 
-static int parse_actions(const char *s)
+int authz_parse_actions(const char *s)
 {
 	int act = 0;
 	const char *p = s;
@@ -285,9 +285,18 @@ static int token_actions(json_t *access, const char *repo)
 			continue;
 		json_array_foreach(json_object_get(a, "actions"), j, v)
 			if (json_is_string(v))
-				act |= parse_actions(json_string_value(v));
+				act |= authz_parse_actions(
+					json_string_value(v));
 	}
 	return act;
+}
+
+int authz_account_actions(struct srv *s, const struct authn *who,
+			  const char *repo)
+{
+	if (who->authenticated)
+		return authz_user_actions(s, who->user, who->role, repo);
+	return s->cfg.anonymous_pull ? ACT_PULL : 0;
 }
 
 int authz_actions(struct srv *s, const struct authn *who, const char *repo)

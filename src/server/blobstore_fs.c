@@ -5,6 +5,7 @@
 #include "util/err.h"
 #include "util/fs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -42,6 +43,46 @@ struct fs_store {
 	struct fs_upload *cache[UPLOAD_CACHE_MAX];
 };
 
+static bool is_hex(const char *p, size_t n)
+{
+	return strlen(p) == n && strspn(p, "0123456789abcdef") == n;
+}
+
+bool blobstore_digest_valid(const char *d)
+{
+	if (!d)
+		return false;
+	if (!strncmp(d, "sha256:", 7))
+		return is_hex(d + 7, 64);
+	if (!strncmp(d, "sha512:", 7))
+		return is_hex(d + 7, 128);
+	return false;
+}
+
+static const EVP_MD *digest_md(const char *like)
+{
+	return like && !strncmp(like, "sha512:", 7) ? EVP_sha512() :
+	       EVP_sha256();
+}
+
+static void digest_string(const EVP_MD *md, const unsigned char *raw,
+			  char out[BLOB_DIGEST_MAX])
+{
+	memcpy(out, md == EVP_sha512() ? "sha512:" : "sha256:", 7);
+	hex_encode(raw, (size_t)EVP_MD_get_size(md), out + 7);
+}
+
+void blobstore_digest_buf(const char *like, const void *p, size_t n,
+			  char out[BLOB_DIGEST_MAX])
+{
+	const EVP_MD *md = digest_md(like);
+	unsigned char raw[EVP_MAX_MD_SIZE];
+
+	EVP_Digest(p, n, raw, NULL, md, NULL);
+	digest_string(md, raw, out);
+}
+
+/* blobs/<algorithm>/<first two hex digits>/<hex> */
 static int blob_path(struct fs_store *s, const char *digest, char *out,
 		     size_t n, bool dir_only)
 {
@@ -49,10 +90,11 @@ static int blob_path(struct fs_store *s, const char *digest, char *out,
 	int len;
 
 	if (dir_only)
-		len = snprintf(out, n, "%s/blobs/sha256/%.2s", s->root, hex);
+		len = snprintf(out, n, "%s/blobs/%.6s/%.2s", s->root, digest,
+			       hex);
 	else
-		len = snprintf(out, n, "%s/blobs/sha256/%.2s/%s", s->root,
-			       hex, hex);
+		len = snprintf(out, n, "%s/blobs/%.6s/%.2s/%s", s->root,
+			       digest, hex, hex);
 	if (len < 0 || (size_t)len >= n)
 		return err_set(ERR_LIMIT, "blob path too long");
 	return 0;
@@ -126,13 +168,12 @@ static int place_blob(struct fs_store *s, int fd, const char *tmp,
 }
 
 static int fs_put(struct blobstore *bs, const void *p, size_t n,
-		  char digest[DIGEST_STR_LEN])
+		  const char *digest)
 {
 	struct fs_store *s = (struct fs_store *)bs;
 	char dir[PATH_MAX + 16], tmp[PATH_MAX];
 	int fd, rc;
 
-	sha256_digest_buf(p, n, digest);
 	snprintf(dir, sizeof(dir), "%s/uploads", s->root);
 	fd = fs_tmp_open(dir, tmp, sizeof(tmp));
 	if (fd < 0)
@@ -369,8 +410,8 @@ static int fs_upload_sync(struct blobstore_upload *bu)
 	return 0;
 }
 
-/* The digest of what was written, leaving the running state intact. */
-static int upload_digest(struct fs_upload *u, char out[DIGEST_STR_LEN])
+/* The sha256 of what was written, leaving the running state intact. */
+static int upload_digest(struct fs_upload *u, char out[BLOB_DIGEST_MAX])
 {
 	EVP_MD_CTX *copy = EVP_MD_CTX_new();
 	unsigned char raw[SHA256_LEN];
@@ -382,19 +423,53 @@ static int upload_digest(struct fs_upload *u, char out[DIGEST_STR_LEN])
 		return err_set(ERR_GENERIC, "sha256 finalisation failed");
 	}
 	EVP_MD_CTX_free(copy);
-	memcpy(out, "sha256:", 7);
-	hex_encode(raw, SHA256_LEN, out + 7);
+	digest_string(EVP_sha256(), raw, out);
 	return 0;
+}
+
+/* Another algorithm than the running one: read the file once more. */
+static int upload_digest_reread(struct fs_upload *u, const EVP_MD *md,
+				char out[BLOB_DIGEST_MAX])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char raw[EVP_MAX_MD_SIZE];
+	char *chunk = malloc(REHASH_CHUNK);
+	int64_t done = 0;
+	int rc = 0;
+
+	if (!ctx || !chunk || EVP_DigestInit_ex(ctx, md, NULL) != 1)
+		rc = err_set(ERR_NOMEM, "out of memory for digest");
+	while (!rc && done < u->size) {
+		ssize_t got = pread(u->fd, chunk, REHASH_CHUNK, done);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			rc = err_setsys(ERR_IO, got ? errno : EIO,
+					"cannot reread upload");
+		else
+			EVP_DigestUpdate(ctx, chunk, (size_t)got);
+		done += got > 0 ? got : 0;
+	}
+	if (!rc && EVP_DigestFinal_ex(ctx, raw, NULL) != 1)
+		rc = err_set(ERR_GENERIC, "digest finalisation failed");
+	if (!rc)
+		digest_string(md, raw, out);
+	free(chunk);
+	EVP_MD_CTX_free(ctx);
+	return rc;
 }
 
 static int fs_upload_commit(struct blobstore_upload *bu, const char *digest)
 {
 	struct fs_upload *u = (struct fs_upload *)bu;
 	struct fs_store *s = (struct fs_store *)u->base.bs;
-	char got[DIGEST_STR_LEN], path[PATH_MAX];
+	char got[BLOB_DIGEST_MAX], path[PATH_MAX];
+	const EVP_MD *md = digest_md(digest);
 	int rc, fd;
 
-	rc = upload_digest(u, got);
+	rc = md == EVP_sha256() ? upload_digest(u, got) :
+	     upload_digest_reread(u, md, got);
 	if (rc)
 		return rc;
 	if (strcmp(got, digest))
@@ -438,6 +513,82 @@ static int fs_upload_remove(struct blobstore *bs, const char *id)
 	return 0;
 }
 
+static bool old_file(int dfd, const char *name, int64_t before)
+{
+	struct stat st;
+
+	return !fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) &&
+	       S_ISREG(st.st_mode) && (int64_t)st.st_mtime < before;
+}
+
+/* One blobs/<alg>/<xx>/ directory. */
+static int walk_dir(const char *dir, const char *alg, size_t hexlen,
+		    int64_t before, blobstore_walk_cb cb, void *arg)
+{
+	char digest[BLOB_DIGEST_MAX];
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int rc = 0;
+
+	if (!d)
+		return 0;
+	while (!rc && (e = readdir(d))) {
+		if (strlen(e->d_name) != hexlen ||
+		    strspn(e->d_name, "0123456789abcdef") != hexlen ||
+		    !old_file(dirfd(d), e->d_name, before))
+			continue;
+		snprintf(digest, sizeof(digest), "%.6s:%.128s", alg,
+			 e->d_name);
+		rc = cb(arg, digest);
+	}
+	closedir(d);
+	return rc;
+}
+
+static int fs_walk(struct blobstore *bs, int64_t before,
+		   blobstore_walk_cb cb, void *arg)
+{
+	static const struct { const char *alg; size_t hexlen; } algs[] = {
+		{ "sha256", 64 }, { "sha512", 128 },
+	};
+	struct fs_store *s = (struct fs_store *)bs;
+	char dir[PATH_MAX + 32];
+	int rc = 0;
+
+	for (size_t a = 0; !rc && a < 2; a++) {
+		for (int i = 0; !rc && i < 256; i++) {
+			snprintf(dir, sizeof(dir), "%s/blobs/%s/%02x",
+				 s->root, algs[a].alg, i);
+			rc = walk_dir(dir, algs[a].alg, algs[a].hexlen,
+				      before, cb, arg);
+		}
+	}
+	return rc;
+}
+
+static int fs_sweep(struct blobstore *bs, int64_t before)
+{
+	struct fs_store *s = (struct fs_store *)bs;
+	char dir[PATH_MAX + 16];
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/uploads", s->root);
+	d = opendir(dir);
+	if (!d)
+		return err_setsys(ERR_IO, errno, "cannot open '%s'", dir);
+	while ((e = readdir(d))) {
+		/* Session files are named by their 32-hex id; temporary
+		 * files start with ".tmp-". */
+		if (strncmp(e->d_name, ".tmp-", 5) ||
+		    !old_file(dirfd(d), e->d_name, before))
+			continue;
+		unlinkat(dirfd(d), e->d_name, 0);
+	}
+	closedir(d);
+	return 0;
+}
+
 static void fs_close(struct blobstore *bs)
 {
 	struct fs_store *s = (struct fs_store *)bs;
@@ -460,6 +611,8 @@ static const struct blobstore_ops fs_ops = {
 	.upload_commit = fs_upload_commit,
 	.upload_release = fs_upload_release,
 	.upload_remove = fs_upload_remove,
+	.walk = fs_walk,
+	.sweep = fs_sweep,
 };
 
 int blobstore_fs_open(const char *dir, struct blobstore **out)

@@ -23,7 +23,7 @@ static int drop_upload(void *arg, const struct meta_upload *u)
 }
 
 struct orphans {
-	char (*d)[DIGEST_STR_LEN];
+	char (*d)[BLOB_DIGEST_MAX];
 	int n;
 };
 
@@ -33,7 +33,25 @@ static int collect(void *arg, const char *digest)
 
 	if (o->n >= GC_BATCH)
 		return 1;
-	snprintf(o->d[o->n++], DIGEST_STR_LEN, "%s", digest);
+	snprintf(o->d[o->n++], BLOB_DIGEST_MAX, "%s", digest);
+	return 0;
+}
+
+/* A file the index never recorded: a crash between placing it and
+ * recording it. Checked again under the lock, as an upload may be
+ * recording it right now. */
+static int drop_unrecorded(void *arg, const char *digest)
+{
+	struct srv *s = arg;
+
+	if (s->meta->ops->blob_known(s->meta, digest) != ERR_NOTFOUND)
+		return 0;
+	pthread_rwlock_wrlock(&s->gc_lock);
+	if (s->meta->ops->blob_known(s->meta, digest) == ERR_NOTFOUND) {
+		s->bs->ops->remove(s->bs, digest);
+		log_msg(LOG_INFO, "gc", "removed unrecorded blob %s", digest);
+	}
+	pthread_rwlock_unlock(&s->gc_lock);
 	return 0;
 }
 
@@ -64,6 +82,11 @@ int gc_run_once(struct srv *s, int64_t now)
 	}
 	if (o.n)
 		log_msg(LOG_INFO, "gc", "checked %d unreferenced blobs", o.n);
+	if (!rc)
+		rc = s->bs->ops->walk(s->bs, now - s->cfg.gc_grace,
+				      drop_unrecorded, s);
+	if (!rc)
+		rc = s->bs->ops->sweep(s->bs, now - s->cfg.upload_grace);
 	err_clear();
 	free(o.d);
 	return rc;

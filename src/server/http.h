@@ -89,7 +89,7 @@ struct req {
 	struct blobstore_upload *up;
 	struct meta_upload mu;
 	int64_t range_end;            /* last byte a chunk promised, or -1 */
-	char digest[DIGEST_STR_LEN];  /* PUT ?digest= */
+	char digest[BLOB_DIGEST_MAX];  /* PUT ?digest= */
 	bool finish;                  /* commit the upload at the end */
 };
 
@@ -127,6 +127,12 @@ int authn_request(struct srv *s, struct req *r, struct authn *who);
 void authn_release(struct authn *who);
 /* ACT_* bits who may use on repo. */
 int authz_actions(struct srv *s, const struct authn *who, const char *repo);
+/* "pull,push,delete" or "*" as ACT_* bits; unknown words are ignored. */
+int authz_parse_actions(const char *s);
+/* ACT_* bits the account behind who (or anonymity) has on repo,
+ * whatever the scopes of a bearer token. */
+int authz_account_actions(struct srv *s, const struct authn *who,
+			  const char *repo);
 /* ACT_* bits a user's roles and grants allow on repo (no token). */
 int authz_user_actions(struct srv *s, const char *user, enum meta_role role,
 		       const char *repo);

@@ -167,28 +167,6 @@ static json_t *action_names(int act)
 	return a;
 }
 
-static int words_actions(const char *s)
-{
-	int act = 0;
-
-	while (*s) {
-		size_t n = strcspn(s, ",");
-
-		if (n == 4 && !strncmp(s, "pull", 4))
-			act |= ACT_PULL;
-		else if (n == 4 && !strncmp(s, "push", 4))
-			act |= ACT_PUSH;
-		else if ((n == 6 && !strncmp(s, "delete", 6)) ||
-			 (n == 1 && *s == '*'))
-			act |= n == 1 ? ACT_PULL | ACT_PUSH | ACT_DELETE :
-			       ACT_DELETE;
-		s += n;
-		if (*s == ',')
-			s++;
-	}
-	return act;
-}
-
 /* One "type:name:actions" scope; grants what the caller may have. */
 static void grant_scope(struct req *r, const char *scope, json_t *access)
 {
@@ -213,7 +191,7 @@ static void grant_scope(struct req *r, const char *scope, json_t *access)
 	}
 	if (strncmp(scope, "repository:", 11) || !oci_repo_valid(name))
 		return;
-	want = words_actions(c2 + 1);
+	want = authz_parse_actions(c2 + 1);
 	have = authz_actions(r->srv, &r->who, name) & want;
 	json_array_append_new(access, json_pack("{s:s, s:s, s:o}", "type",
 		"repository", "name", name, "actions", action_names(have)));

@@ -12,7 +12,7 @@
 
 static bool digest_ok(struct req *r)
 {
-	if (oci_digest_valid(r->ref))
+	if (blobstore_digest_valid(r->ref))
 		return true;
 	http_error(r, 400, "DIGEST_INVALID", "invalid digest");
 	return false;
@@ -36,7 +36,7 @@ static bool parse_num(const char *s, size_t n, int64_t *out)
 /*
  * One range of RFC 9110: "bytes=A-B", "bytes=A-" or "bytes=-N". Returns
  * 1 for a satisfiable range, 0 when there is none to honour (a form we
- * ignore and serve the whole blob), -1 when unsatisfiable.
+ * ignore and serve the whole blob), -1 when unsatisfiable or inverted.
  */
 static int parse_range(const char *h, int64_t size, int64_t *off,
 		       int64_t *len)
@@ -61,8 +61,11 @@ static int parse_range(const char *h, int64_t size, int64_t *off,
 		return 0;
 	if (!dash[1])
 		b = size - 1;
-	else if (!parse_num(dash + 1, strlen(dash + 1), &b) || b < a)
+	else if (!parse_num(dash + 1, strlen(dash + 1), &b))
 		return 0;
+	/* An inverted range is refused like one past the end. */
+	if (b < a)
+		return -1;
 	if (a >= size)
 		return -1;
 	if (b >= size)

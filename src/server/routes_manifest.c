@@ -16,23 +16,18 @@ static bool ref_is_digest(const char *ref)
 }
 
 /* Resolve r->ref to a digest in repo; answers 4xx when it cannot. */
-static bool resolve(struct req *r, char digest[DIGEST_STR_LEN])
+static bool resolve(struct req *r, char digest[BLOB_DIGEST_MAX])
 {
 	struct meta *m = r->srv->meta;
 	int rc;
 
 	if (ref_is_digest(r->ref)) {
-		rc = oci_digest_check(r->ref);
-		if (rc == ERR_UNSUPPORTED) {
-			http_error(r, 404, "MANIFEST_UNKNOWN", "unknown "
-				   "manifest");
-			return false;
-		}
-		if (rc) {
+		if (!blobstore_digest_valid(r->ref)) {
 			http_error(r, 400, "DIGEST_INVALID", "invalid digest");
 			return false;
 		}
-		memcpy(digest, r->ref, DIGEST_STR_LEN);
+		snprintf(digest, BLOB_DIGEST_MAX, "%.*s",
+			 BLOB_DIGEST_MAX - 1, r->ref);
 		return true;
 	}
 	if (!oci_tag_valid(r->ref)) {
@@ -51,7 +46,7 @@ void route_manifest_get(struct req *r)
 {
 	struct srv *s = r->srv;
 	struct meta_manifest mf;
-	char digest[DIGEST_STR_LEN];
+	char digest[BLOB_DIGEST_MAX];
 	int64_t size;
 	int rc, fd;
 
@@ -128,7 +123,7 @@ void route_manifest_put(struct req *r)
 	const char *cl = http_header_in(r, "Content-Length");
 	struct tag_args t;
 
-	if (ref_is_digest(r->ref) && !oci_digest_valid(r->ref)) {
+	if (ref_is_digest(r->ref) && !blobstore_digest_valid(r->ref)) {
 		http_error(r, 400, "DIGEST_INVALID", "invalid or unsupported "
 			   "digest");
 		return;
@@ -161,7 +156,7 @@ static void fill_meta(struct meta_manifest *mf, const struct mcheck *mc,
 static void created(struct req *r, const struct mcheck *mc,
 		    const char *digest, const struct tag_args *t)
 {
-	char loc[META_REPO_MAX + 96];
+	char loc[META_REPO_MAX + BLOB_DIGEST_MAX + 64];
 
 	http_empty(r, 201);
 	snprintf(loc, sizeof(loc), "/v2/%s/manifests/%s", r->repo, digest);
@@ -181,7 +176,6 @@ static void store(struct req *r, const struct mcheck *mc,
 	enum meta_tag_mode modes[MANIFEST_TAGS_MAX];
 	struct meta_manifest mf;
 	struct tag_args t;
-	char stored[DIGEST_STR_LEN];
 	int rc;
 
 	push_tags(r, &t);
@@ -193,7 +187,7 @@ static void store(struct req *r, const struct mcheck *mc,
 	/* Bytes first, durably; then the index. A crash in between leaves
 	 * an unreferenced blob, never a tag without content. */
 	pthread_rwlock_rdlock(&s->gc_lock);
-	rc = s->bs->ops->put(s->bs, r->buf.data, r->buf.len, stored);
+	rc = s->bs->ops->put(s->bs, r->buf.data, r->buf.len, digest);
 	if (!rc)
 		rc = s->meta->ops->manifest_put(s->meta, r->repo, &mf, &refs,
 						t.v, modes, t.n);
@@ -213,7 +207,7 @@ static void store(struct req *r, const struct mcheck *mc,
 static int manifest_body(struct req *r, const char *p, size_t n)
 {
 	struct mcheck mc;
-	char digest[DIGEST_STR_LEN];
+	char digest[BLOB_DIGEST_MAX];
 	int rc;
 
 	if (n) {
@@ -230,8 +224,10 @@ static int manifest_body(struct req *r, const char *p, size_t n)
 		mcheck_release(&mc);
 		return rc;
 	}
-	sha256_digest_buf(r->buf.data ? r->buf.data : "", r->buf.len,
-			  digest);
+	/* Pushed by digest: that digest's algorithm; by tag: sha256. */
+	blobstore_digest_buf(ref_is_digest(r->ref) ? r->ref : NULL,
+			     r->buf.data ? r->buf.data : "", r->buf.len,
+			     digest);
 	if (ref_is_digest(r->ref) && strcmp(digest, r->ref))
 		http_error(r, 400, "DIGEST_INVALID", "content is '%s'",
 			   digest);
@@ -289,7 +285,7 @@ void route_manifest_delete(struct req *r)
 {
 	struct meta *m = r->srv->meta;
 	struct tag_scan t = { .cfg = &r->srv->cfg };
-	char digest[DIGEST_STR_LEN];
+	char digest[BLOB_DIGEST_MAX];
 	int rc;
 
 	if (!ref_is_digest(r->ref)) {

@@ -84,7 +84,7 @@ void route_referrers(struct req *r)
 	json_t *list, *j;
 	int rc;
 
-	if (!oci_digest_valid(r->ref)) {
+	if (!blobstore_digest_valid(r->ref)) {
 		http_error(r, 400, "DIGEST_INVALID", "invalid digest");
 		return;
 	}

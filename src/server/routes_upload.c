@@ -16,7 +16,7 @@
 static void upload_headers(struct req *r, const struct meta_upload *u,
 			   int64_t size)
 {
-	char v[META_REPO_MAX + 96];
+	char v[META_REPO_MAX + BLOB_DIGEST_MAX + 64];
 
 	snprintf(v, sizeof(v), "/v2/%s/blobs/uploads/%s", u->repo, u->id);
 	http_header(r, "Location", v);
@@ -101,7 +101,7 @@ static void finish(struct req *r)
 	struct srv *s = r->srv;
 	struct blobstore *bs = s->bs;
 	int64_t size = bs->ops->upload_size(r->up);
-	char loc[META_REPO_MAX + 96];
+	char loc[META_REPO_MAX + BLOB_DIGEST_MAX + 64];
 	int rc;
 
 	pthread_rwlock_rdlock(&s->gc_lock);
@@ -222,13 +222,45 @@ static bool check_content_range(struct req *r)
 
 static bool take_digest(struct req *r, const char *d)
 {
-	if (!d || !oci_digest_valid(d)) {
+	if (!d || !blobstore_digest_valid(d)) {
 		http_error(r, 400, "DIGEST_INVALID", "missing or unsupported "
 			   "digest");
 		return false;
 	}
 	snprintf(r->digest, sizeof(r->digest), "%s", d);
 	return true;
+}
+
+#define MOUNT_SOURCES_MAX 100
+
+struct mount_source {
+	struct req *r;
+	char from[META_REPO_MAX + 1];
+};
+
+static int pick_source(void *arg, const char *repo)
+{
+	struct mount_source *ms = arg;
+
+	if (!strcmp(repo, ms->r->repo) ||
+	    !(authz_account_actions(ms->r->srv, &ms->r->who, repo) &
+	      ACT_PULL))
+		return 0;
+	snprintf(ms->from, sizeof(ms->from), "%s", repo);
+	return 1;
+}
+
+/* Without from (the spec's anonymous mount): any repository that links
+ * the blob and that the caller may pull. */
+static const char *find_source(struct req *r, const char *digest,
+			       struct mount_source *ms)
+{
+	ms->r = r;
+	ms->from[0] = '\0';
+	r->srv->meta->ops->blob_repos(r->srv->meta, digest,
+				      MOUNT_SOURCES_MAX, pick_source, ms);
+	err_clear();
+	return ms->from[0] ? ms->from : NULL;
 }
 
 /* POST ?mount=&from=: link an existing blob when the caller may pull
@@ -238,13 +270,19 @@ static bool try_mount(struct req *r)
 	struct srv *s = r->srv;
 	const char *mount = http_query(r, "mount");
 	const char *from = http_query(r, "from");
-	char loc[META_REPO_MAX + 96];
+	char loc[META_REPO_MAX + BLOB_DIGEST_MAX + 64];
+	struct mount_source ms;
 	int64_t size;
 
-	if (!mount || !from || !oci_digest_valid(mount) ||
-	    !oci_repo_valid(from) || !strcmp(from, r->repo))
+	if (!mount || !blobstore_digest_valid(mount))
 		return false;
-	if (!(authz_actions(s, &r->who, from) & ACT_PULL))
+	if (!from)
+		from = find_source(r, mount, &ms);
+	if (!from || !oci_repo_valid(from) || !strcmp(from, r->repo))
+		return false;
+	/* The account's own rights decide, not the token's scopes: clients
+	 * rarely ask for a scope on the source repository. */
+	if (!(authz_account_actions(s, &r->who, from) & ACT_PULL))
 		return false;
 	if (s->meta->ops->blob_linked(s->meta, from, mount, &size) ||
 	    s->meta->ops->blob_add(s->meta, r->repo, mount, size)) {

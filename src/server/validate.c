@@ -149,7 +149,7 @@ static int check_optional(struct mcheck *m, json_t *doc)
 		rc = check_descriptor(sub, "subject", &dg);
 		if (rc)
 			return rc;
-		if (oci_digest_valid(dg))
+		if (blobstore_digest_valid(dg))
 			snprintf(m->subject, sizeof(m->subject), "%s", dg);
 	}
 	if (ann && !json_is_object(ann))

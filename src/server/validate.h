@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "util/sha256.h"
+#include "server/blobstore.h"
 
 /* The distribution spec lets registries refuse manifests above 4 MiB. */
 #define MCHECK_MAX_BYTES (4 * 1024 * 1024)
@@ -30,7 +30,7 @@ struct mcheck {
 	json_t *doc;
 	char media_type[MCHECK_MEDIATYPE_MAX + 1];
 	bool is_index;
-	char subject[DIGEST_STR_LEN];       /* "" when none */
+	char subject[BLOB_DIGEST_MAX];       /* "" when none */
 	char artifact_type[MCHECK_MEDIATYPE_MAX + 1]; /* "" when none */
 	char *annotations;
 	const char **refs;                  /* config, layers, children */

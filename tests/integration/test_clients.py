@@ -1,6 +1,7 @@
 """Real clients against stele on loopback with authentication on: skopeo
-copy both ways, oras push/pull/attach/discover, crane, and cosign
-sign/verify with a key (tag fallback and the referrers API)."""
+copy both ways, podman login/push/pull, oras push/pull/attach/discover,
+crane, and cosign sign/verify with a key (tag fallback and the referrers
+API)."""
 import base64
 import gzip
 import hashlib
@@ -10,6 +11,7 @@ import os
 import shutil
 import subprocess
 import tarfile
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -117,6 +119,49 @@ def test_skopeo_without_credentials_is_refused(env, tmp_path):
     assert p.returncode != 0
     assert "unauthorized" in p.stderr.lower() or "authentication" in \
         p.stderr.lower()
+
+
+def test_podman_login_push_pull(env, tmp_path):
+    reg, e = env
+    podman = tool("podman")
+    # podman refuses a run root path longer than 50 characters
+    runroot = tempfile.mkdtemp(prefix="stele-pm-", dir="/tmp")
+    base = [podman, "--root", str(tmp_path / "root"), "--runroot",
+            runroot, "--storage-driver", "vfs"]
+    try:
+        podman_round_trip(reg, e, tmp_path, base)
+    finally:
+        subprocess.run([*base, "rmi", "-a", "-f"], env=e,
+                       capture_output=True)
+        shutil.rmtree(runroot, ignore_errors=True)
+
+
+def podman_round_trip(reg, e, tmp_path, base):
+    src = tmp_path / "src"
+    oci_layout(src)
+    authfile = str(tmp_path / "auth.json")
+    image_id = run([*base, "pull", f"oci:{src}:v1"], e).split()[-1]
+    run([*base, "login", "--tls-verify=false", "--authfile", authfile,
+         "-u", ADMIN[0], "--password-stdin", reg.host], e,
+        input=ADMIN[1] + "\n")
+    ref = f"{reg.host}/models/podman:1.0.0"
+    run([*base, "tag", image_id, ref], e)
+    run([*base, "push", "--tls-verify=false", "--authfile", authfile,
+         "--format", "oci", ref], e)
+    st, h, _ = reg.request("GET", "/v2/models/podman/manifests/1.0.0",
+                           auth=ADMIN)
+    assert st == 200
+    pushed = h["Docker-Content-Digest"]
+    run([*base, "rmi", "-a", "-f"], e)
+    run([*base, "pull", "--tls-verify=false", "--authfile", authfile, ref],
+        e)
+    out = run([*base, "image", "inspect", "--format", "{{.Digest}}", ref],
+              e)
+    assert out.strip() == pushed
+    p = subprocess.run([*base, "pull", "--tls-verify=false", "--creds",
+                        "admin:wrong-password", ref], env=e,
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode != 0
 
 
 def test_oras_push_pull_attach_discover(env, tmp_path):

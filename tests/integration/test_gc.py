@@ -26,6 +26,13 @@ def test_gc_removes_only_unreferenced_content_after_grace(registry,
     st, h, _ = registry.request("POST", "/v2/gc/m/blobs/uploads/",
                                 bearer=tok)
     loc = h["Location"]
+    # what a crash leaves: a placed but unrecorded blob, a temporary file
+    stray = b"placed but never recorded"
+    stray_file = blob_file(registry, digest(stray))
+    stray_file.parent.mkdir(parents=True, exist_ok=True)
+    stray_file.write_bytes(stray)
+    tmp_file = registry.data / "uploads/.tmp-crashed"
+    tmp_file.write_bytes(b"partial manifest")
     # inside the grace window nothing goes
     assert blob_file(registry, deleted).exists()
     time.sleep(5)
@@ -33,6 +40,7 @@ def test_gc_removes_only_unreferenced_content_after_grace(registry,
     assert not blob_file(registry, deleted).exists()
     assert not blob_file(registry, lone).exists()
     assert registry.request("GET", loc, bearer=tok)[0] == 404
+    assert not stray_file.exists() and not tmp_file.exists()
     assert blob_file(registry, digest(body)).exists()
     st, _, got = registry.request("GET", "/v2/gc/m/manifests/kept",
                                   bearer=tok)

@@ -483,6 +483,12 @@ def test_mount_needs_pull_rights_on_the_source(registry):
     assert st == 202
     assert registry.request("GET", f"/v2/team/a/blobs/{d}",
                             bearer=ptok)[0] == 404
+    # without from, only repositories the caller may pull are sources
+    st, _, _ = registry.request("POST", f"/v2/team/a/blobs/uploads/?mount="
+                                f"{d}", bearer=ptok)
+    assert st == 202
+    assert registry.request("GET", f"/v2/team/a/blobs/{d}",
+                            bearer=ptok)[0] == 404
     admin = registry.token("repository:m/z:pull,push%20"
                            "repository:secret/x:pull")
     st, _, _ = registry.request("POST", f"/v2/m/z/blobs/uploads/?mount={d}"
@@ -651,3 +657,19 @@ def test_access_log_is_its_own_stream(registry, tmp_path):
     assert lines[0].split()[2:] == ["127.0.0.1", "GET", "/v2/", "200",
                                     "admin", "0"]
     assert "/v2/m/x%0Aforged%20line/tags/list 400 - 0" in lines[1]
+
+
+def test_concurrent_pushes_all_succeed(registry):
+    from concurrent.futures import ThreadPoolExecutor
+    registry.start()
+    tok = rw(registry, "m/many")
+
+    def one(i):
+        body = image(registry, "m/many", tok, f"layer {i}".encode())
+        return put_manifest(registry, "m/many", f"t{i:03d}", body, tok)[0]
+
+    with ThreadPoolExecutor(max_workers=24) as pool:
+        statuses = list(pool.map(one, range(96)))
+    assert statuses == [201] * 96
+    st, _, body = registry.request("GET", "/v2/m/many/tags/list", bearer=tok)
+    assert st == 200 and len(json.loads(body)["tags"]) == 96

@@ -259,7 +259,7 @@ static void test_meta_fixed_tags_and_referrers(void **state)
 				   .subject = D1, .artifact_type = "sig" };
 	const char *tags[] = { "1.0.0" };
 	enum meta_tag_mode fixed[] = { META_TAG_FIXED };
-	char got[DIGEST_STR_LEN];
+	char got[META_DIGEST_MAX];
 	int n = 0;
 
 	assert_int_equal(meta_sqlite_open(tmpdir, &m), 0);
@@ -314,7 +314,7 @@ static void test_blobstore_upload_resume_and_digest(void **state)
 {
 	struct blobstore *bs = NULL;
 	struct blobstore_upload *u = NULL;
-	char want[DIGEST_STR_LEN];
+	char want[BLOB_DIGEST_MAX];
 	int64_t size;
 	int fd;
 
@@ -336,6 +336,32 @@ static void test_blobstore_upload_resume_and_digest(void **state)
 	assert_int_equal(size, 11);
 	close(fd);
 	assert_int_equal(bs->ops->open(bs, D1, &fd, &size), ERR_NOTFOUND);
+	blobstore_close(bs);
+}
+
+static void test_blobstore_sha512_commit(void **state)
+{
+	struct blobstore *bs = NULL;
+	struct blobstore_upload *u = NULL;
+	char want[BLOB_DIGEST_MAX];
+	int64_t size;
+	int fd;
+
+	blobstore_digest_buf("sha512:", "abc", 3, want);
+	assert_true(blobstore_digest_valid(want));
+	assert_int_equal(strlen(want), 7 + 128);
+	assert_false(blobstore_digest_valid("sha512:abcd"));
+	assert_false(blobstore_digest_valid("sha384:0123456789abcdef"
+					    "0123456789abcdef0123456789abcdef"
+					    "0123456789abcdef"));
+	assert_int_equal(blobstore_fs_open(tmpdir, &bs), 0);
+	assert_int_equal(bs->ops->upload_acquire(bs, "aaaaaaaaaaaaaaaaaaaa"
+						 "aaaaaaaaaaaa", 1, 0, &u), 0);
+	assert_int_equal(bs->ops->upload_write(u, "abc", 3), 0);
+	assert_int_equal(bs->ops->upload_commit(u, want), 0);
+	assert_int_equal(bs->ops->open(bs, want, &fd, &size), 0);
+	assert_int_equal(size, 3);
+	close(fd);
 	blobstore_close(bs);
 }
 
@@ -363,6 +389,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_blobstore_upload_resume_and_digest, setup_dir,
 			teardown_dir),
+		cmocka_unit_test_setup_teardown(test_blobstore_sha512_commit,
+						setup_dir, teardown_dir),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
