@@ -430,6 +430,10 @@ static int local_header(struct zip *z, const struct zip_entry *e,
 	return rc;
 }
 
+static bool is_ts_code(const char *n);
+static int ts_code_check(struct zip *z, const struct zip_entry *e,
+			 const char *path, uint64_t data);
+
 static int member(struct zip *z, const struct zip_entry *e,
 		  unsigned profiles)
 {
@@ -463,6 +467,11 @@ static int member(struct zip *z, const struct zip_entry *e,
 		scan_file_incomplete(mf, "zip: compression method %u not "
 				     "supported", e->method);
 		goto out_rc;
+	}
+	if ((profiles & SCAN_PROFILE_TORCHSCRIPT) && is_ts_code(e->name)) {
+		rc = ts_code_check(z, e, path, data);
+		if (rc)
+			goto out_rc;
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s) {
@@ -514,6 +523,63 @@ out_rc:
 	free(s);
 	free(path);
 	return rc;
+}
+
+/* ---- TorchScript code/ members ---- */
+
+#define TS_CODE_MAX (4u << 20)
+
+static bool is_ts_code(const char *n)
+{
+	size_t len = strlen(n);
+
+	return (strstr(n, "/code/") || !strncmp(n, "code/", 5)) && len > 3 &&
+	       !strcmp(n + len - 3, ".py");
+}
+
+/*
+ * TorchScript cannot import Python, so Python escape hatches in its code
+ * mean the archive was edited by hand or targets another loader.
+ */
+static int ts_code_check(struct zip *z, const struct zip_entry *e,
+			 const char *path, uint64_t data)
+{
+	static const char *const needles[] = {
+		"__import__", "exec(", "eval(", "os.system", "subprocess",
+		"builtins", "getattr(", "compile(", "open(", "socket",
+	};
+	struct zsrc s = { .z = z, .e = e, .path = path, .pos = data,
+			  .end = data + e->csize, .deflate = e->method == 8 };
+	char *buf;
+	size_t len = 0, got;
+	int rc = 0;
+
+	if (s.deflate && inflateInit2(&s.zs, -MAX_WBITS) != Z_OK)
+		return err_set(ERR_NOMEM, "zlib init failed");
+	buf = malloc(TS_CODE_MAX + 1);
+	while (buf && !rc && len < TS_CODE_MAX) {
+		rc = zsrc_read(&s, (uint8_t *)buf + len, TS_CODE_MAX - len,
+			       &got);
+		if (!got)
+			break;
+		len += got;
+	}
+	if (s.deflate)
+		inflateEnd(&s.zs);
+	if (!buf)
+		return err_set(ERR_NOMEM, "out of memory");
+	buf[len] = '\0';
+	for (size_t i = 0; !rc && i < sizeof(needles) / sizeof(*needles); i++)
+		if (memmem(buf, len, needles[i], strlen(needles[i])))
+			rc = scan_add(z->c->r, "torchscript-code", SCAN_MEDIUM,
+				      path, SCAN_OWASP_SUPPLY_CHAIN,
+				      "TorchScript code mentions '%s', which "
+				      "TorchScript itself cannot run",
+				      needles[i]);
+	free(buf);
+	/* The expansion counted here is counted again by the real pass. */
+	z->c->expanded -= s.out;
+	return rc == ERR_NOMEM ? rc : 0;
 }
 
 /* What the member names say about the archive's loader. */
