@@ -160,6 +160,25 @@ int scan_spool(struct scan_rd *rd, int *fd_out, uint64_t *size)
 	return 0;
 }
 
+/*
+ * Four bytes can match by chance inside tensor data: only a record whose
+ * central directory starts where it says (or a zip64 one) counts.
+ */
+static bool cd_plausible(int fd, uint64_t eocd, const uint8_t *rec)
+{
+	uint32_t cd_size = (uint32_t)rec[12] | (uint32_t)rec[13] << 8 |
+			   (uint32_t)rec[14] << 16 | (uint32_t)rec[15] << 24;
+	uint16_t count = (uint16_t)(rec[10] | rec[11] << 8);
+	uint8_t sig[4];
+
+	if (count == 0xFFFF || cd_size == 0xFFFFFFFFu)
+		return true;
+	if (!count || cd_size > eocd)
+		return false;
+	return pread(fd, sig, 4, (off_t)(eocd - cd_size)) == 4 &&
+	       !memcmp(sig, "PK\1\2", 4);
+}
+
 /* An end-of-central-directory record near the end: a zip is there. */
 static bool has_eocd(int fd, uint64_t size)
 {
@@ -175,7 +194,7 @@ static bool has_eocd(int fd, uint64_t size)
 	if (pread(fd, b, win, (off_t)(size - win)) == (ssize_t)win)
 		for (uint64_t i = win - 22 + 1; i-- > 0;)
 			if (!memcmp(b + i, "PK\5\6", 4)) {
-				found = true;
+				found = cd_plausible(fd, size - win + i, b + i);
 				break;
 			}
 	free(b);

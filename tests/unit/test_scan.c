@@ -380,6 +380,21 @@ static void test_torch_legacy_magic_by_value(void **state)
 	scan_report_free(r);
 }
 
+static void test_invalid_utf8_names_render_as_json(void **state)
+{
+	struct scan_report *r = SCAN_LIT("cmod\xff\xfe\nna\x01me\n.");
+	char *out = NULL;
+
+	assert_string_equal(first_rule(r), "pickle-global-denied");
+	assert_non_null(strstr(scan_report_finding(r, 0)->message,
+			       "'mod??.na?me'"));
+	assert_int_equal(scan_report_render(r, SCAN_FORMAT_JSON, &out), 0);
+	free(out);
+	assert_int_equal(scan_report_render(r, SCAN_FORMAT_SARIF, &out), 0);
+	free(out);
+	scan_report_free(r);
+}
+
 static void test_hash_covers_whole_file(void **state)
 {
 	struct scan_report *r = SCAN_LIT("abc");
@@ -423,6 +438,7 @@ int main(void)
 		cmocka_unit_test(test_second_stream_is_analysed),
 		cmocka_unit_test(test_text_is_not_a_pickle),
 		cmocka_unit_test(test_torch_legacy_magic_by_value),
+		cmocka_unit_test(test_invalid_utf8_names_render_as_json),
 		cmocka_unit_test(test_hash_covers_whole_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
