@@ -141,6 +141,14 @@ int scan_gguf(struct scan_ctx *c, struct scan_rd *rd, struct scan_file *f);
 
 /* Internal profile bit: TorchScript archives may name __torch__ types. */
 #define SCAN_PROFILE_TORCHSCRIPT (1u << 8)
+/* Internal: inside a Keras archive (HDF5 members hold only weights). */
+#define SCAN_PROFILE_KERAS (1u << 9)
+/* Internal hint for one member: this stream is a Keras config.json. */
+#define SCAN_HINT_KERAS_CONFIG (1u << 10)
+
+/* Walk a Keras config.json: Lambda layers, modules outside Keras. */
+int scan_keras_config(struct scan_ctx *c, struct scan_rd *rd,
+		      struct scan_file *f);
 
 enum scan_global_class {
 	SCAN_GLOBAL_ALLOWED,

@@ -57,6 +57,14 @@ const struct scan_rule scan_rules[] = {
 	  "A NumPy array has dtype object and holds a pickle." },
 	{ "torchscript-code", SCAN_MEDIUM,
 	  "TorchScript code calls into Python or the operating system." },
+	{ "keras-lambda", SCAN_CRITICAL,
+	  "A Keras config holds a Lambda layer or serialized lambda whose "
+	  "Python code runs at load time." },
+	{ "keras-module-dangerous", SCAN_CRITICAL,
+	  "A Keras config names a function from a module known to run code "
+	  "or reach the system." },
+	{ "keras-module-denied", SCAN_HIGH,
+	  "A Keras config names a module outside Keras." },
 	{ "safetensors-invalid", SCAN_HIGH,
 	  "A safetensors header is malformed, duplicated or its tensors do "
 	  "not tile the data section." },

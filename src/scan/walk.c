@@ -248,6 +248,10 @@ static int dispatch(struct scan_ctx *c, struct scan_rd *rd, int fd,
 		scan_file_incomplete(f, "%s", err_msg());
 		return 0;
 	}
+	if (profiles & SCAN_HINT_KERAS_CONFIG) {
+		set_format(f, "keras-config");
+		return scan_keras_config(c, rd, f);
+	}
 	kind = sniff(b, n, f->path);
 	*zip = kind == SNIFF_ZIP;
 	switch (kind) {
@@ -273,6 +277,12 @@ static int dispatch(struct scan_ctx *c, struct scan_rd *rd, int fd,
 		set_format(f, "safetensors");
 		return scan_safetensors(c, rd, f);
 	case SNIFF_HDF5:
+		/* Keras 3 archives keep only weights in HDF5; the model
+		 * config is config.json, analysed on its own. */
+		if (profiles & SCAN_PROFILE_KERAS) {
+			set_format(f, "hdf5-weights");
+			return 0;
+		}
 		return unsupported(f, "hdf5", "HDF5/Keras analysis is not "
 				   "implemented (docs/KNOWN_LIMITATIONS.md)");
 	case SNIFF_PICKLE:

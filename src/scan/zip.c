@@ -496,6 +496,8 @@ static int member(struct zip *z, const struct zip_entry *e,
 	if (rc)
 		goto out_rc;
 	sub.depth++;
+	if ((profiles & SCAN_PROFILE_KERAS) && !strcmp(e->name, "config.json"))
+		profiles |= SCAN_HINT_KERAS_CONFIG;
 	rc = scan_stream(&sub, &rd, -1, path, profiles);
 	z->c->expanded = sub.expanded;
 	scan_rd_release(&rd);
@@ -585,7 +587,8 @@ static int ts_code_check(struct zip *z, const struct zip_entry *e,
 /* What the member names say about the archive's loader. */
 static const char *classify(const struct zip *z, unsigned *profiles)
 {
-	bool pkl = false, code = false, npy = z->n > 0;
+	bool pkl = false, code = false, npy = z->n > 0, kcfg = false;
+	bool kmeta = false;
 
 	for (size_t i = 0; i < z->n; i++) {
 		const char *n = z->e[i].name, *slash = strrchr(n, '/');
@@ -598,6 +601,12 @@ static const char *classify(const struct zip *z, unsigned *profiles)
 			code = true;
 		if (len < 4 || strcmp(n + len - 4, ".npy"))
 			npy = false;
+		kcfg = kcfg || !strcmp(n, "config.json");
+		kmeta = kmeta || !strcmp(n, "metadata.json");
+	}
+	if (kcfg && kmeta) {
+		*profiles |= SCAN_PROFILE_KERAS;
+		return "keras";
 	}
 	if (pkl && code) {
 		*profiles |= SCAN_PROFILE_BASE | SCAN_PROFILE_NUMPY |

@@ -26,7 +26,7 @@ def test_benign_corpus_is_clean_and_complete(stele):
     assert bad == []
     formats = {f["format"] for f in rep["files"]}
     for fmt in ("pickle", "pytorch-zip", "pytorch-legacy", "npy", "npz",
-                "zlib", "gzip", "safetensors", "gguf"):
+                "zlib", "gzip", "safetensors", "gguf", "keras"):
         assert fmt in formats, formats
 
 
