@@ -265,8 +265,10 @@ static int read_header(struct gg *g, uint64_t *n_kv, uint64_t *n_t)
 {
 	uint8_t magic[4];
 	uint64_t ver;
-	int rc = scan_rd_read(g->rd, magic, 4);
+	int rc;
 
+	*n_kv = *n_t = 0;
+	rc = scan_rd_read(g->rd, magic, 4);
 	if (!rc)
 		rc = rd_u(g, 4, &ver);
 	if (rc)

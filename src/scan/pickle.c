@@ -21,6 +21,7 @@
 #define PK_MAX_ARENA (512u << 20)        /* bytes of modelled values */
 #define PK_MAX_LINE (64u << 20)          /* protocol 0 text argument */
 #define PK_KEEP_STR 512                  /* string bytes kept per value */
+#define PK_KEEP_ITEMS 64                 /* container items kept */
 #define PK_MAX_STREAMS 4096              /* streams in one file */
 #define PK_MAX_SEEN 256                  /* distinct globals reported */
 #define PK_MAX_NESTED 2                  /* joblib object arrays */
@@ -156,11 +157,15 @@ static int pv_push_item(struct pk *p, struct pv *c, struct pv *item)
 	struct pv **items;
 	uint32_t ncap;
 
+	/*
+	 * Only small literal containers are ever read back (joblib array
+	 * state, dtype arguments, shapes); keeping the head bounds memory.
+	 */
+	if (c->n >= PK_KEEP_ITEMS) {
+		c->trunc = true;
+		return 0;
+	}
 	if (c->n == c->cap) {
-		if (c->cap >= PK_MAX_STACK * 4)
-			return err_set(ERR_LIMIT, "pickle: container too large "
-				       "at offset %llu",
-				       (unsigned long long)p->op_off);
 		ncap = c->cap ? c->cap * 2 : 4;
 		items = arena_alloc(p, ncap * sizeof(*items));
 		if (!items)
@@ -216,6 +221,7 @@ static int push(struct pk *p, struct pv *v)
 
 static int pop(struct pk *p, struct pv **out)
 {
+	*out = NULL;
 	if (p->len <= p->fence)
 		return bad(p, "stack underflow");
 	*out = p->stack[--p->len];
@@ -224,6 +230,7 @@ static int pop(struct pk *p, struct pv **out)
 
 static int top(struct pk *p, struct pv **out)
 {
+	*out = NULL;
 	if (p->len <= p->fence)
 		return bad(p, "stack underflow");
 	*out = p->stack[p->len - 1];
@@ -254,6 +261,7 @@ static int mark_push(struct pk *p)
 
 static int marker(struct pk *p, size_t *out)
 {
+	*out = 0;
 	if (!p->n_marks)
 		return bad(p, "could not find MARK");
 	*out = p->marks[--p->n_marks];
@@ -319,8 +327,20 @@ static int memo_get(struct pk *p, uint64_t idx)
 
 static int rd_le(struct pk *p, size_t n, uint64_t *out)
 {
+	struct scan_rd *rd = p->rd;
 	uint8_t b[8];
-	int rc = scan_rd_read(p->rd, b, n);
+	int rc;
+
+	/* Fast path: the bytes are already buffered (the common case). */
+	if (rd->len - rd->pos >= n) {
+		*out = 0;
+		for (size_t i = 0; i < n; i++)
+			*out |= (uint64_t)rd->buf[rd->pos + i] << (8 * i);
+		rd->pos += n;
+		rd->off += n;
+		return 0;
+	}
+	rc = scan_rd_read(rd, b, n);
 
 	*out = 0;
 	for (size_t i = 0; !rc && i < n; i++)
@@ -551,6 +571,7 @@ static int parse_dec(struct pk *p, const char *s, bool allow_l, int64_t *out)
 	char *end;
 	long long v;
 
+	*out = 0;
 	errno = 0;
 	v = strtoll(s, &end, 10);
 	if (allow_l && *end == 'L')
@@ -856,8 +877,8 @@ static int op_build(struct pk *p)
 
 	if (!rc)
 		rc = top(p, &obj);
-	if (rc)
-		return rc;
+	if (rc || !obj)
+		return rc ? rc : ERR_INVALID;
 	if (obj->kind == PV_GLOBAL)
 		return scan_add(p->c->r, "pickle-build-on-global",
 				SCAN_CRITICAL, p->f->path,
@@ -888,8 +909,8 @@ static int op_append(struct pk *p, bool many)
 		rc = pop(p, &v);
 		if (!rc)
 			rc = top(p, &list);
-		if (rc)
-			return rc;
+		if (rc || !list)
+			return rc ? rc : ERR_INVALID;
 		return list->kind == PV_LIST ? pv_push_item(p, list, v) : 0;
 	}
 	rc = marker(p, &x);
@@ -958,10 +979,10 @@ static int op_from_mark(struct pk *p, enum pv_kind k)
 	size_t m;
 	int rc = marker(p, &m);
 
+	if (!rc && k == PV_DICT && (p->len - m) % 2)
+		return bad(p, "odd number of items for DICT");
 	if (!rc)
 		rc = pop_to(p, m, k, &c);
-	if (!rc && k == PV_DICT && c->n % 2)
-		return bad(p, "odd number of items for DICT");
 	return rc ? rc : push(p, c);
 }
 
@@ -1099,9 +1120,14 @@ static int step(struct pk *p, bool *stop)
 	if (p->in_frame && scan_rd_offset(p->rd) == p->frame_end)
 		p->in_frame = false;
 	p->op_off = scan_rd_offset(p->rd);
-	rc = scan_rd_read(p->rd, &op, 1);
-	if (rc)
-		return rc;
+	if (p->rd->pos < p->rd->len) {
+		op = p->rd->buf[p->rd->pos++];
+		p->rd->off++;
+	} else {
+		rc = scan_rd_read(p->rd, &op, 1);
+		if (rc)
+			return rc;
+	}
 	if (++p->ops > PK_MAX_OPS)
 		return err_set(ERR_LIMIT, "pickle: more than %u opcodes in "
 			       "one stream", PK_MAX_OPS);

@@ -214,8 +214,8 @@ static bool starts_with_member(struct zip *z)
 static int read_cd(struct zip *z)
 {
 	uint8_t eocd_rec[22], *cd = NULL;
-	uint64_t eocd, count, cd_size, cd_off, cd_start;
-	size_t pos = 0, used;
+	uint64_t eocd = 0, count, cd_size, cd_off, cd_start;
+	size_t pos = 0, used = 0;
 	int rc;
 
 	rc = find_eocd(z, &eocd);
