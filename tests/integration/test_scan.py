@@ -141,3 +141,25 @@ def test_text_output_summarises(stele):
 def test_help(stele):
     p = stele.run("scan", "--help")
     assert "--fail-on" in p.stdout and "sarif" in p.stdout
+
+
+def test_fifo_is_reported_not_read(stele, tmp_path):
+    import os
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "ok.pkl").write_bytes(pickle.dumps([1, 2], protocol=4))
+    rc, rep, _ = scan_json(stele, tmp_path)
+    assert rc == 0
+    assert [f["rule"] for f in rep["findings"]] == ["fs-special-file"]
+    assert [f["path"] for f in rep["files"]] == ["ok.pkl"]
+
+
+def test_multiple_paths_and_hidden_files(stele, tmp_path):
+    (tmp_path / ".cache").mkdir()
+    (tmp_path / ".cache" / "x").write_bytes(
+        (MODELS / "malicious" / "os_system_p4.pkl").read_bytes())
+    other = tmp_path / "other.npy"
+    other.write_bytes((BENIGN / "weights.npy").read_bytes())
+    rc, rep, _ = scan_json(stele, tmp_path / ".cache", other)
+    assert rc == 1
+    assert {f["path"] for f in rep["files"]} == {
+        str(tmp_path / ".cache" / "x"), str(other)}
