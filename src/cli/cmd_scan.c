@@ -153,11 +153,18 @@ int cmd_scan(int argc, char **argv)
 	}
 	for (int i = 0; i < a.n_paths; i++) {
 		rc = scan_one(r, a.paths[i], a.n_paths > 1, &a.opts);
-		if (rc) {
-			/* The path itself is unreadable: nothing to report. */
+		if (rc == ERR_NOMEM) {
 			cli_fail("scan", rc);
-			status = SCAN_EXIT_INCOMPLETE;
 			goto out;
+		}
+		if (rc) {
+			/* Unreadable: say so, and let the report carry it so
+			 * findings elsewhere still decide the exit status. */
+			struct scan_file *f = scan_add_file(r, a.paths[i],
+							    "unknown");
+
+			cli_fail("scan", rc);
+			scan_file_incomplete(f, "%s", err_msg());
 		}
 	}
 	rc = scan_report_render(r, a.format, &out);

@@ -121,6 +121,12 @@ def test_missing_path_exits_2(stele, tmp_path):
     p = stele.run("scan", tmp_path / "nope", check=False)
     assert p.returncode == 2
     assert "nope" in p.stderr
+    p = stele.run("scan", "--format", "json", tmp_path / "nope",
+                  MODELS / "malicious" / "os_system_p4.pkl", check=False)
+    assert p.returncode == 1
+    rep = json.loads(p.stdout)
+    assert rep["verdict"] == "malicious"
+    assert rep["files"][0]["complete"] is False
 
 
 def test_zip_member_paths_use_bang(stele, tmp_path):
