@@ -152,6 +152,29 @@ static int skip_value(struct gg *g, uint32_t type, bool in_array)
 	return rc;
 }
 
+/* The chat template GGUF carries is checked like any other. */
+static int read_template(struct gg *g)
+{
+	uint64_t n;
+	char *t;
+	int rc = rd_u(g, 8, &n);
+
+	if (rc)
+		return rc;
+	if (n > GG_MAX_STRING)
+		return err_set(ERR_LIMIT, "gguf: chat template of %llu bytes "
+			       "exceeds the limit", (unsigned long long)n);
+	t = malloc(n + 1);
+	if (!t)
+		return err_set(ERR_NOMEM, "out of memory");
+	rc = scan_rd_read(g->rd, t, (size_t)n);
+	if (!rc)
+		rc = scan_llm_template(g->c, g->f->path,
+				       "tokenizer.chat_template", t, (size_t)n);
+	free(t);
+	return rc;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -182,6 +205,8 @@ static int read_kv(struct gg *g)
 		g->alignment = v;
 		return rc;
 	}
+	if (!strcmp(key, "tokenizer.chat_template") && type == GG_STRING)
+		return read_template(g);
 	return skip_value(g, (uint32_t)type, false);
 }
 

@@ -26,6 +26,7 @@
 #define PK_MAX_SEEN 256                  /* distinct globals reported */
 #define PK_MAX_NESTED 2                  /* joblib object arrays */
 #define PK_HIGHEST_PROTOCOL 5
+#define PK_MAX_PENDING 16                /* held-back trial findings */
 
 enum pv_kind {
 	PV_NONE, PV_BOOL, PV_INT, PV_FLOAT, PV_STR, PV_BYTES, PV_TUPLE,
@@ -51,6 +52,13 @@ struct pv {
 	struct pv *args;       /* PV_CALL: its arguments */
 	struct pv *state;      /* PV_CALL: BUILD state */
 	enum scan_global_class gclass;  /* PV_GLOBAL */
+};
+
+/* A denied import held back until the stream proves to be a pickle. */
+struct pk_pending {
+	char canon[128];
+	const char *via;
+	uint64_t off;
 };
 
 struct arena_block {
@@ -92,6 +100,10 @@ struct pk {
 
 	char (*seen)[128];     /* globals already reported for this file */
 	size_t *n_seen;
+
+	bool trial;            /* the stream may turn out not to be a pickle */
+	struct pk_pending pending[PK_MAX_PENDING];
+	size_t n_pending;
 };
 
 static struct pv pv_none = { .kind = PV_NONE };
@@ -674,7 +686,8 @@ static bool seen_before(struct pk *p, const char *canon)
 }
 
 static int report_global(struct pk *p, enum scan_global_class cls,
-			 const char *canon, const char *via)
+			 const char *canon, const char *via, uint64_t off,
+			 bool now)
 {
 	static const char *const rule[] = {
 		[SCAN_GLOBAL_DENIED] = "pickle-global-denied",
@@ -689,13 +702,73 @@ static int report_global(struct pk *p, enum scan_global_class cls,
 				       "a dunder name",
 	};
 
-	if (cls == SCAN_GLOBAL_ALLOWED || seen_before(p, canon))
+	struct pk_pending *q;
+
+	if (cls == SCAN_GLOBAL_ALLOWED)
+		return 0;
+	/*
+	 * Text that only looks like a protocol 0 pickle ("cuda\nnotes\n")
+	 * names an unknown global and then fails: hold such findings until
+	 * the stream proves to be a pickle (a call or a STOP).
+	 */
+	if (p->trial && cls == SCAN_GLOBAL_DENIED && !now) {
+		if (p->n_pending == PK_MAX_PENDING)
+			return report_global(p, cls, canon, via, off, true);
+		q = &p->pending[p->n_pending++];
+		snprintf(q->canon, sizeof(q->canon), "%s", canon);
+		q->via = via;
+		q->off = off;
+		return 0;
+	}
+	p->imported = true;
+	if (seen_before(p, canon))
 		return 0;
 	return scan_add(p->c->r, rule[cls], cls == SCAN_GLOBAL_DENIED ?
 			SCAN_HIGH : SCAN_CRITICAL, p->f->path,
 			SCAN_OWASP_SUPPLY_CHAIN,
 			"pickle imports '%s' (%s at offset %llu), which %s",
-			canon, via, (unsigned long long)p->op_off, why[cls]);
+			canon, via, (unsigned long long)off, why[cls]);
+}
+
+static int flush_pending(struct pk *p)
+{
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < p->n_pending; i++)
+		rc = report_global(p, SCAN_GLOBAL_DENIED, p->pending[i].canon,
+				   p->pending[i].via, p->pending[i].off, true);
+	p->n_pending = 0;
+	return rc;
+}
+
+/*
+ * __import__ and getattr fail on names that are not dotted identifiers
+ * ("mport subprocess" from a Python file read as INST), so the loader
+ * stops there without importing anything. Non-ASCII bytes are accepted:
+ * Python identifiers may be Unicode.
+ */
+static bool import_path_ok(const char *s)
+{
+	bool start = true;
+
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '.') {
+			if (start)
+				return false;
+			start = true;
+			continue;
+		}
+		if (!(ch >= 0x80 || ch == '_' || (ch >= 'a' && ch <= 'z') ||
+		      (ch >= 'A' && ch <= 'Z') ||
+		      (!start && ch >= '0' && ch <= '9')))
+			return false;
+		start = false;
+	}
+	return !start;
 }
 
 /* Import module.name the way find_class would, and push the result. */
@@ -709,7 +782,8 @@ static int do_global(struct pk *p, const char *mod, const char *name,
 
 	if (!v)
 		return arena_err(p);
-	p->imported = true;
+	if (!import_path_ok(mod) || !import_path_ok(name))
+		return bad(p, "global name is not an importable identifier");
 	cls = scan_allow_check(mod, name, p->proto, p->profiles, canon,
 			       sizeof(canon));
 	if (trunc && cls == SCAN_GLOBAL_ALLOWED)
@@ -719,7 +793,7 @@ static int do_global(struct pk *p, const char *mod, const char *name,
 	if (!v->s)
 		return arena_err(p);
 	strcpy(v->s, canon);
-	rc = report_global(p, cls, canon, via);
+	rc = report_global(p, cls, canon, via, p->op_off, false);
 	return rc ? rc : push(p, v);
 }
 
@@ -799,6 +873,9 @@ static int do_call(struct pk *p, struct pv *callee, struct pv *args,
 	if (!v)
 		return arena_err(p);
 	p->imported = true;
+	rc = flush_pending(p);
+	if (rc)
+		return rc;
 	if (callee->kind != PV_GLOBAL)
 		rc = scan_add(p->c->r, "pickle-call-nonliteral", SCAN_CRITICAL,
 			      p->f->path, SCAN_OWASP_SUPPLY_CHAIN,
@@ -858,11 +935,12 @@ static int op_inst(struct pk *p)
 	size_t m;
 	int rc;
 
-	rc = op_global(p, "INST");
+	/* CPython finds the MARK before it reads the names. */
+	rc = marker(p, &m);
+	if (!rc)
+		rc = op_global(p, "INST");
 	if (!rc)
 		rc = pop(p, &cls);
-	if (!rc)
-		rc = marker(p, &m);
 	if (!rc)
 		rc = pop_to(p, m, PV_TUPLE, &args);
 	return rc ? rc : do_call(p, cls, args, "INST");
@@ -1319,7 +1397,7 @@ static int64_t dtype_itemsize(const struct pv *dt)
 
 static int pickle_stream(struct scan_ctx *c, struct scan_rd *rd,
 			 struct scan_file *f, unsigned profiles,
-			 unsigned nested, struct pk *parent,
+			 unsigned nested, bool trial,
 			 struct pv **result, bool *imported);
 
 static int joblib_array(struct pk *p, struct pv *obj)
@@ -1342,7 +1420,7 @@ static int joblib_array(struct pk *p, struct pv *obj)
 	p->in_frame = false;
 	if (isz == 0)
 		return pickle_stream(p->c, p->rd, p->f, p->profiles,
-				     p->nested + 1, p, NULL, NULL);
+				     p->nested + 1, false, NULL, NULL);
 	for (uint32_t i = 0; i < shape->n; i++) {
 		struct pv *d = shape->items[i];
 
@@ -1387,7 +1465,7 @@ static void pk_release(struct pk *p)
  */
 static int pickle_stream(struct scan_ctx *c, struct scan_rd *rd,
 			 struct scan_file *f, unsigned profiles,
-			 unsigned nested, struct pk *parent,
+			 unsigned nested, bool trial,
 			 struct pv **result, bool *imported)
 {
 	struct pk p;
@@ -1405,8 +1483,11 @@ static int pickle_stream(struct scan_ctx *c, struct scan_rd *rd,
 	p.nested = nested;
 	p.seen = pk_seen;
 	p.n_seen = &pk_n_seen;
+	p.trial = trial;
 	while (!rc && !stop)
 		rc = step(&p, &stop);
+	if (!rc)
+		rc = flush_pending(&p);
 	if ((!rc || p.imported) && p.persid_seen &&
 	    !(profiles & SCAN_PROFILE_TORCH) && !seen_before(&p, "#persid")) {
 		int rc2 = scan_add(c->r, "pickle-persistent-id", SCAN_LOW,
@@ -1462,8 +1543,8 @@ int scan_pickle(struct scan_ctx *c, struct scan_rd *rd, struct scan_file *f,
 					     PK_MAX_STREAMS);
 			return 0;
 		}
-		rc = pickle_stream(c, rd, f, profiles, 0, NULL, &res,
-				   &imported);
+		rc = pickle_stream(c, rd, f, profiles, 0,
+				   mode == SCAN_PICKLE_TRIAL, &res, &imported);
 		if (rc == ERR_NOMEM)
 			return rc;
 		if (rc && mode == SCAN_PICKLE_TRIAL && !imported) {

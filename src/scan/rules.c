@@ -65,6 +65,22 @@ const struct scan_rule scan_rules[] = {
 	  "or reach the system." },
 	{ "keras-module-denied", SCAN_HIGH,
 	  "A Keras config names a module outside Keras." },
+	{ "llm-template-injection", SCAN_CRITICAL,
+	  "A chat template uses a Jinja sandbox escape (dunder access, attr "
+	  "filters, globals traversal) that runs code when rendered." },
+	{ "llm-template-hidden-instruction", SCAN_HIGH,
+	  "A chat template branches on message content, embeds a URL or an "
+	  "encoded blob: signs of a hidden instruction." },
+	{ "llm-remote-code", SCAN_MEDIUM,
+	  "A Hugging Face config makes transformers run repository code "
+	  "(auto_map, trust_remote_code), or that code uses exec, "
+	  "processes or the network." },
+	{ "llm-hidden-unicode", SCAN_MEDIUM,
+	  "Text holds invisible or bidirectional control characters that "
+	  "hide instructions from reviewers." },
+	{ "secret-exposed", SCAN_HIGH,
+	  "Text holds what looks like a cloud key, API token or private "
+	  "key." },
 	{ "safetensors-invalid", SCAN_HIGH,
 	  "A safetensors header is malformed, duplicated or its tensors do "
 	  "not tile the data section." },

@@ -300,6 +300,139 @@ static int dispatch(struct scan_ctx *c, struct scan_rd *rd, int fd,
 	return 0;
 }
 
+/* ---- files named like LLM text: read the head whole, then replay ---- */
+
+#define SCAN_LLM_HEAD (16u << 20)
+
+/* The head already read, then the rest of the underlying reader. */
+struct chain {
+	const uint8_t *p;
+	size_t len, pos;
+	struct scan_rd *rest;
+};
+
+static int chain_read(void *ctx, uint8_t *p, size_t n, size_t *got)
+{
+	struct chain *ch = ctx;
+	const uint8_t *b;
+	size_t k;
+	int rc;
+
+	if (ch->pos < ch->len) {
+		k = ch->len - ch->pos < n ? ch->len - ch->pos : n;
+		memcpy(p, ch->p + ch->pos, k);
+		ch->pos += k;
+		*got = k;
+		return 0;
+	}
+	rc = scan_rd_peek(ch->rest, n, &b, &k);
+	if (!rc && k) {
+		memcpy(p, b, k);
+		rc = scan_rd_skip(ch->rest, k);
+	}
+	*got = rc ? 0 : k;
+	return rc;
+}
+
+static int read_head(struct scan_rd *rd, uint8_t **out, size_t *len)
+{
+	const uint8_t *b;
+	uint8_t *buf = NULL, *nb;
+	size_t n, have = 0;
+	int rc = 0;
+
+	while (have < SCAN_LLM_HEAD) {
+		rc = scan_rd_peek(rd, SCAN_RD_BUF, &b, &n);
+		if (rc || !n)
+			break;
+		if (n > SCAN_LLM_HEAD - have)
+			n = SCAN_LLM_HEAD - have;
+		nb = realloc(buf, have + n + 1);
+		if (!nb) {
+			rc = err_set(ERR_NOMEM, "out of memory");
+			break;
+		}
+		buf = nb;
+		memcpy(buf + have, b, n);
+		have += n;
+		rc = scan_rd_skip(rd, n);
+		if (rc)
+			break;
+	}
+	if (rc) {
+		free(buf);
+		return rc;
+	}
+	*out = buf;
+	*len = have;
+	return 0;
+}
+
+static int llm_checks(struct scan_ctx *c, struct scan_file *f,
+		      enum scan_llm_kind kind, const char *t, size_t n)
+{
+	size_t i = 0;
+
+	switch (kind) {
+	case SCAN_LLM_TEMPLATE:
+		return scan_llm_template(c, f->path, "template file", t, n);
+	case SCAN_LLM_CONFIG:
+		while (i < n && strchr(" \t\r\n", t[i]))
+			i++;
+		return i < n && t[i] == '{' ? scan_llm_json(c, f, t, n) : 0;
+	case SCAN_LLM_PYTHON:
+		return scan_llm_python(c, f, t, n);
+	case SCAN_LLM_NONE:
+		break;
+	}
+	return 0;
+}
+
+/*
+ * Analyse the stream as usual, with the text tap watching every byte;
+ * files named like LLM text are also read whole (up to 16 MiB) for the
+ * checks that need structure, and then replayed to the analysers.
+ */
+static int dispatch_text(struct scan_ctx *c, struct scan_rd *rd, int fd,
+			 struct scan_file *f, unsigned profiles, bool *zip)
+{
+	enum scan_llm_kind kind = scan_llm_kind(f->path);
+	struct chain ch = { .rest = rd };
+	struct scan_rd inner;
+	uint8_t *head = NULL;
+	int rc, rc2;
+
+	rc = scan_text_tap_start(c, rd, f);
+	if (rc)
+		return rc;
+	if (kind == SCAN_LLM_NONE) {
+		rc = dispatch(c, rd, fd, f, profiles, zip);
+		goto out;
+	}
+	rc = read_head(rd, &head, &ch.len);
+	if (rc == ERR_NOMEM)
+		goto out;
+	if (rc) {
+		scan_file_incomplete(f, "%s", err_msg());
+		rc = 0;
+		goto out;
+	}
+	ch.p = head;
+	rc = llm_checks(c, f, kind, (const char *)head, ch.len);
+	if (!rc)
+		rc = scan_rd_init(&inner, chain_read, &ch, f->path);
+	if (!rc) {
+		rc = dispatch(c, &inner, fd, f, profiles, zip);
+		scan_rd_release(&inner);
+	}
+out:
+	free(head);
+	if (!rc && scan_rd_drain(rd))
+		scan_file_incomplete(f, "%s", err_msg());
+	rc2 = scan_text_tap_end(rd);
+	return rc ? rc : rc2;
+}
+
 int scan_stream(struct scan_ctx *c, struct scan_rd *rd, int fd,
 		const char *path, unsigned profiles)
 {
@@ -311,7 +444,7 @@ int scan_stream(struct scan_ctx *c, struct scan_rd *rd, int fd,
 	if (!f)
 		return err_set(ERR_NOMEM, "cannot add '%s' to the report",
 			       path);
-	rc = dispatch(c, rd, fd, f, profiles, &zip);
+	rc = dispatch_text(c, rd, fd, f, profiles, &zip);
 	if (rc)
 		return rc;
 
