@@ -254,10 +254,13 @@ static bool component_is_denied_module(const char *s)
 		if (n < sizeof(part)) {
 			memcpy(part, s, n);
 			part[n] = '\0';
-			for (size_t i = 0; i < n_entries; i++)
-				if (!entries[i].profile && !entries[i].name[0] &&
-				    !strcmp(entries[i].module, part))
+			for (size_t i = 0; i < n_entries; i++) {
+				const struct allow_entry *e = &entries[i];
+
+				if (!e->profile && !e->name[0] &&
+				    !strcmp(e->module, part))
 					return true;
+			}
 		}
 		s += n + (end != NULL);
 	}

@@ -211,7 +211,8 @@ static int walk_entries(struct ar *ar, unsigned profiles)
 	size_t n = 0;
 	int r, rc = 0;
 
-	while (!rc && (r = archive_read_next_header(ar->a, &e)) != ARCHIVE_EOF) {
+	while (!rc &&
+	       (r = archive_read_next_header(ar->a, &e)) != ARCHIVE_EOF) {
 		if (r < ARCHIVE_WARN) {
 			scan_file_incomplete(ar->f, "archive: %s",
 					     archive_error_string(ar->a));

@@ -72,7 +72,8 @@ static int gg_invalid(struct gg *g, const char *what, const char *name)
 	return scan_add(g->c->r, "gguf-invalid", SCAN_HIGH, g->f->path,
 			SCAN_OWASP_SUPPLY_CHAIN, "gguf: %s%s%.200s%s at offset "
 			"%llu", what, name ? " '" : "", name ? name : "",
-			name ? "'" : "", (unsigned long long)scan_rd_offset(g->rd));
+			name ? "'" : "",
+			(unsigned long long)scan_rd_offset(g->rd));
 }
 
 static int rd_u(struct gg *g, size_t n, uint64_t *v)
@@ -143,8 +144,8 @@ static int skip_value(struct gg *g, uint32_t type, bool in_array)
 	if (et >= GG_TYPE_COUNT || et == GG_ARRAY)
 		return gg_invalid(g, "array of unknown or array type", NULL);
 	if (n > GG_MAX_ARRAY)
-		return err_set(ERR_LIMIT, "gguf: array of %llu elements exceeds "
-			       "the limit", (unsigned long long)n);
+		return err_set(ERR_LIMIT, "gguf: array of %llu elements "
+			       "exceeds the limit", (unsigned long long)n);
 	if (et != GG_STRING)
 		return scan_rd_skip(g->rd, n * gg_scalar_size[et]);
 	for (uint64_t i = 0; !rc && !g->bad && i < n; i++)

@@ -385,8 +385,8 @@ static int rd_line(struct pk *p, char *out, size_t keep, size_t *len)
 		memcpy(out + total, b, k);
 		total += n;
 		if (total > PK_MAX_LINE)
-			return err_set(ERR_LIMIT, "pickle: text argument longer "
-				       "than %u bytes at offset %llu",
+			return err_set(ERR_LIMIT, "pickle: text argument "
+				       "longer than %u bytes at offset %llu",
 				       PK_MAX_LINE,
 				       (unsigned long long)p->op_off);
 		rc = scan_rd_skip(p->rd, n + (nl != NULL));

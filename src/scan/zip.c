@@ -69,7 +69,8 @@ static int pread_all(int fd, void *p, size_t n, uint64_t off)
 /* The last end-of-central-directory record, as miniz searches for it. */
 static int find_eocd(struct zip *z, uint64_t *pos)
 {
-	uint64_t win = z->size < ZIP_EOCD_MAX_SCAN ? z->size : ZIP_EOCD_MAX_SCAN;
+	uint64_t win = z->size < ZIP_EOCD_MAX_SCAN ? z->size :
+		       ZIP_EOCD_MAX_SCAN;
 	uint8_t *b;
 	int rc;
 

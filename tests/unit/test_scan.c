@@ -129,8 +129,8 @@ static void test_dep_finding_is_copied_into_json(void **state)
 
 static void test_allowed_global_is_clean(void **state)
 {
-	struct scan_report *r = SCAN_LIT("\x80\x02" "ccollections\nOrderedDict\n"
-					 ")R.");
+	struct scan_report *r = SCAN_LIT("\x80\x02"
+					 "ccollections\nOrderedDict\n)R.");
 
 	assert_int_equal(scan_report_n_findings(r), 0);
 	assert_true(complete(r));
@@ -395,7 +395,8 @@ static void test_torch_legacy_magic_by_value(void **state)
 {
 	struct scan_report *r = SCAN_LIT(
 		"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19."
-		"\x80\x02M\xe9\x03.\x80\x02}.\x80\x02}.\x80\x02]."
+		"\x80\x02M\xe9\x03.\x80\x02}.\x80\x02}."
+		"\x80\x02]."
 		"raw storage bytes that are not a pickle");
 
 	assert_string_equal(scan_report_file(r, 0)->format,
@@ -435,7 +436,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_empty_report_is_clean),
-		cmocka_unit_test(test_finding_at_threshold_wins_over_incomplete),
+		cmocka_unit_test(
+			test_finding_at_threshold_wins_over_incomplete),
 		cmocka_unit_test(test_medium_finding_is_suspicious_but_passes),
 		cmocka_unit_test(test_severity_parse_rejects_unknown),
 		cmocka_unit_test(test_dep_finding_is_copied_into_json),
