@@ -421,6 +421,20 @@ static void test_invalid_utf8_names_render_as_json(void **state)
 	scan_report_free(r);
 }
 
+static void test_kitfile_framework_selects_profiles(void **state)
+{
+	unsigned bit;
+
+	assert_int_equal(scan_profiles_for_framework("PyTorch"),
+			 SCAN_PROFILE_BASE | SCAN_PROFILE_TORCH |
+			 SCAN_PROFILE_NUMPY);
+	assert_int_equal(scan_profiles_for_framework("tensorflow"), 0);
+	assert_int_equal(scan_profiles_for_framework(NULL), 0);
+	assert_int_equal(scan_profile_parse("sklearn", &bit), 0);
+	assert_int_equal(bit, SCAN_PROFILE_SKLEARN);
+	assert_int_equal(scan_profile_parse("keras", &bit), ERR_INVALID);
+}
+
 static void test_hash_covers_whole_file(void **state)
 {
 	struct scan_report *r = SCAN_LIT("abc");
@@ -468,6 +482,7 @@ int main(void)
 		cmocka_unit_test(test_text_is_not_a_pickle),
 		cmocka_unit_test(test_torch_legacy_magic_by_value),
 		cmocka_unit_test(test_invalid_utf8_names_render_as_json),
+		cmocka_unit_test(test_kitfile_framework_selects_profiles),
 		cmocka_unit_test(test_hash_covers_whole_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
