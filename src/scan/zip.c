@@ -281,6 +281,47 @@ static int cmp_entry_names(const void *a, const void *b)
 		      (*(struct zip_entry *const *)b)->name);
 }
 
+static int cmp_entry_offsets(const void *a, const void *b)
+{
+	const struct zip_entry *x = *(struct zip_entry *const *)a;
+	const struct zip_entry *y = *(struct zip_entry *const *)b;
+
+	return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/*
+ * Entries whose data overlap let a small file expand many times over
+ * (the overlapping-file zip bomb); no writer produces them.
+ */
+static int check_overlap(struct zip *z)
+{
+	struct zip_entry **s = malloc((z->n ? z->n : 1) * sizeof(*s));
+	int rc = 0;
+
+	if (!s)
+		return err_set(ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < z->n; i++)
+		s[i] = &z->e[i];
+	qsort(s, z->n, sizeof(*s), cmp_entry_offsets);
+	for (size_t i = 1; i < z->n; i++) {
+		const struct zip_entry *a = s[i - 1];
+
+		if (a->csize > UINT64_MAX - a->offset - 30 ||
+		    s[i]->offset < a->offset + 30 + a->csize) {
+			rc = scan_add(z->c->r, "archive-bomb", SCAN_HIGH,
+				      z->f->path, NULL, "zip members '%.200s' "
+				      "and '%.200s' overlap", a->name,
+				      s[i]->name);
+			if (!rc)
+				rc = err_set(ERR_LIMIT, "zip: overlapping "
+					     "members");
+			break;
+		}
+	}
+	free(s);
+	return rc;
+}
+
 static int check_names(struct zip *z)
 {
 	struct zip_entry **s;
@@ -385,7 +426,10 @@ static int zsrc_read(void *ctx, uint8_t *p, size_t n, size_t *got)
 		return rc;
 	s->crc = (uint32_t)crc32(s->crc, p, (uInt)*got);
 	s->out += *got;
-	s->z->c->expanded += *got;
+	/* Only decompression counts toward the bomb budget: a stored
+	 * 70 GB checkpoint is large, not a bomb. */
+	if (s->deflate)
+		s->z->c->expanded += *got;
 	if (s->z->c->expanded > SCAN_MAX_TOTAL_BYTES ||
 	    (s->out > ZIP_BOMB_MIN &&
 	     s->out / ZIP_BOMB_RATIO > s->e->csize))
@@ -581,7 +625,8 @@ static int ts_code_check(struct zip *z, const struct zip_entry *e,
 				      needles[i]);
 	free(buf);
 	/* The expansion counted here is counted again by the real pass. */
-	z->c->expanded -= s.out;
+	if (s.deflate)
+		z->c->expanded -= s.out;
 	return rc == ERR_NOMEM ? rc : 0;
 }
 
@@ -650,6 +695,8 @@ int scan_zip(struct scan_ctx *c, int fd, uint64_t size, struct scan_file *f,
 	rc = read_cd(&z);
 	if (!rc)
 		rc = check_names(&z);
+	if (!rc)
+		rc = check_overlap(&z);
 	if (rc) {
 		if (rc != ERR_NOMEM)
 			scan_file_incomplete(f, "%s", err_msg());
