@@ -140,6 +140,13 @@ int scan_safetensors(struct scan_ctx *c, struct scan_rd *rd,
 /* GGUF: bounded header, duplicate keys, tensor extents (drains rd). */
 int scan_gguf(struct scan_ctx *c, struct scan_rd *rd, struct scan_file *f);
 
+/*
+ * ONNX ModelProto (savedmodel false) or TensorFlow SavedModel proto:
+ * custom and Python op domains, external data paths, PyFunc and file ops.
+ */
+int scan_proto(struct scan_ctx *c, struct scan_rd *rd, struct scan_file *f,
+	       bool savedmodel);
+
 /* ---- LLM-specific checks (llm.c). ---- */
 
 enum scan_llm_kind {

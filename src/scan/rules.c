@@ -81,6 +81,21 @@ const struct scan_rule scan_rules[] = {
 	{ "secret-exposed", SCAN_HIGH,
 	  "Text holds what looks like a cloud key, API token or private "
 	  "key." },
+	{ "onnx-external-data", SCAN_HIGH,
+	  "An ONNX tensor's external data location is absolute or leaves the "
+	  "model directory." },
+	{ "onnx-python-op", SCAN_HIGH,
+	  "An ONNX node runs Python through a custom-op library (PyOp, "
+	  "ai.onnx.contrib)." },
+	{ "onnx-custom-domain", SCAN_MEDIUM,
+	  "An ONNX node uses a custom op domain served by a native "
+	  "library." },
+	{ "tf-pyfunc", SCAN_CRITICAL,
+	  "A TensorFlow graph uses PyFunc or EagerPyFunc, which run Python "
+	  "code." },
+	{ "tf-file-op", SCAN_HIGH,
+	  "A TensorFlow graph uses an op that reads, writes or lists "
+	  "files." },
 	{ "safetensors-invalid", SCAN_HIGH,
 	  "A safetensors header is malformed, duplicated or its tensors do "
 	  "not tile the data section." },

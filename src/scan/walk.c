@@ -226,6 +226,19 @@ static int analyse_zip(struct scan_ctx *c, struct scan_rd *rd, int fd,
 	return rc;
 }
 
+static bool proto_named(const char *path, bool *saved)
+{
+	const char *b = path, *p;
+	size_t n;
+
+	for (p = path; *p; p++)
+		if (*p == '/' || *p == '!')
+			b = p + 1;
+	n = strlen(b);
+	*saved = !strcmp(b, "saved_model.pb");
+	return *saved || (n > 5 && !strcmp(b + n - 5, ".onnx"));
+}
+
 static int unsupported(struct scan_file *f, const char *fmt, const char *why)
 {
 	set_format(f, fmt);
@@ -238,7 +251,7 @@ static int dispatch(struct scan_ctx *c, struct scan_rd *rd, int fd,
 {
 	const uint8_t *b;
 	size_t n;
-	bool is_pickle;
+	bool is_pickle, saved;
 	enum sniffed kind;
 	int rc;
 
@@ -254,6 +267,11 @@ static int dispatch(struct scan_ctx *c, struct scan_rd *rd, int fd,
 	}
 	kind = sniff(b, n, f->path);
 	*zip = kind == SNIFF_ZIP;
+	/* Protobuf has no magic: the name adds scrutiny, never trust. */
+	if (kind == SNIFF_MAYBE_PICKLE && proto_named(f->path, &saved)) {
+		set_format(f, saved ? "savedmodel" : "onnx");
+		return scan_proto(c, rd, f, saved);
+	}
 	switch (kind) {
 	case SNIFF_EMPTY:
 		set_format(f, "empty");
