@@ -1564,10 +1564,15 @@ int scan_pickle(struct scan_ctx *c, struct scan_rd *rd, struct scan_file *f,
 		if (mode == SCAN_PICKLE_ONE ||
 		    (legacy && n + 1 == PK_TORCH_LEGACY_STREAMS))
 			return 0;
+		/* torch.load reads all five legacy streams: each must be
+		 * whole. Elsewhere, junk after a complete stream that imports
+		 * nothing is not loadable and ends the analysis. */
+		if (legacy) {
+			mode = SCAN_PICKLE_FILE;
+			continue;
+		}
 		if (scan_rd_at_end(rd))
 			return 0;
-		/* Further streams are parsed the same way; junk after a
-		 * complete stream that imports nothing is not loadable. */
 		mode = SCAN_PICKLE_TRIAL;
 	}
 }

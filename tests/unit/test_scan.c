@@ -435,6 +435,17 @@ static void test_kitfile_framework_selects_profiles(void **state)
 	assert_int_equal(scan_profile_parse("keras", &bit), ERR_INVALID);
 }
 
+static void test_torch_legacy_truncated_is_incomplete(void **state)
+{
+	/* Magic, then only two of the four streams that must follow. */
+	struct scan_report *r = SCAN_LIT(
+		"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19."
+		"\x80\x02M\xe9\x03.\x80\x02}.");
+
+	assert_false(complete(r));
+	scan_report_free(r);
+}
+
 static void test_hash_covers_whole_file(void **state)
 {
 	struct scan_report *r = SCAN_LIT("abc");
@@ -483,6 +494,7 @@ int main(void)
 		cmocka_unit_test(test_torch_legacy_magic_by_value),
 		cmocka_unit_test(test_invalid_utf8_names_render_as_json),
 		cmocka_unit_test(test_kitfile_framework_selects_profiles),
+		cmocka_unit_test(test_torch_legacy_truncated_is_incomplete),
 		cmocka_unit_test(test_hash_covers_whole_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
