@@ -131,8 +131,18 @@ int scan_spool(struct scan_rd *rd, int *fd_out, uint64_t *size)
 
 	*fd_out = -1;
 	*size = 0;
-	fd = open(dir && *dir ? dir : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC,
-		  0600);
+	if (!dir || !*dir)
+		dir = "/tmp";
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		/* File systems without O_TMPFILE: a named file, unlinked. */
+		char tmpl[PATH_MAX];
+
+		snprintf(tmpl, sizeof(tmpl), "%s/stele-scan-XXXXXX", dir);
+		fd = mkostemp(tmpl, O_CLOEXEC);
+		if (fd >= 0)
+			unlink(tmpl);
+	}
 	if (fd < 0)
 		return err_setsys(ERR_IO, errno, "cannot create a temporary "
 				  "file to read an archive member");
