@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -105,7 +106,8 @@ static int entry_read(void *ctx, uint8_t *p, size_t n, size_t *got)
 			       ar->member, archive_error_string(ar->a));
 	*got = (size_t)k;
 	ar->out += *got;
-	ar->c->expanded += *got;
+	if (archive_filter_count(ar->a) > 1)
+		ar->c->expanded += *got;
 	in = archive_filter_bytes(ar->a, -1);
 	if (ar->c->expanded > SCAN_MAX_TOTAL_BYTES ||
 	    (ar->out > AR_BOMB_MIN && in >= 0 &&
@@ -211,7 +213,8 @@ static int walk_entries(struct ar *ar, unsigned profiles)
 	size_t n = 0;
 	int r, rc = 0;
 
-	while (!rc && (r = archive_read_next_header(ar->a, &e)) != ARCHIVE_EOF) {
+	while (!rc &&
+	       (r = archive_read_next_header(ar->a, &e)) != ARCHIVE_EOF) {
 		if (r < ARCHIVE_WARN) {
 			scan_file_incomplete(ar->f, "archive: %s",
 					     archive_error_string(ar->a));
@@ -241,6 +244,7 @@ static bool is_7z(struct scan_rd *rd)
 static int open_archive(struct ar *ar, struct scan_rd *rd, int fd,
 			struct fdsrc **src, int *tmp)
 {
+	struct stat st;
 	uint64_t size;
 	int rc;
 
@@ -258,8 +262,12 @@ static int open_archive(struct ar *ar, struct scan_rd *rd, int fd,
 	*src = calloc(1, sizeof(**src));
 	if (!*src)
 		return err_set(ERR_NOMEM, "out of memory");
+	/* fstat, not lseek: the hashing reader shares this descriptor's
+	 * file offset and must keep reading where it was. */
+	if (fstat(fd, &st))
+		return err_setsys(ERR_IO, errno, "cannot stat archive");
 	(*src)->fd = fd;
-	(*src)->size = (int64_t)lseek(fd, 0, SEEK_END);
+	(*src)->size = (int64_t)st.st_size;
 	archive_read_set_read_callback(ar->a, fd_cb);
 	archive_read_set_seek_callback(ar->a, fd_seek);
 	archive_read_set_skip_callback(ar->a, fd_skip);
