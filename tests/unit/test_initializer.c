@@ -78,8 +78,9 @@ static void test_settings_defaults_and_errors(void **state)
 static void put(const char *dir, const char *name, const char *text)
 {
 	char p[PATH_MAX];
+	int n = snprintf(p, sizeof(p), "%s/%s", dir, name);
 
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	assert_true(n > 0 && (size_t)n < sizeof(p));
 	assert_int_equal(fs_write_atomic(p, text, strlen(text), 0644), 0);
 }
 
