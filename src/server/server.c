@@ -351,6 +351,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		r->up->bs->ops->upload_release(r->up);
 		r->up = NULL;
 	}
+	route_upload_done(r);
 	return queue(r, url);
 }
 
@@ -361,6 +362,7 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
 
 	if (!r)
 		return;
+	route_upload_done(r);
 	if (r->up)
 		r->up->bs->ops->upload_release(r->up);
 	if (r->resp)
