@@ -479,6 +479,17 @@ static int tls_load(const struct server_config *c, struct tls_files *t)
 	return rc;
 }
 
+/* A %00 would cut the C strings the routes check, so "v1%00x" would
+ * act as tag "v1". Such a URL stays undecoded and fails those checks. */
+static size_t unescape_no_nul(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	if (strstr(s, "%00"))
+		return strlen(s);
+	return MHD_http_unescape(s);
+}
+
 static struct MHD_Daemon *daemon_start(struct srv *s, struct tls_files *t)
 {
 	struct sockaddr_storage ss;
@@ -497,6 +508,7 @@ static struct MHD_Daemon *daemon_start(struct srv *s, struct tls_files *t)
 	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
+		MHD_OPTION_UNESCAPE_CALLBACK, unescape_no_nul, NULL,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_LIMIT,

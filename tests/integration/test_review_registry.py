@@ -28,3 +28,30 @@ def test_monolithic_upload_with_wrong_digest_leaves_no_session(registry):
         headers={"Content-Type": "application/octet-stream"})
     assert st == 201
     assert os.listdir(registry.data / "uploads") == []
+
+
+def test_nul_in_url_is_refused_not_truncated(registry):
+    # "v1%00x" used to act as tag "v1": the decoded NUL ended the C string.
+    registry.start()
+    tok = registry.token("repository:a/b:pull,push")
+    cfg = b"{}"
+    st, _, _ = registry.request(
+        "POST", "/v2/a/b/blobs/uploads/?digest=" + digest(cfg), body=cfg,
+        bearer=tok, headers={"Content-Type": "application/octet-stream"})
+    assert st == 201
+    man = ('{"schemaVersion":2,"mediaType":'
+           '"application/vnd.oci.image.manifest.v1+json","config":'
+           '{"mediaType":"application/vnd.oci.image.config.v1+json",'
+           f'"digest":"{digest(cfg)}","size":2}},"layers":[]}}').encode()
+    ct = {"Content-Type": "application/vnd.oci.image.manifest.v1+json"}
+    st, _, _ = registry.request("PUT", "/v2/a/b/manifests/v1%00x",
+                                body=man, bearer=tok, headers=ct)
+    assert st == 400
+    st, _, _ = registry.request("GET", "/v2/a/b/manifests/v1", bearer=tok)
+    assert st == 404
+    st, _, _ = registry.request("GET", f"/v2/a/b/blobs/{digest(cfg)}%00",
+                                bearer=tok)
+    assert st == 400
+    st, _, _ = registry.request("GET", f"/v2/a/b/blobs/{digest(cfg)}",
+                                bearer=tok)
+    assert st == 200
