@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -479,6 +480,19 @@ static int tls_load(const struct server_config *c, struct tls_files *t)
 	return rc;
 }
 
+/* libmicrohttpd's own messages become server log lines. A request it
+ * cannot parse (clients probing for TLS on a plain-HTTP port, which
+ * stele's own client does) is only worth a debug line. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+
+	(void)cls;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	log_msg(strstr(line, "Request malformed") ? LOG_DEBUG : LOG_WARN,
+		NULL, "libmicrohttpd: %s", line);
+}
+
 /* A %00 would cut the C strings the routes check, so "v1%00x" would
  * act as tag "v1". Such a URL stays undecoded and fails those checks. */
 static size_t unescape_no_nul(void *cls, struct MHD_Connection *c, char *s)
@@ -509,6 +523,7 @@ static struct MHD_Daemon *daemon_start(struct srv *s, struct tls_files *t)
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
 		MHD_OPTION_UNESCAPE_CALLBACK, unescape_no_nul, NULL,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_LIMIT,

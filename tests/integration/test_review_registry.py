@@ -55,3 +55,20 @@ def test_nul_in_url_is_refused_not_truncated(registry):
     st, _, _ = registry.request("GET", f"/v2/a/b/blobs/{digest(cfg)}",
                                 bearer=tok)
     assert st == 200
+
+
+def test_malformed_request_is_one_debug_log_line(registry):
+    # stele's client probes loopback registries with a TLS hello first;
+    # libmicrohttpd printed a raw HTML error for each one to stderr.
+    import socket
+    registry.start()
+    with socket.create_connection(("127.0.0.1", registry.port)) as s:
+        s.settimeout(30)
+        s.sendall(b"\x16\x03\x01\x00\xa5\x01\x00 \x03\x03\r\n\r\n")
+        assert s.recv(4096).startswith(b"HTTP/1.1 400")
+    st, _, _ = registry.request("GET", "/v2/", auth=ADMIN)
+    assert st == 200
+    registry.stop()
+    log = registry.log.read_text()
+    assert "Request malformed" not in log
+    assert "Error processing request" not in log
