@@ -294,7 +294,8 @@ int regclient_manifest_get(struct regclient *c, const char *repo,
 		rc = rc_scope(scope, repo, "pull");
 	if (rc)
 		return rc;
-	snprintf(what, sizeof(what), "GET manifest '%s:%s'", repo, reference);
+	snprintf(what, sizeof(what), "GET manifest '%s%s%s'", repo,
+		 strchr(reference, ':') ? "@" : ":", reference);
 	req.deadline = rc_deadline(c);
 	rc_resp_init(&resp);
 	rc = rc_do(c, &req, &resp);

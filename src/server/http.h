@@ -91,6 +91,7 @@ struct req {
 	int64_t range_end;            /* last byte a chunk promised, or -1 */
 	char digest[BLOB_DIGEST_MAX];  /* PUT ?digest= */
 	bool finish;                  /* commit the upload at the end */
+	bool oneshot;                 /* monolithic POST: no session left */
 };
 
 struct route {
@@ -158,6 +159,10 @@ void route_upload_status(struct req *r);
 void route_upload_patch(struct req *r);
 void route_upload_put(struct req *r);
 void route_upload_cancel(struct req *r);
+/* At the end of a request: a monolithic upload that did not commit
+ * (wrong digest, broken body) removes its session, whose id the client
+ * never learned. */
+void route_upload_done(struct req *r);
 void route_manifest_get(struct req *r);
 void route_manifest_put(struct req *r);
 void route_manifest_delete(struct req *r);

@@ -308,6 +308,7 @@ void route_upload_start(struct req *r)
 		return;
 	if (digest) {
 		r->finish = true;
+		r->oneshot = true;
 		r->body = body_sink;
 		return;
 	}
@@ -355,4 +356,19 @@ void route_upload_cancel(struct req *r)
 		return;
 	}
 	http_empty(r, 204);
+}
+
+void route_upload_done(struct req *r)
+{
+	struct srv *s = r->srv;
+
+	if (!r->oneshot || r->status == 201)
+		return;
+	r->oneshot = false;
+	if (r->up) {
+		s->bs->ops->upload_release(r->up);
+		r->up = NULL;
+	}
+	if (!s->bs->ops->upload_remove(s->bs, r->mu.id))
+		s->meta->ops->upload_delete(s->meta, r->mu.id);
 }

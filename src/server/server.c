@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -351,6 +352,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		r->up->bs->ops->upload_release(r->up);
 		r->up = NULL;
 	}
+	route_upload_done(r);
 	return queue(r, url);
 }
 
@@ -361,6 +363,7 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
 
 	if (!r)
 		return;
+	route_upload_done(r);
 	if (r->up)
 		r->up->bs->ops->upload_release(r->up);
 	if (r->resp)
@@ -477,6 +480,30 @@ static int tls_load(const struct server_config *c, struct tls_files *t)
 	return rc;
 }
 
+/* libmicrohttpd's own messages become server log lines. A request it
+ * cannot parse (clients probing for TLS on a plain-HTTP port, which
+ * stele's own client does) is only worth a debug line. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+
+	(void)cls;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	log_msg(strstr(line, "Request malformed") ? LOG_DEBUG : LOG_WARN,
+		NULL, "libmicrohttpd: %s", line);
+}
+
+/* A %00 would cut the C strings the routes check, so "v1%00x" would
+ * act as tag "v1". Such a URL stays undecoded and fails those checks. */
+static size_t unescape_no_nul(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	if (strstr(s, "%00"))
+		return strlen(s);
+	return MHD_http_unescape(s);
+}
+
 static struct MHD_Daemon *daemon_start(struct srv *s, struct tls_files *t)
 {
 	struct sockaddr_storage ss;
@@ -495,6 +522,8 @@ static struct MHD_Daemon *daemon_start(struct srv *s, struct tls_files *t)
 	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
+		MHD_OPTION_UNESCAPE_CALLBACK, unescape_no_nul, NULL,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_LIMIT,
