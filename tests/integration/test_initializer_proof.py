@@ -141,13 +141,22 @@ def via(proxy_, ref):
 
 
 def test_layer_tampered_in_transit_refused(world, proxy):
-    ref, _ = ready(world)
+    # Large enough that the flipped byte lands in file data, which only
+    # the digest can catch (the file was already extracted into staging).
+    ref, _ = ready(world, payload=os.urandom(256 * 1024))
     px = proxy(digest=layer_digest(world, ref), mode="flip")
     dest = world.tmp / "d"
     refused_logged(world, via(px, ref), dest, "has digest sha256:")
     assert px.blob_gets()
     p = world.init(via(px, ref), dest, env="qa")
     check_log(p.stderr, ok=False)
+
+
+def test_tar_header_tampered_in_transit_refused(world, proxy):
+    ref, _ = ready(world)
+    px = proxy(digest=layer_digest(world, ref), mode="flip")
+    refused_logged(world, via(px, ref), world.tmp / "d",
+                   "bad tar header checksum")
 
 
 def test_longer_blob_than_manifest_refused(world, proxy):
@@ -276,7 +285,9 @@ def test_full_disk_refused_before_download(world, tmpfs):
 
 
 def test_disk_filling_while_extracting_refused(world, tmpfs):
-    ref, _ = ready(world, payload=os.urandom(1200 * 1024))
+    # 3 MiB of zeros compress to almost nothing: the download fits and
+    # passes the free-space check, the extracted file does not fit.
+    ref, _ = ready(world, payload=bytes(3 << 20), compression="zstd")
     (tmpfs / "keep.txt").write_text("was here")
     before = used(tmpfs)
     refused_logged(world, f"stele://{ref}", tmpfs,
