@@ -60,7 +60,8 @@ struct init_ctx {
 };
 
 static void init_note(struct init_ctx *c, const char *event,
-		      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+		      const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static void init_note(struct init_ctx *c, const char *event,
 		      const char *fmt, ...)
@@ -268,14 +269,17 @@ static int init_check_scan(struct init_ctx *c)
 		return err_set(ERR_DENIED, "the newest scan (%s) of %s says "
 			       "'%s'", c->scan.time, c->target.digest,
 			       c->scan.verdict);
-	for (int s = (int)fail_on; s <= SCAN_CRITICAL; s++)
+	for (int s = (int)fail_on; s <= SCAN_CRITICAL; s++) {
+		enum scan_severity sev = (enum scan_severity)s;
+
 		if (c->scan.counts[s] > 0)
 			return err_set(ERR_DENIED, "the newest scan (%s) found "
 				       "%d %s finding(s), at or above "
 				       "STELE_FAIL_ON=%s", c->scan.time,
 				       c->scan.counts[s],
-				       scan_severity_name((enum scan_severity)s),
+				       scan_severity_name(sev),
 				       c->s->fail_on);
+	}
 	init_note(c, "scan-verified", "%s at %s", c->scan.verdict,
 		  c->scan.time);
 	return 0;

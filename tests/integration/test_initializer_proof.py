@@ -208,6 +208,19 @@ def test_hostile_layer_refused(world, members, needle):
     assert not (dest / "link").exists()
 
 
+def test_hostile_entry_stops_the_download(world, proxy):
+    """The layer is extracted while it downloads: a bad entry at its
+    start ends the transfer instead of waiting for the rest."""
+    big = os.urandom(4 << 20)
+    layer = tar_of(file_member("../escape.txt", b"x"),
+                   file_member("weights.bin", big))
+    ref = push_crafted(world, "team/crafted", layer)
+    px = proxy(digest=sha(layer), mode="slow", delay=0.05)
+    refused_logged(world, via(px, ref), world.tmp / "d",
+                   "escapes the destination")
+    assert px.blob_bytes < (1 << 20), px.blob_bytes
+
+
 def test_oversized_refused_before_download(world, proxy):
     ref, _ = ready(world, payload=os.urandom(64 * 1024))
     px = proxy(digest=layer_digest(world, ref))
