@@ -569,3 +569,34 @@ def test_kill_during_promotions_leaves_consistent_state(gov):
     assert tag[0] == hist[0] == recs[0]
     assert hist[1] == recs[1]
     gov.run("admin", "audit", "verify", "--data", gov.reg.data)
+
+
+def test_signed_checkpoint_detects_removed_tail(gov):
+    n = _activity(gov)
+    pub = gov.reg.data / "keys" / "signing.pub"
+    p = gov.reg.stele("audit", "verify", "--data", gov.reg.data, "--key",
+                      pub)
+    assert f"record {n}" in p.stdout, p.stdout
+    db = sqlite3.connect(gov.reg.data / "meta.db")
+    _unlock(db)
+    db.execute("DELETE FROM audit WHERE seq=?", (n,))
+    db.commit()
+    db.close()
+    # The chain alone cannot see a cut tail; the checkpoint can.
+    gov.reg.stele("audit", "verify", "--data", gov.reg.data)
+    p = gov.reg.stele("audit", "verify", "--data", gov.reg.data, "--key",
+                      pub, check=False)
+    assert p.returncode == 1 and "removed" in p.stderr, p.stderr
+
+
+def test_checkpoint_signed_by_another_key_is_refused(gov, keys):
+    _activity(gov)
+    other = gov.tmp / "other"
+    other.mkdir()
+    gov.reg.stele("serve", "--help")
+    subprocess.run([stele_bin(), "key", "generate", "--output-key-prefix",
+                    str(other / "x")], check=True, capture_output=True,
+                   env=dict(os.environ, COSIGN_PASSWORD=PASSWORD))
+    p = gov.reg.stele("audit", "verify", "--data", gov.reg.data, "--key",
+                      other / "x.pub", check=False)
+    assert p.returncode == 1 and "checkpoint" in p.stderr, p.stderr
