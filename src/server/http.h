@@ -39,6 +39,7 @@ struct srv {
 	pthread_mutex_t access_lock;
 	uint8_t cache_key[32];
 	struct authn_cache_entry *cache;
+	struct gov *gov;              /* governance (server/gov.h) */
 };
 
 /* Who is asking. */
@@ -62,6 +63,7 @@ enum route_kind {
 	R_TAGS,             /* /v2/NAME/tags/list */
 	R_REFERRERS,        /* /v2/NAME/referrers/DIGEST */
 	R_USER,             /* /api/v1/users/NAME */
+	R_GOV,              /* /api/v1/<governance endpoint> */
 };
 
 struct req;
@@ -170,6 +172,10 @@ void route_tags_list(struct req *r);
 void route_referrers(struct req *r);
 void route_user_get(struct req *r);
 void route_user_patch(struct req *r);
+void route_gov(struct req *r);
+
+/* The client's address as text ("-" when unknown). */
+void http_client_addr(struct req *r, char *out, size_t n);
 
 /* Online garbage collection (gc.c). */
 int gc_run_once(struct srv *s, int64_t now);

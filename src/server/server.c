@@ -1,6 +1,7 @@
 /* The HTTP front: libmicrohttpd setup, the route table, request
  * dispatch with authentication, streamed bodies and the access log. */
 #include "server/server.h"
+#include "server/gov.h"
 #include "server/http.h"
 #include "server/token.h"
 #include "oci/digest.h"
@@ -49,6 +50,9 @@ static const struct route routes[] = {
 	{ "GET", R_REFERRERS, ACT_PULL, route_referrers },
 	{ "GET", R_USER, 0, route_user_get },
 	{ "PATCH", R_USER, 0, route_user_patch },
+	{ "GET", R_GOV, 0, route_gov },
+	{ "POST", R_GOV, 0, route_gov },
+	{ "DELETE", R_GOV, 0, route_gov },
 	{ NULL, R_NONE, 0, NULL },
 };
 
@@ -102,6 +106,10 @@ static int parse_path(struct req *r, const char *url)
 		r->kind = R_USER;
 		return set_ref(r, url + 14);
 	}
+	if (!strncmp(url, "/api/v1/", 8)) {
+		r->kind = R_GOV;
+		return set_ref(r, url + 8);
+	}
 	if (!strcmp(url, "/v2/") || !strcmp(url, "/v2"))
 		return r->kind = R_BASE, 0;
 	if (strncmp(url, "/v2/", 4))
@@ -150,8 +158,8 @@ static bool authorize(struct req *r, const struct route *rt)
 	char scope[META_REPO_MAX + 40];
 	int have;
 
-	if (rt->kind == R_TOKEN)
-		return true;
+	if (rt->kind == R_TOKEN || rt->kind == R_GOV)
+		return true;   /* R_GOV: per endpoint, in routes_gov.c */
 	if (rt->kind == R_USER) {
 		if (r->who.authenticated)
 			return true;
@@ -205,6 +213,8 @@ static void dispatch(struct req *r, const char *url)
 	}
 	rc = authn_request(r->srv, r, &r->who);
 	if (rc) {
+		gov_audit(r->srv, r, "login", NULL, NULL, NULL, "denied",
+			  err_msg());
 		http_challenge(r, NULL, "invalid_token");
 		return;
 	}
@@ -226,7 +236,7 @@ static bool may_answer_early(struct req *r)
 	return strtoll(cl, NULL, 10) > DRAIN_MAX;
 }
 
-static void client_addr(struct req *r, char *out, size_t n)
+void http_client_addr(struct req *r, char *out, size_t n)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
 		r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -262,7 +272,7 @@ static void access_log(struct req *r, const char *url)
 			path[i++] = (char)c;
 	}
 	path[i] = '\0';
-	client_addr(r, from, sizeof(from));
+	http_client_addr(r, from, sizeof(from));
 	if (!s->access) {
 		log_msg(LOG_INFO, r->id, "%s %s %s %u %s %lld", from,
 			r->method, path, r->status, r->who.authenticated ?
@@ -445,11 +455,14 @@ static int srv_open(struct srv *s, const struct server_config *cfg)
 		rc = token_key_load(path, &s->token_key);
 	if (!rc)
 		rc = fs_random(s->cache_key, sizeof(s->cache_key));
+	if (!rc)
+		rc = gov_srv_open(s);
 	return rc;
 }
 
 static void srv_close(struct srv *s)
 {
+	gov_srv_close(s);
 	meta_close(s->meta);
 	blobstore_close(s->bs);
 	EVP_PKEY_free(s->token_key);
@@ -602,6 +615,7 @@ static void announce(struct MHD_Daemon *d, const struct srv *s)
 	printf("listening on %s://%s:%u\n", *s->cfg.tls_cert ? "https" :
 	       "http", *host ? host : "0.0.0.0",
 	       info ? (unsigned int)info->port : 0);
+	gov_srv_announce(s);
 	fflush(stdout);
 }
 
