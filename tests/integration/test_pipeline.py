@@ -389,3 +389,33 @@ def test_storage_initializer_reads_the_registry_scan(world):
     assert p.returncode != 0
     assert "malicious" in (world.tmp / "termination-log").read_text()
     assert not dest.exists() or not any(dest.iterdir())
+
+
+def test_local_scan_covers_dependencies(world, tmp_path):
+    """`stele scan DIR` matches dependency files against --vulndb, or the
+    default database in $STELE_HOME when it exists."""
+    home_db = world.home / "stele" / "vulndb.sqlite"
+    home_db.parent.mkdir(parents=True)
+    world.run("vulndb", "import", "--db", home_db,
+              SNAPSHOT / "vulns" / "jinja2")
+    d = tmp_path / "model"
+    d.mkdir()
+    (d / "requirements.txt").write_text("numpy\njinja2==2.10\n")
+    for extra in ((), ("--vulndb", home_db)):
+        p = world.run("scan", "--format", "json", "--fail-on", "medium",
+                      *extra, d, check=False)
+        assert p.returncode == 1, p.stderr
+        out = json.loads(p.stdout)
+        [f] = [f for f in out["findings"]
+               if f.get("id") == "CVE-2019-10906"]
+        assert f["package"] == "jinja2" and f["version"] == "2.10"
+        assert f["line"] == 2 and "2.10.1" in f["fixed"]
+        assert any(x["path"] == "requirements.txt" for x in out["files"])
+    # Without a database there is nothing to match: no dependency finding.
+    home_db.unlink()
+    p = world.run("scan", "--format", "json", d, check=False)
+    assert not [f for f in json.loads(p.stdout)["findings"]
+                if f.get("package")]
+    p = world.run("scan", "--vulndb", tmp_path / "missing" / "x.sqlite",
+                  d, check=False)
+    assert p.returncode == 2 and "stele scan:" in p.stderr
