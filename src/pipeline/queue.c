@@ -381,6 +381,27 @@ int pipeline_job_done(struct pipeline *p, int64_t id)
 	return pipeline_end(p, pipeline_job_done_locked(p, id));
 }
 
+int pipeline_job_retry(struct pipeline *p, const struct pipeline_job *j,
+		       const char *why)
+{
+	char id[24];
+	const char *args[] = { why, id };
+	const char *sargs[] = { j->repo, j->digest };
+	int rc = pipeline_begin(p);
+
+	if (rc)
+		return rc;
+	snprintf(id, sizeof(id), "%lld", (long long)j->id);
+	rc = pipeline_run(p, "UPDATE pipeline_jobs SET state='pending', "
+			  "error=?, updated=strftime('%s','now') WHERE id=? "
+			  "AND state='running'", NULL, 2, args);
+	if (!rc && j->kind == PIPELINE_SCAN)
+		rc = pipeline_run(p, "UPDATE scans SET status='pending' WHERE "
+				  "repo=? AND digest=? AND status='running'",
+				  NULL, 2, sargs);
+	return pipeline_end(p, rc);
+}
+
 int pipeline_job_fail(struct pipeline *p, const struct pipeline_job *j,
 		      const char *why)
 {
