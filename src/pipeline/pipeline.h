@@ -39,8 +39,9 @@ int pipeline_recover(struct pipeline *p, int *n);
 
 /*
  * Queue a scan of repo@digest unless that version already has a scan
- * (pending, running or done): its scans row becomes 'pending'. Returns
- * 0, and *queued says whether a job was added.
+ * that is pending, running or done (a failed one is queued again): its
+ * scans row becomes 'pending'. Returns 0, and *queued says whether a job
+ * was added.
  */
 int pipeline_enqueue_scan(struct pipeline *p, const char *repo,
 			  const char *digest, bool *queued);

@@ -244,9 +244,11 @@ int pipeline_enqueue_scan(struct pipeline *p, const char *repo,
 	*queued = false;
 	if (rc)
 		return rc;
-	rc = pipeline_run(p, "INSERT OR IGNORE INTO scans(repo, digest, "
-			  "status) VALUES(?, ?, 'pending')", &changes, 2,
-			  args);
+	/* A failed scan is tried again when the version is pushed again. */
+	rc = pipeline_run(p, "INSERT INTO scans(repo, digest, status) "
+			  "VALUES(?, ?, 'pending') ON CONFLICT(repo, digest) "
+			  "DO UPDATE SET status='pending', error=NULL WHERE "
+			  "status='failed'", &changes, 2, args);
 	if (!rc && changes) {
 		rc = insert_job(p, PIPELINE_SCAN, repo, digest, NULL);
 		*queued = !rc;

@@ -162,6 +162,11 @@ static void test_queue_retry_returns_job_until_limit(void **state)
 	/* A failed job is not retried. */
 	assert_int_equal(pipeline_job_retry(f->p, &again, "busy"), 0);
 	assert_int_equal(pipeline_claim(f->p, &again), 0);
+	/* Pushing the version again queues a new scan. */
+	assert_int_equal(pipeline_enqueue_scan(f->p, "a/m", D1, &q), 0);
+	assert_true(q);
+	assert_int_equal(pipeline_claim(f->p, &again), 1);
+	assert_true(again.id != j.id);
 }
 
 static void test_queue_done_is_final(void **state)
