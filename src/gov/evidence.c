@@ -8,13 +8,31 @@
 #include <string.h>
 #include <time.h>
 
+/*
+ * The scans table: one row per version, written by the scan pipeline
+ * (src/pipeline/, docs/pipeline.md) and read here as policy evidence.
+ * This module owns its definition so both sides agree on it.
+ */
 static const char scan_schema[] =
-	"CREATE TABLE IF NOT EXISTS scans ("
-	" id INTEGER PRIMARY KEY, repo TEXT NOT NULL, digest TEXT NOT NULL,"
-	" time TEXT NOT NULL, state TEXT NOT NULL,"
-	" complete INTEGER NOT NULL DEFAULT 0, verdict TEXT,"
-	" findings TEXT);"
-	"CREATE INDEX IF NOT EXISTS scans_digest ON scans (repo, digest, id);";
+	"CREATE TABLE IF NOT EXISTS scans("
+	" repo TEXT NOT NULL, digest TEXT NOT NULL,"
+	" status TEXT NOT NULL"
+	"  CHECK(status IN('pending','running','done','failed')),"
+	" verdict TEXT NOT NULL DEFAULT '',"
+	" sev_info INTEGER NOT NULL DEFAULT 0,"
+	" sev_low INTEGER NOT NULL DEFAULT 0,"
+	" sev_medium INTEGER NOT NULL DEFAULT 0,"
+	" sev_high INTEGER NOT NULL DEFAULT 0,"
+	" sev_critical INTEGER NOT NULL DEFAULT 0,"
+	" kind_model INTEGER NOT NULL DEFAULT 0,"
+	" kind_dependency INTEGER NOT NULL DEFAULT 0,"
+	" kind_llm INTEGER NOT NULL DEFAULT 0,"
+	" incomplete INTEGER NOT NULL DEFAULT 0,"
+	" findings TEXT, advisory_db TEXT NOT NULL DEFAULT '',"
+	" dep_key TEXT NOT NULL DEFAULT '',"
+	" started TEXT, finished TEXT, error TEXT,"
+	" attestation TEXT, changed TEXT,"
+	" PRIMARY KEY(repo, digest));";
 
 static int ev_sqlerr(struct sqlite3 *db, const char *what)
 {
@@ -46,16 +64,37 @@ static int kind_parse(const char *s, enum policy_kind *out)
 	return 0;
 }
 
+/*
+ * The pipeline stores the scan report's findings as they are: a rule, and
+ * for dependency findings an advisory id. The kind follows the rule
+ * family (the same split as the pipeline's counts, docs/pipeline.md).
+ */
+static const char *finding_kind(json_t *o)
+{
+	const char *kind = json_string_value(json_object_get(o, "kind"));
+	const char *rule = json_string_value(json_object_get(o, "rule"));
+
+	if (kind || !rule)
+		return kind;
+	if (!strncmp(rule, "dep-", 4))
+		return "dependency";
+	if (!strncmp(rule, "llm-", 4) || !strcmp(rule, "secret-exposed"))
+		return "llm";
+	return "model";
+}
+
 static int finding_parse(json_t *o, struct policy_finding *f, size_t i)
 {
 	json_t *al = json_object_get(o, "aliases");
 	const char *id = json_string_value(json_object_get(o, "id"));
 	const char *sev = json_string_value(json_object_get(o, "severity"));
-	const char *kind = json_string_value(json_object_get(o, "kind"));
+	const char *kind = finding_kind(o);
 	enum scan_severity s;
 	const char **names = NULL;
 	size_t n = 0;
 
+	if (!id)
+		id = json_string_value(json_object_get(o, "rule"));
 	if (!json_is_object(o) || !id || !sev ||
 	    scan_severity_parse(sev, &s) || kind_parse(kind, &f->kind))
 		return err_set(ERR_INVALID, "scan findings: entry %zu needs "
@@ -128,10 +167,9 @@ int gov_scan_evidence(struct sqlite3 *db, const char *repo,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (sqlite3_prepare_v2(db, "SELECT state, complete, verdict, time,"
-			       " findings FROM scans WHERE repo=? AND"
-			       " digest=? ORDER BY id DESC LIMIT 1", -1, &st,
-			       NULL))
+	if (sqlite3_prepare_v2(db, "SELECT status, NOT incomplete, verdict,"
+			       " finished, findings FROM scans WHERE repo=?"
+			       " AND digest=?", -1, &st, NULL))
 		return ev_sqlerr(db, "cannot read scans");
 	sqlite3_bind_text(st, 1, repo, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, digest, -1, SQLITE_TRANSIENT);
@@ -191,16 +229,20 @@ int gov_scan_record(struct sqlite3 *db, const char *repo, const char *digest,
 
 	gmtime_r(&t, &tm);
 	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (sqlite3_prepare_v2(db, "INSERT INTO scans (repo, digest, time,"
-			       " state, complete, verdict, findings)"
-			       " VALUES (?,?,?,?,?,?,?)", -1, &st, NULL))
+	if (sqlite3_prepare_v2(db, "INSERT INTO scans (repo, digest, finished,"
+			       " status, incomplete, verdict, findings)"
+			       " VALUES (?1,?2,?3,?4,?5,?6,?7) ON CONFLICT"
+			       " (repo, digest) DO UPDATE SET finished=?3,"
+			       " status=?4, incomplete=?5, verdict=?6,"
+			       " findings=?7", -1, &st, NULL))
 		return ev_sqlerr(db, "cannot record scan");
 	sqlite3_bind_text(st, 1, repo, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, digest, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, now, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 4, state, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 5, complete ? 1 : 0);
-	sqlite3_bind_text(st, 6, verdict, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 5, complete ? 0 : 1);
+	sqlite3_bind_text(st, 6, verdict ? verdict : "", -1,
+			  SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 7, findings_json, -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step(st) == SQLITE_DONE ? 0 :
 	     ev_sqlerr(db, "cannot record scan");

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "meta/meta.h"
+#include "pipeline/pipeline.h"
 #include "server/blobstore.h"
 #include "server/config.h"
 #include "util/buf.h"
@@ -40,6 +41,9 @@ struct srv {
 	uint8_t cache_key[32];
 	struct authn_cache_entry *cache;
 	struct gov *gov;              /* governance (server/gov.h) */
+	struct pipeline *pipeline;    /* scan queue and results */
+	struct pipeline_workers *workers;
+	struct sign_key *sign_key;    /* the registry's signing key */
 };
 
 /* Who is asking. */
@@ -64,6 +68,8 @@ enum route_kind {
 	R_REFERRERS,        /* /v2/NAME/referrers/DIGEST */
 	R_USER,             /* /api/v1/users/NAME */
 	R_GOV,              /* /api/v1/<governance endpoint> */
+	R_SCAN,             /* /api/v1/repositories/NAME/scans/DIGEST */
+	R_VULNS,            /* /api/v1/vulnerabilities */
 };
 
 struct req;
@@ -176,6 +182,8 @@ void route_gov(struct req *r);
 
 /* The client's address as text ("-" when unknown). */
 void http_client_addr(struct req *r, char *out, size_t n);
+void route_scan_get(struct req *r);
+void route_vulns(struct req *r);
 
 /* Online garbage collection (gc.c). */
 int gc_run_once(struct srv *s, int64_t now);

@@ -65,7 +65,8 @@ class Gov:
         self.reg.config.write_text(CONFIG.format(keys=keys / "trusted"))
         for name, pw, role in USERS.values():
             self.reg.add_user(name, pw, role)
-        self.reg.start()
+        # Scans are written by the test (scan()), not by the pipeline.
+        self.reg.start("--scan-workers", "0")
         self.homes = {}
 
     def env_for(self, user):
@@ -116,10 +117,14 @@ class Gov:
              complete=True):
         """What the scan pipeline writes (docs/governance.md)."""
         db = sqlite3.connect(self.reg.data / "meta.db", timeout=30)
-        db.execute("INSERT INTO scans (repo, digest, time, state, complete,"
-                   " verdict, findings) VALUES (?,?,?,?,?,?,?)",
+        db.execute("INSERT INTO scans (repo, digest, finished, status,"
+                   " incomplete, verdict, findings) VALUES (?,?,?,?,?,?,?)"
+                   " ON CONFLICT (repo, digest) DO UPDATE SET"
+                   " finished=excluded.finished, status=excluded.status,"
+                   " incomplete=excluded.incomplete,"
+                   " verdict=excluded.verdict, findings=excluded.findings",
                    (repo, digest, "2026-12-04T00:00:00Z", state,
-                    1 if complete else 0,
+                    0 if complete else 1,
                     "suspicious" if findings else "clean",
                     json.dumps(list(findings))))
         db.commit()
@@ -524,11 +529,11 @@ def test_policy_change_is_audited(gov):
     gov.reg.stop()
     gov.reg.config.write_text(CONFIG.format(keys=gov.keys / "trusted")
                               .replace("count: 1", "count: 2"))
-    gov.reg.start()
+    gov.reg.start("--scan-workers", "0")
     recs = gov.audit(action="policy-change")
     assert len(recs) == 2 and recs[-1]["actor"] == "stele"
     gov.reg.stop()
-    gov.reg.start()
+    gov.reg.start("--scan-workers", "0")
     assert len(gov.audit(action="policy-change")) == 2
 
 
@@ -555,7 +560,7 @@ def test_kill_during_promotions_leaves_consistent_state(gov):
     stop.set()
     for t in threads:
         t.join()
-    gov.reg.start()
+    gov.reg.start("--scan-workers", "0")
     db = sqlite3.connect(gov.reg.data / "meta.db")
     tag = db.execute("SELECT digest FROM tags WHERE repo='team/model' AND"
                      " tag='staging'").fetchone()
