@@ -21,7 +21,8 @@ static const char serve_usage[] =
 	"  --config FILE       YAML settings (see docs/registry.md)\n"
 	"  --anonymous-pull    let anyone pull without credentials\n"
 	"  --log-level LEVEL   debug, info, warn or error\n"
-	"  --scan-workers N    threads scanning pushed ModelKits (default 2;\n"
+	"  --scan-workers N    threads scanning pushed ModelKits (default 2,\n"
+	"                      0 queues scans without running them;\n"
 	"                      see docs/pipeline.md)\n";
 
 static int set_str(char *dst, size_t n, const char *v)

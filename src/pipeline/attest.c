@@ -80,7 +80,11 @@ static int build_predicate(const struct pipeline_scan *s, struct buf *out)
 static int put_blob(const struct pipeline_ctx *ctx, const char *repo,
 		    const void *p, size_t n, char digest[DIGEST_STR_LEN])
 {
-	int rc = ctx->bs->ops->put(ctx->bs, p, n, digest);
+	int rc;
+
+	/* The store files a blob under the digest its caller computed. */
+	sha256_digest_buf(p, n, digest);
+	rc = ctx->bs->ops->put(ctx->bs, p, n, digest);
 
 	if (!rc)
 		rc = ctx->meta->ops->blob_add(ctx->meta, repo, digest,
@@ -131,7 +135,10 @@ static int put_referrer(const struct pipeline_ctx *ctx, const char *repo,
 	const char *refs_v[] = { cfg, layer };
 	struct meta_refs refs = { refs_v, 2 };
 	struct meta_manifest m;
-	int rc = ctx->bs->ops->put(ctx->bs, mf->data, mf->len, digest);
+	int rc;
+
+	sha256_digest_buf(mf->data, mf->len, digest);
+	rc = ctx->bs->ops->put(ctx->bs, mf->data, mf->len, digest);
 
 	if (rc)
 		return rc;

@@ -82,9 +82,12 @@ int pipeline_workers_start(const struct pipeline_ctx *ctx, int n,
 	struct pipeline_workers *w;
 
 	*out = NULL;
-	if (n < 1 || n > PIPELINE_MAX_WORKERS)
-		return err_set(ERR_INVALID, "scan workers must be 1 to %d",
+	if (n < 0 || n > PIPELINE_MAX_WORKERS)
+		return err_set(ERR_INVALID, "scan workers must be 0 to %d",
 			       PIPELINE_MAX_WORKERS);
+	/* Zero workers: pushes are queued for another node to scan. */
+	if (n == 0)
+		return 0;
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return err_set(ERR_NOMEM, "out of memory");

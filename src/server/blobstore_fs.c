@@ -171,9 +171,17 @@ static int fs_put(struct blobstore *bs, const void *p, size_t n,
 		  const char *digest)
 {
 	struct fs_store *s = (struct fs_store *)bs;
-	char dir[PATH_MAX + 16], tmp[PATH_MAX];
+	char dir[PATH_MAX + 16], tmp[PATH_MAX], actual[BLOB_DIGEST_MAX];
 	int fd, rc;
 
+	/* Content addressing is the store's invariant, whoever the caller
+	 * is: a blob is never filed under a digest it does not have. */
+	if (!blobstore_digest_valid(digest))
+		return err_set(ERR_INVALID, "invalid digest for stored blob");
+	blobstore_digest_buf(digest, p, n, actual);
+	if (strcmp(actual, digest))
+		return err_set(ERR_DIGEST, "blob content is %s, not %s",
+			       actual, digest);
 	snprintf(dir, sizeof(dir), "%s/uploads", s->root);
 	fd = fs_tmp_open(dir, tmp, sizeof(tmp));
 	if (fd < 0)

@@ -594,7 +594,11 @@ int gov_data_classes(struct srv *s, const char *repo, const char *digest,
 static int gov_put_blob(struct srv *s, const char *repo, const void *p,
 			size_t n, char digest[DIGEST_STR_LEN])
 {
-	int rc = s->bs->ops->put(s->bs, p, n, digest);
+	int rc;
+
+	/* The store files a blob under the digest its caller computed. */
+	sha256_digest_buf(p, n, digest);
+	rc = s->bs->ops->put(s->bs, p, n, digest);
 
 	if (!rc)
 		rc = s->meta->ops->blob_add(s->meta, repo, digest, (int64_t)n);
@@ -644,8 +648,10 @@ static int gov_put_referrer(struct srv *s, const char *repo,
 	mf.annotations = anns;
 	if (!rc && !text)
 		rc = err_set(ERR_NOMEM, "out of memory");
-	if (!rc)
+	if (!rc) {
+		sha256_digest_buf(text, strlen(text), out);
 		rc = s->bs->ops->put(s->bs, text, strlen(text), out);
+	}
 	snprintf(mf.digest, sizeof(mf.digest), "%s", out);
 	snprintf(mf.media_type, sizeof(mf.media_type), OCI_MANIFEST_TYPE);
 	mf.size = text ? (int64_t)strlen(text) : 0;
