@@ -520,10 +520,10 @@ static struct MHD_Daemon *daemon_start(struct srv *s, struct tls_files *t)
 	if (t->cert.len)
 		flags |= MHD_USE_TLS;
 	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
 		MHD_OPTION_UNESCAPE_CALLBACK, unescape_no_nul, NULL,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_LIMIT,

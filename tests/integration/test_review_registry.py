@@ -72,6 +72,7 @@ def test_malformed_request_is_one_debug_log_line(registry):
     log = registry.log.read_text()
     assert "Request malformed" not in log
     assert "Error processing request" not in log
+    assert "libmicrohttpd" not in log
 
 
 def test_manifest_naming_missing_content_is_refused(registry):
