@@ -120,3 +120,21 @@ def test_manifest_naming_missing_content_is_refused(registry):
                                 body=man(layer), bearer=tok,
                                 headers={"Content-Type": oci})
     assert st == 201
+
+
+def test_second_server_on_same_data_directory_is_refused(registry):
+    # Upload sessions and the GC lock live in one process's memory; a
+    # second server on the same directory started happily and raced them.
+    import subprocess
+    from conftest import stele_bin
+    from registry_util import free_port
+    registry.start()
+    p = subprocess.run([stele_bin(), "serve", "--listen",
+                        f"127.0.0.1:{free_port()}", "--data", registry.data],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode != 0
+    assert "in use by another stele serve" in p.stderr
+    registry.crash()
+    registry.start()  # kill -9 releases the lock
+    st, _, _ = registry.request("GET", "/v2/", auth=ADMIN)
+    assert st == 200
