@@ -735,7 +735,8 @@ static void test_chunked_upload_of_wrong_bytes_is_cancelled(void **state)
 	m.local_location = true;
 	sha256_digest_buf("other", 5, other);
 	assert_int_equal(regclient_blob_put_fd(c, "r", other, fd,
-					       BIG_UPLOAD, NULL, NULL), ERR_DIGEST);
+					       BIG_UPLOAD, NULL, NULL),
+			 ERR_DIGEST);
 	assert_true(m.up_cancelled);
 	close(fd);
 	regclient_free(c);
