@@ -6,11 +6,17 @@
 
 static void help_list(void)
 {
+	int w = 0;
+
 	puts("usage: stele <command> [options] [args]\n");
 	puts("stele is a registry and governance layer for ML models.\n");
+	/* One column, as wide as the longest name. */
+	for (const struct cli_cmd *c = cli_commands; c->name; c++)
+		if ((int)strlen(c->name) > w)
+			w = (int)strlen(c->name);
 	puts("Commands:");
 	for (const struct cli_cmd *c = cli_commands; c->name; c++)
-		printf("   %-20s %s\n", c->name, c->summary);
+		printf("   %-*s  %s\n", w, c->name, c->summary);
 	puts("\nRun 'stele <command> --help' for one command's options.");
 }
 

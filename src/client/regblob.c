@@ -616,7 +616,7 @@ out:
 
 int regclient_blob_put_fd(struct regclient *c, const char *repo,
 			  const char *digest, int fd, uint64_t size,
-			  const char *mount_from)
+			  const char *mount_from, const char **how)
 {
 	struct rb_put u = { .c = c, .repo = repo, .digest = digest,
 			    .fd = fd, .size = size };
@@ -627,6 +627,8 @@ int regclient_blob_put_fd(struct regclient *c, const char *repo,
 		return rc;
 	/* Same token scope as the upload, so one token serves both. */
 	rc = rc_blob_head(c, repo, digest, "push,pull", &have);
+	if (how)
+		*how = "exists";
 	if (!rc && (have == size || have == UINT64_MAX))
 		return 0;
 	if (rc && rc != ERR_NOTFOUND)
@@ -637,6 +639,8 @@ int regclient_blob_put_fd(struct regclient *c, const char *repo,
 	u.deadline = rc_deadline(c);
 	rc_resp_init(&u.resp);
 	rc = rb_start(&u, mount_from);
+	if (how)
+		*how = rc == 1 ? "mounted" : "pushed";
 	if (rc == 1)
 		rc = 0;
 	else if (!rc && size <= c->monolithic_max)
@@ -663,7 +667,8 @@ int regclient_blob_put_buf(struct regclient *c, const char *repo,
 		return err_setsys(ERR_IO, errno, "memfd_create");
 	rc = fs_write_all(fd, p, len, "memory blob");
 	if (!rc)
-		rc = regclient_blob_put_fd(c, repo, digest, fd, len, NULL);
+		rc = regclient_blob_put_fd(c, repo, digest, fd, len, NULL,
+					   NULL);
 	close(fd);
 	return rc;
 }

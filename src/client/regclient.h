@@ -146,11 +146,13 @@ int regclient_blob_fetch_fd(struct regclient *c, const char *repo,
  * to opts.monolithic_max go in one PUT, larger ones in PATCH chunks of
  * opts.chunk_size; a failed chunk resumes from the offset the
  * registry reports. The bytes are hashed as they are sent and the upload
- * is cancelled with ERR_DIGEST if they do not match digest.
+ * is cancelled with ERR_DIGEST if they do not match digest. On success
+ * *how (when not NULL) says what happened: "exists", "mounted" or
+ * "pushed" (a static string).
  */
 int regclient_blob_put_fd(struct regclient *c, const char *repo,
 			  const char *digest, int fd, uint64_t size,
-			  const char *mount_from);
+			  const char *mount_from, const char **how);
 
 /* Upload a small in-memory blob (same rules as regclient_blob_put_fd). */
 int regclient_blob_put_buf(struct regclient *c, const char *repo,

@@ -148,6 +148,7 @@ static void xfer_fail(struct xfer_pool *p, int rc)
 
 static int xfer_push_blob(struct xfer_pool *p, const struct xfer_blob *b)
 {
+	const char *how = "pushed";
 	uint64_t size = 0;
 	int fd = -1, rc;
 
@@ -159,11 +160,11 @@ static int xfer_push_blob(struct xfer_pool *p, const struct xfer_blob *b)
 			     (unsigned long long)b->size);
 	if (!rc)
 		rc = regclient_blob_put_fd(p->c, p->repo, b->digest, fd, size,
-					   p->o->mount_from);
+					   p->o->mount_from, &how);
 	if (fd >= 0)
 		close(fd);
 	if (!rc)
-		xfer_note(p, b->digest, "pushed", size);
+		xfer_note(p, b->digest, how, size);
 	return rc;
 }
 

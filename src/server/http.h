@@ -36,6 +36,7 @@ struct srv {
 	 * upload or manifest is claiming at the same moment. */
 	pthread_rwlock_t gc_lock;
 	pthread_mutex_t cache_lock;
+	int data_lock;                /* flock on DATA/serve.lock, or -1 */
 	FILE *access;                 /* access log file, or NULL */
 	pthread_mutex_t access_lock;
 	uint8_t cache_key[32];

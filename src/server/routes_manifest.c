@@ -206,6 +206,31 @@ static void queue_scan(struct req *r, const struct mcheck *mc,
 		pipeline_workers_kick(r->srv->workers);
 }
 
+/* Every blob an image manifest names must be linked to this repository,
+ * and every manifest an index names must be in it: a version tag is fixed
+ * for good, so it must never be given to content nobody can pull. */
+static bool refs_present(struct req *r, const struct mcheck *mc)
+{
+	struct meta *m = r->srv->meta;
+	struct meta_manifest mf;
+	int64_t size;
+	int rc = 0;
+
+	for (int i = 0; !rc && i < mc->nrefs; i++) {
+		rc = mc->is_index ?
+			m->ops->manifest_get(m, r->repo, mc->refs[i], &mf) :
+			m->ops->blob_linked(m, r->repo, mc->refs[i], &size);
+		if (rc == ERR_NOTFOUND) {
+			http_error(r, 400, "MANIFEST_BLOB_UNKNOWN", "'%s' is "
+				   "not in '%s'", mc->refs[i], r->repo);
+			return false;
+		}
+	}
+	if (rc)
+		http_fail(r, rc, "MANIFEST_INVALID");
+	return !rc;
+}
+
 static void store(struct req *r, const struct mcheck *mc,
 		  const char *digest)
 {
@@ -276,7 +301,7 @@ static int manifest_body(struct req *r, const char *p, size_t n)
 	if (ref_is_digest(r->ref) && strcmp(digest, r->ref))
 		http_error(r, 400, "DIGEST_INVALID", "content is '%s'",
 			   digest);
-	else
+	else if (refs_present(r, &mc))
 		store(r, &mc, digest);
 	mcheck_release(&mc);
 	return 0;

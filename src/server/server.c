@@ -13,14 +13,17 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Bodies of answered requests are read and dropped up to this size so
  * the client sees the answer; larger ones get the connection closed. */
@@ -441,17 +444,45 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss,
 	return 0;
 }
 
+/* One server per data directory: its upload cache and GC lock are in
+ * memory, so a second process would race them. The lock dies with the
+ * process, kill -9 included. */
+static int data_lock(const char *data, int *out)
+{
+	char path[PATH_MAX + 32];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/serve.lock", data);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return err_setsys(ERR_IO, errno, "cannot open '%s'", path);
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		int e = errno;
+
+		close(fd);
+		if (e == EWOULDBLOCK)
+			return err_set(ERR_CONFLICT, "data directory '%s' is "
+				       "in use by another stele serve", data);
+		return err_setsys(ERR_IO, e, "cannot lock '%s'", path);
+	}
+	*out = fd;
+	return 0;
+}
+
 static int srv_open(struct srv *s, const struct server_config *cfg)
 {
 	char path[PATH_MAX + 32];
 	int rc;
 
 	memset(s, 0, sizeof(*s));
+	s->data_lock = -1;
 	s->cfg = *cfg;
 	pthread_mutex_init(&s->cache_lock, NULL);
 	pthread_rwlock_init(&s->gc_lock, NULL);
 	pthread_mutex_init(&s->access_lock, NULL);
 	rc = fs_mkdirs(cfg->data, 0700);
+	if (!rc)
+		rc = data_lock(cfg->data, &s->data_lock);
 	if (!rc && *cfg->access_log) {
 		s->access = fopen(cfg->access_log, "ae");
 		if (!s->access)
@@ -517,6 +548,8 @@ static void srv_close(struct srv *s)
 	if (s->access)
 		fclose(s->access);
 	pthread_mutex_destroy(&s->access_lock);
+	if (s->data_lock >= 0)
+		close(s->data_lock);
 }
 
 struct tls_files {
@@ -578,10 +611,10 @@ static struct MHD_Daemon *daemon_start(struct srv *s, struct tls_files *t)
 	if (t->cert.len)
 		flags |= MHD_USE_TLS;
 	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
 		MHD_OPTION_UNESCAPE_CALLBACK, unescape_no_nul, NULL,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_LIMIT,

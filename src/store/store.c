@@ -897,14 +897,38 @@ static int sweep_blobs(struct store *s, const struct digest_set *live,
 	return rc;
 }
 
+/* Bytes held by the files directly in dir (a killed pull's partial
+ * blobs), so that prune reports the space it gives back. */
+static uint64_t tmp_bytes(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct stat st;
+	uint64_t n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		if (!fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) &&
+		    S_ISREG(st.st_mode))
+			n += (uint64_t)st.st_size;
+	closedir(d);
+	return n;
+}
+
 /* With the store to ourselves, partial uploads in tmp/ are orphans. */
-static int sweep_tmp(struct store *s)
+static int sweep_tmp(struct store *s, uint64_t *bytes)
 {
 	char dir[PATH_MAX];
 	int rc = path_of(s, dir, "tmp");
+	uint64_t n = 0;
 
-	if (!rc)
+	if (!rc) {
+		n = tmp_bytes(dir);
 		rc = fs_remove_tree(dir);
+	}
+	if (!rc)
+		*bytes += n;
 	return rc ? rc : fs_mkdirs(dir, 0755);
 }
 
@@ -929,7 +953,7 @@ static int prune_locked(struct store *s, uint64_t *blobs, uint64_t *bytes)
 		rc = sweep_blobs(s, &live, blobs, bytes);
 	}
 	if (!rc)
-		rc = sweep_tmp(s);
+		rc = sweep_tmp(s, bytes);
 	free(live.d);
 	return rc;
 }

@@ -123,7 +123,8 @@ int store_list(struct store *s, struct store_entry **out, size_t *n);
 
 /*
  * Delete every blob no tagged manifest reaches (manifest, config, layers,
- * subject). Needs exclusive use of the store: ERR_CONFLICT when another
+ * subject), and the partial blobs killed writers left in tmp/. bytes
+ * counts both. Needs exclusive use of the store: ERR_CONFLICT when another
  * stele process has it open. Nothing is deleted when any tagged manifest
  * cannot be read and parsed.
  */

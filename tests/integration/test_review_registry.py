@@ -72,3 +72,69 @@ def test_malformed_request_is_one_debug_log_line(registry):
     log = registry.log.read_text()
     assert "Request malformed" not in log
     assert "Error processing request" not in log
+    assert "libmicrohttpd" not in log
+
+
+def test_manifest_naming_missing_content_is_refused(registry):
+    # A version tag is fixed for good; it must not be given to a manifest
+    # whose blobs are not in the repository (or to an index whose
+    # manifests are not), which nobody could ever pull.
+    registry.start()
+    tok = registry.token("repository:a/b:pull,push")
+    other = registry.token("repository:c/d:pull,push")
+    ct = "application/octet-stream"
+    cfg, layer = b"{}", b"private layer"
+    for repo, t, data in (("a/b", tok, cfg), ("c/d", other, layer)):
+        st, _, _ = registry.request(
+            "POST", f"/v2/{repo}/blobs/uploads/?digest={digest(data)}",
+            body=data, bearer=t, headers={"Content-Type": ct})
+        assert st == 201
+    oci = "application/vnd.oci.image.manifest.v1+json"
+
+    def man(lay):
+        return ('{"schemaVersion":2,"mediaType":"%s","config":{"mediaType":'
+                '"application/vnd.oci.image.config.v1+json","digest":"%s",'
+                '"size":2},"layers":[{"mediaType":"%s","digest":"%s",'
+                '"size":%d}]}' % (oci, digest(cfg), ct, digest(lay),
+                                  len(lay))).encode()
+    # Never uploaded anywhere, and uploaded only to another repository.
+    for lay in (b"never uploaded", layer):
+        st, _, body = registry.request(
+            "PUT", "/v2/a/b/manifests/1.0.0", body=man(lay), bearer=tok,
+            headers={"Content-Type": oci})
+        assert st == 400 and b"MANIFEST_BLOB_UNKNOWN" in body
+    idx = ('{"schemaVersion":2,"mediaType":'
+           '"application/vnd.oci.image.index.v1+json","manifests":[{'
+           '"mediaType":"%s","digest":"%s","size":10}]}'
+           % (oci, "sha256:" + "1" * 64)).encode()
+    st, _, body = registry.request(
+        "PUT", "/v2/a/b/manifests/1.0.1", body=idx, bearer=tok,
+        headers={"Content-Type": "application/vnd.oci.image.index.v1+json"})
+    assert st == 400 and b"MANIFEST_BLOB_UNKNOWN" in body
+    # The tag is still free for the right content.
+    st, _, _ = registry.request(
+        "POST", f"/v2/a/b/blobs/uploads/?digest={digest(layer)}",
+        body=layer, bearer=tok, headers={"Content-Type": ct})
+    assert st == 201
+    st, _, _ = registry.request("PUT", "/v2/a/b/manifests/1.0.0",
+                                body=man(layer), bearer=tok,
+                                headers={"Content-Type": oci})
+    assert st == 201
+
+
+def test_second_server_on_same_data_directory_is_refused(registry):
+    # Upload sessions and the GC lock live in one process's memory; a
+    # second server on the same directory started happily and raced them.
+    import subprocess
+    from conftest import stele_bin
+    from registry_util import free_port
+    registry.start()
+    p = subprocess.run([stele_bin(), "serve", "--listen",
+                        f"127.0.0.1:{free_port()}", "--data", registry.data],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode != 0
+    assert "in use by another stele serve" in p.stderr
+    registry.crash()
+    registry.start()  # kill -9 releases the lock
+    st, _, _ = registry.request("GET", "/v2/", auth=ADMIN)
+    assert st == 200

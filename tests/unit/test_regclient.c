@@ -716,7 +716,7 @@ static void test_chunked_upload_resumes_after_lost_patch(void **state)
 	m.local_location = true;
 	m.fail_second_patch = true;
 	assert_int_equal(regclient_blob_put_fd(c, "r", digest, fd,
-					       BIG_UPLOAD, NULL), 0);
+					       BIG_UPLOAD, NULL, NULL), 0);
 	/* chunk 1, chunk 2 lost, chunk 2 again after the status check */
 	assert_int_equal(m.patches, 3);
 	assert_int_equal(m.up_received, BIG_UPLOAD);
@@ -735,7 +735,8 @@ static void test_chunked_upload_of_wrong_bytes_is_cancelled(void **state)
 	m.local_location = true;
 	sha256_digest_buf("other", 5, other);
 	assert_int_equal(regclient_blob_put_fd(c, "r", other, fd,
-					       BIG_UPLOAD, NULL), ERR_DIGEST);
+					       BIG_UPLOAD, NULL, NULL),
+			 ERR_DIGEST);
 	assert_true(m.up_cancelled);
 	close(fd);
 	regclient_free(c);
@@ -745,20 +746,25 @@ static void test_cross_repository_mount(void **state)
 {
 	struct regclient *c = client();
 	char digest[DIGEST_STR_LEN];
+	const char *how = NULL;
 	int fd = big_file(BIG_UPLOAD, digest);
 
 	reset();
 	m.local_location = true;
 	m.allow_mount = true;
 	assert_int_equal(regclient_blob_put_fd(c, "r", digest, fd,
-					       BIG_UPLOAD, "team/source"), 0);
+					       BIG_UPLOAD, "team/source", &how),
+			 0);
+	assert_string_equal(how, "mounted");
 	assert_string_equal(m.mount_from, "team/source");
 	assert_int_equal(m.patches, 0); /* nothing was uploaded */
 
 	/* A registry that declines the mount gets a normal upload. */
 	m.allow_mount = false;
 	assert_int_equal(regclient_blob_put_fd(c, "r", digest, fd,
-					       BIG_UPLOAD, "team/source"), 0);
+					       BIG_UPLOAD, "team/source", &how),
+			 0);
+	assert_string_equal(how, "pushed");
 	assert_int_equal(m.patches, 2);
 	assert_string_equal(m.up_digest, digest);
 	close(fd);
