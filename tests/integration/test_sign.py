@@ -290,3 +290,62 @@ def test_signature_over_another_payload_is_refused(stele, work):
            pub, "--bundle", "mix.att", check=False)
     assert p.returncode == 1
     assert "no DSSE signature verifies" in p.stderr
+
+
+def prompt_run(stele, work, args, answers):
+    """Run stele on a pseudo-terminal with no password variable set."""
+    import pty
+    import select
+    env = {k: v for k, v in stele.env.items()
+           if k not in ("COSIGN_PASSWORD", "STELE_KEY_PASSWORD")}
+    path = stele_path()
+    pid, fd = pty.fork()
+    if pid == 0:
+        try:
+            os.chdir(work)
+            os.execve(path, ["stele", *map(str, args)], env)
+        finally:
+            os._exit(127)
+    out = b""
+    pending = list(answers)
+    while True:
+        r, _, _ = select.select([fd], [], [], 30)
+        if not r:
+            break
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+        if pending and out.rstrip().endswith(b":"):
+            os.write(fd, pending.pop(0).encode() + b"\n")
+            out += b"\n"
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), out.decode(errors="replace")
+
+
+def stele_path():
+    from conftest import stele_bin
+    return stele_bin()
+
+
+def test_key_generate_prompts_without_echo(stele, work):
+    rc, out = prompt_run(stele, work, ["key", "generate",
+                                       "--output-key-prefix", "tty"],
+                         ["typed secret", "typed secret"])
+    assert rc == 0, out
+    assert "Enter password for private key:" in out
+    assert "typed secret" not in out
+    st(stele, work, "sign-blob", "model.bin", "--key", "tty.key",
+       password="typed secret")
+
+
+def test_key_generate_prompt_mismatch_fails(stele, work):
+    rc, out = prompt_run(stele, work, ["key", "generate",
+                                       "--output-key-prefix", "tty"],
+                         ["one", "two"])
+    assert rc == 1
+    assert "the two passwords differ" in out
+    assert not (work / "tty.key").exists()
