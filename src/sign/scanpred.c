@@ -58,12 +58,14 @@ static json_t *scan_counts(const struct sign_scan_summary *s)
 {
 	json_t *c = json_object();
 
-	for (int i = 0; c && i < SIGN_SEV_COUNT; i++)
-		if (json_object_set_new(c, sev_names[i],
-					json_integer((json_int_t)s->counts[i]))) {
+	for (int i = 0; c && i < SIGN_SEV_COUNT; i++) {
+		json_t *n = json_integer((json_int_t)s->counts[i]);
+
+		if (json_object_set_new(c, sev_names[i], n)) {
 			json_decref(c);
 			return NULL;
 		}
+	}
 	return c;
 }
 
