@@ -4,7 +4,9 @@ import base64
 import json
 import os
 import shutil
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -307,11 +309,13 @@ def prompt_run(stele, work, args, answers):
         finally:
             os._exit(127)
     out = b""
+    answered = 0
     pending = list(answers)
-    while True:
-        r, _, _ = select.select([fd], [], [], 30)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([fd], [], [], 5)
         if not r:
-            break
+            continue
         try:
             chunk = os.read(fd, 1024)
         except OSError:
@@ -319,10 +323,16 @@ def prompt_run(stele, work, args, answers):
         if not chunk:
             break
         out += chunk
-        if pending and out.rstrip().endswith(b":"):
+        # Answer only a prompt that appeared after the last answer.
+        if pending and out[answered:].rstrip().endswith(b":"):
             os.write(fd, pending.pop(0).encode() + b"\n")
-            out += b"\n"
-    _, status = os.waitpid(pid, 0)
+            answered = len(out)
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done == 0:
+        # Still waiting for input it will never get: fail, do not hang.
+        os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+    os.close(fd)
     return os.waitstatus_to_exitcode(status), out.decode(errors="replace")
 
 
