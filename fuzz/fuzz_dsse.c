@@ -1,4 +1,4 @@
-/* Fuzz target: DSSE envelopes, in-toto statements, simple-signing payloads. */
+/* Fuzz target: DSSE envelopes and the payloads they carry. */
 #include "fuzz.h"
 
 #include <stdlib.h>
@@ -6,6 +6,7 @@
 #include "sign/dsse.h"
 #include "sign/key.h"
 #include "sign/payload.h"
+#include "sign/scanpred.h"
 #include "sign/statement.h"
 
 static struct sign_key *fuzz_key(void)
@@ -20,6 +21,7 @@ static struct sign_key *fuzz_key(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct sign_statement *st = malloc(sizeof(*st));
+	struct sign_scan_summary scan;
 	struct sign_payload pl;
 	struct sign_dsse env;
 
@@ -37,5 +39,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sign_statement_release(st);
 	free(st);
 	sign_payload_parse(data, size, &pl);
+	sign_scan_predicate_parse(data, size, &scan);
 	return 0;
 }

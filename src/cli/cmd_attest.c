@@ -14,11 +14,14 @@
 
 static const char attest_usage[] =
 	"usage: stele attest REF --predicate FILE --type T --key KEY\n"
+	"                    [--attestation-format bundle|legacy|both]\n"
 	"\n"
 	"Attach a signed in-toto Statement v1 about the manifest REF names:\n"
 	"predicate FILE (JSON), type T (a URI or a cosign short name such as\n"
 	"slsaprovenance1, vuln, custom), in a DSSE envelope inside a Sigstore\n"
-	"bundle v0.3 attached through the referrers API.\n";
+	"bundle v0.3 attached through the referrers API (bundle, the\n"
+	"default), or as a layer of the sha256-<hex>.att tag like 'cosign\n"
+	"attest' without --new-bundle-format (legacy), or both.\n";
 
 static const char verify_att_usage[] =
 	"usage: stele verify-attestation REF --key PUB|DIR [--type T]\n"
@@ -31,6 +34,7 @@ static const char verify_att_usage[] =
 
 struct attest_cli {
 	const char *ref, *key, *predicate, *type;
+	const char *fmt;
 	bool json;
 };
 
@@ -47,14 +51,20 @@ static int attest_cli_parse(int argc, char **argv, struct attest_cli *o)
 		{ "predicate", required_argument, NULL, 'p' },
 		{ "type", required_argument, NULL, 't' },
 		{ "format", required_argument, NULL, 'F' },
+		{ "attestation-format", required_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	optind = 1;
+	o->fmt = "bundle";
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'k')
 			o->key = optarg;
+		else if (c == 'a' && (!strcmp(optarg, "bundle") ||
+				      !strcmp(optarg, "legacy") ||
+				      !strcmp(optarg, "both")))
+			o->fmt = optarg;
 		else if (c == 'p')
 			o->predicate = optarg;
 		else if (c == 't')
@@ -109,13 +119,16 @@ static int attest_cli_run(const struct attest_cli *o)
 		rc = sign_target_resolve(c, &ref, &t);
 	if (!rc)
 		rc = attest_build(&t, o, &st);
-	if (!rc)
+	if (!rc && strcmp(o->fmt, "bundle"))
+		rc = sign_attach_legacy_attestation(c, &t, k, st.data, st.len,
+						    o->type);
+	if (!rc && strcmp(o->fmt, "legacy"))
 		rc = sign_attestation(k, st.data, st.len, &bundle);
-	if (!rc)
+	if (!rc && strcmp(o->fmt, "legacy"))
 		rc = sign_attach_bundle(c, &t, bundle.data, bundle.len,
 					o->type, digest);
 	if (!rc)
-		printf("attested %s@%s as %s\n", t.name, t.digest, digest);
+		printf("attested %s@%s\n", t.name, t.digest);
 	buf_release(&st);
 	buf_release(&bundle);
 	regclient_free(c);

@@ -1,6 +1,7 @@
 /* Signatures stored in a registry the way cosign stores them. */
 #include "sign/attach.h"
 #include "sign/bundle.h"
+#include "sign/dsse.h"
 #include "sign/payload.h"
 #include "sign/sign.h"
 #include "sign/sjson.h"
@@ -189,24 +190,16 @@ static bool attach_has_layer(json_t *layers, json_t *layer)
 	return false;
 }
 
-int sign_attach_legacy(struct regclient *c, const struct sign_target *t,
-		       const struct sign_key *key)
+/* Add layer to the manifest under tag, keeping the layers already there. */
+static int attach_legacy_layer(struct regclient *c,
+			       const struct sign_target *t, const char *tag,
+			       json_t *layer)
 {
-	struct buf payload = BUF_INIT(SIGN_PAYLOAD_MAX), sig = BUF_INIT(1024);
-	json_t *layers = NULL, *layer = NULL, *cfg = NULL, *m = NULL;
-	char tag[DIGEST_STR_LEN + 8], digest[DIGEST_STR_LEN];
+	json_t *layers = NULL, *cfg = NULL, *m = NULL;
+	char digest[DIGEST_STR_LEN];
 	int rc;
 
-	snprintf(tag, sizeof(tag), "sha256-%s.sig", oci_digest_hex(t->digest));
-	rc = sign_image_payload(key, t->name, t->digest, &payload, &sig);
-	if (!rc)
-		rc = attach_put(c, t->repo, SIGN_PAYLOAD_MEDIA_TYPE,
-				payload.data, payload.len, &layer);
-	if (!rc && json_object_set_new(layer, "annotations", json_pack(
-			"{s:s}", SIGN_COSIGN_SIG_ANNOTATION, sig.data)))
-		rc = err_set(ERR_NOMEM, "out of memory");
-	if (!rc)
-		rc = attach_existing(c, t->repo, tag, "layers", &layers);
+	rc = attach_existing(c, t->repo, tag, "layers", &layers);
 	if (!rc && !attach_has_layer(layers, layer))
 		rc = json_array_append(layers, layer) ?
 		     err_set(ERR_NOMEM, "out of memory") : 0;
@@ -223,10 +216,64 @@ int sign_attach_legacy(struct regclient *c, const struct sign_target *t,
 					 digest);
 	json_decref(m);
 	json_decref(cfg);
-	json_decref(layer);
 	json_decref(layers);
+	return rc;
+}
+
+int sign_attach_legacy(struct regclient *c, const struct sign_target *t,
+		       const struct sign_key *key)
+{
+	struct buf payload = BUF_INIT(SIGN_PAYLOAD_MAX), sig = BUF_INIT(1024);
+	char tag[DIGEST_STR_LEN + 8];
+	json_t *layer = NULL;
+	int rc;
+
+	snprintf(tag, sizeof(tag), "sha256-%s.sig", oci_digest_hex(t->digest));
+	rc = sign_image_payload(key, t->name, t->digest, &payload, &sig);
+	if (!rc)
+		rc = attach_put(c, t->repo, SIGN_PAYLOAD_MEDIA_TYPE,
+				payload.data, payload.len, &layer);
+	if (!rc && json_object_set_new(layer, "annotations", json_pack(
+			"{s:s}", SIGN_COSIGN_SIG_ANNOTATION, sig.data)))
+		rc = err_set(ERR_NOMEM, "out of memory");
+	if (!rc)
+		rc = attach_legacy_layer(c, t, tag, layer);
+	json_decref(layer);
 	buf_release(&payload);
 	buf_release(&sig);
+	return rc;
+}
+
+int sign_attach_legacy_attestation(struct regclient *c,
+				   const struct sign_target *t,
+				   const struct sign_key *key,
+				   const char *statement, size_t len,
+				   const char *predicate_type)
+{
+	struct buf env = BUF_INIT(0);
+	char tag[DIGEST_STR_LEN + 8];
+	json_t *layer = NULL;
+	int rc;
+
+	buf_init(&env, 2 * SIGN_JSON_MAX);
+	snprintf(tag, sizeof(tag), "sha256-%s.att", oci_digest_hex(t->digest));
+	rc = sign_dsse_sign(key, SIGN_INTOTO_PAYLOAD_TYPE, statement, len,
+			    &env);
+	if (!rc)
+		rc = attach_put(c, t->repo, SIGN_DSSE_MEDIA_TYPE, env.data,
+				env.len, &layer);
+	/*
+	 * cosign filters layers on predicateType and expects the signature
+	 * annotation on every layer; the signature is inside the envelope.
+	 */
+	if (!rc && json_object_set_new(layer, "annotations", json_pack(
+			"{s:s,s:s}", SIGN_COSIGN_SIG_ANNOTATION, "",
+			"predicateType", predicate_type)))
+		rc = err_set(ERR_NOMEM, "out of memory");
+	if (!rc)
+		rc = attach_legacy_layer(c, t, tag, layer);
+	json_decref(layer);
+	buf_release(&env);
 	return rc;
 }
 

@@ -63,6 +63,17 @@ int sign_attach_bundle(struct regclient *c, const struct sign_target *t,
 		       const char *predicate_type,
 		       char digest_out[DIGEST_STR_LEN]);
 
+/*
+ * Sign statement (in-toto JSON about t) in a DSSE envelope and add it as
+ * a layer of the "sha256-<hex>.att" manifest, as 'cosign attest' does
+ * without --new-bundle-format.
+ */
+int sign_attach_legacy_attestation(struct regclient *c,
+				   const struct sign_target *t,
+				   const struct sign_key *key,
+				   const char *statement, size_t len,
+				   const char *predicate_type);
+
 /* Sign t in bundle form (a DSSE in-toto statement of type sign/v1). */
 int sign_attach_image_bundle(struct regclient *c,
 			     const struct sign_target *t,

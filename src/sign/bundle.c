@@ -60,7 +60,7 @@ static int bundle_material(json_t *root, struct sign_bundle *b)
 static int bundle_message(json_t *ms, struct sign_bundle *b)
 {
 	struct buf d = BUF_INIT(SIGN_SIG_MAX);
-	const char *alg;
+	const char *alg = NULL;
 	json_t *md;
 	int rc;
 
@@ -134,7 +134,7 @@ static int bundle_cosign_legacy(json_t *root, struct sign_bundle *b)
 
 int sign_bundle_parse(const void *json, size_t n, struct sign_bundle *b)
 {
-	const char *mt;
+	const char *mt = NULL;
 	json_t *root;
 	int rc;
 

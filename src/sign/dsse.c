@@ -82,7 +82,7 @@ static int dsse_parse_sigs(json_t *obj, struct sign_dsse *env)
 
 int sign_dsse_from_json(json_t *obj, struct sign_dsse *env)
 {
-	const char *type;
+	const char *type = NULL;
 	int rc;
 
 	sign_dsse_release(env);

@@ -206,7 +206,7 @@ static int keyfile_get_str(json_t *obj, const char *key, const char *name,
 static int keyfile_get_b64(json_t *obj, const char *key, const char *name,
 			   struct buf *out)
 {
-	const char *s;
+	const char *s = NULL;
 	char what[128];
 	int rc = keyfile_get_str(obj, key, name, &s);
 
@@ -249,7 +249,7 @@ static int keyfile_parse_kdf(json_t *root, const char *name,
 {
 	json_t *k = json_object_get(root, "kdf");
 	json_t *params = json_object_get(k, "params");
-	const char *s;
+	const char *s = NULL;
 	int rc;
 
 	if (!json_is_object(k) || !json_is_object(params))
@@ -281,7 +281,7 @@ static int keyfile_parse_cipher(json_t *root, const char *name,
 				struct keyfile_kdf *kdf)
 {
 	json_t *c = json_object_get(root, "cipher");
-	const char *s;
+	const char *s = NULL;
 	int rc;
 
 	if (!json_is_object(c))

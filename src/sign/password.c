@@ -58,14 +58,19 @@ static int password_prompt(int tty, const char *prompt, struct buf *out)
 	bool restore = false;
 	int rc;
 
-	if (write(tty, prompt, strlen(prompt)) < 0)
-		return err_setsys(ERR_IO, errno, "cannot write prompt");
+	/*
+	 * Echo goes off before the prompt appears: flushing the terminal
+	 * after it would drop a password typed as soon as it is shown.
+	 */
 	if (tcgetattr(tty, &old) == 0) {
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 		restore = tcsetattr(tty, TCSAFLUSH, &quiet) == 0;
 	}
-	rc = password_read_line(tty, out);
+	rc = write(tty, prompt, strlen(prompt)) < 0 ?
+	     err_setsys(ERR_IO, errno, "cannot write prompt") : 0;
+	if (!rc)
+		rc = password_read_line(tty, out);
 	if (restore)
 		tcsetattr(tty, TCSAFLUSH, &old);
 	if (write(tty, "\n", 1) < 0)

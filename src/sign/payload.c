@@ -34,7 +34,7 @@ int sign_payload_build(const char *reference, const char *digest,
 static int payload_critical(json_t *crit, struct sign_payload *out)
 {
 	json_t *identity, *image;
-	const char *type, *ref, *digest;
+	const char *type = NULL, *ref = NULL, *digest = NULL;
 	int rc;
 
 	rc = sign_json_str(crit, "type", WHAT " critical", &type);

@@ -168,7 +168,7 @@ static int statement_parse_subjects(json_t *root, struct sign_statement *st)
 
 static int statement_parse_root(json_t *root, struct sign_statement *st)
 {
-	const char *type, *ptype;
+	const char *type = NULL, *ptype = NULL;
 	json_t *pred;
 	int rc;
 

@@ -4,7 +4,9 @@ import base64
 import json
 import os
 import shutil
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -290,3 +292,70 @@ def test_signature_over_another_payload_is_refused(stele, work):
            pub, "--bundle", "mix.att", check=False)
     assert p.returncode == 1
     assert "no DSSE signature verifies" in p.stderr
+
+
+def prompt_run(stele, work, args, answers):
+    """Run stele on a pseudo-terminal with no password variable set."""
+    import pty
+    import select
+    env = {k: v for k, v in stele.env.items()
+           if k not in ("COSIGN_PASSWORD", "STELE_KEY_PASSWORD")}
+    path = stele_path()
+    pid, fd = pty.fork()
+    if pid == 0:
+        try:
+            os.chdir(work)
+            os.execve(path, ["stele", *map(str, args)], env)
+        finally:
+            os._exit(127)
+    out = b""
+    answered = 0
+    pending = list(answers)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([fd], [], [], 5)
+        if not r:
+            continue
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+        # Answer only a prompt that appeared after the last answer.
+        if pending and out[answered:].rstrip().endswith(b":"):
+            os.write(fd, pending.pop(0).encode() + b"\n")
+            answered = len(out)
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done == 0:
+        # Still waiting for input it will never get: fail, do not hang.
+        os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), out.decode(errors="replace")
+
+
+def stele_path():
+    from conftest import stele_bin
+    return stele_bin()
+
+
+def test_key_generate_prompts_without_echo(stele, work):
+    rc, out = prompt_run(stele, work, ["key", "generate",
+                                       "--output-key-prefix", "tty"],
+                         ["typed secret", "typed secret"])
+    assert rc == 0, out
+    assert "Enter password for private key:" in out
+    assert "typed secret" not in out
+    st(stele, work, "sign-blob", "model.bin", "--key", "tty.key",
+       password="typed secret")
+
+
+def test_key_generate_prompt_mismatch_fails(stele, work):
+    rc, out = prompt_run(stele, work, ["key", "generate",
+                                       "--output-key-prefix", "tty"],
+                         ["one", "two"])
+    assert rc == 1
+    assert "the two passwords differ" in out
+    assert not (work / "tty.key").exists()

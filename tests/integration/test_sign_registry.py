@@ -314,3 +314,31 @@ def test_cosign_legacy_attestation_verifies_with_stele(stele, work,
            work / "other.pub", check=False)
     assert p.returncode == 1
     assert "INVALID" in p.stdout
+
+
+@needs_cosign
+def test_stele_legacy_attestation_verifies_with_cosign(stele, work,
+                                                       registry, keys):
+    key, pub = keys
+    d = push_image(registry, "models/att-mine", "v1", b"w11")
+    ref = f"{registry}/models/att-mine:v1"
+    st(stele, work, "attest", ref, "--key", key, "--predicate",
+       "pred.json", "--type", "https://stele.dev/scan/v1",
+       "--attestation-format", "legacy")
+    att = get_json(registry, "models/att-mine", f"sha256-{d[7:]}.att")
+    assert att["layers"][0]["mediaType"] == ("application/vnd.dsse."
+                                             "envelope.v1+json")
+    cosign_reg(work, "verify-attestation", "--key", pub,
+               "--insecure-ignore-tlog", "--type",
+               "https://stele.dev/scan/v1", ref)
+    p = st(stele, work, "verify-attestation", ref, "--key", pub)
+    lines = [l for l in p.stdout.splitlines() if l.startswith("OK")]
+    assert len(lines) == 1
+    assert lines[0].startswith(f"OK      sha256-{d[7:]}.att layer 0 ")
+    # cosign prefers bundles once a referrer exists, so "both" is checked
+    # with stele only.
+    st(stele, work, "attest", ref, "--key", key, "--predicate",
+       "pred.json", "--type", "vuln", "--attestation-format", "both")
+    p = st(stele, work, "verify-attestation", ref, "--key", pub)
+    assert len([l for l in p.stdout.splitlines()
+                if l.startswith("OK")]) == 3

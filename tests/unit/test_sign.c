@@ -20,6 +20,7 @@
 #include "sign/keyfile.h"
 #include "sign/keyring.h"
 #include "sign/payload.h"
+#include "sign/scanpred.h"
 #include "sign/sign.h"
 #include "sign/statement.h"
 #include "util/err.h"
@@ -877,6 +878,78 @@ static void test_check_legacy_attestation_manifest(void **state)
 	buf_release(&m);
 }
 
+static void scan_summary(struct sign_scan_summary *s)
+{
+	memset(s, 0, sizeof(*s));
+	strcpy(s->verdict, "suspicious");
+	s->counts[SIGN_SEV_HIGH] = 2;
+	s->counts[SIGN_SEV_INFO] = 7;
+	strcpy(s->scanner_version, "0.1.0");
+	strcpy(s->advisory_db_version, "osv-2026-12-01");
+	strcpy(s->scanned_at, "2026-12-04T16:00:00Z");
+	s->findings_json = "[{\"rule\":\"pickle-global-denied\","
+			   "\"severity\":\"high\"}]";
+}
+
+static void test_scan_attestation_round_trip(void **state)
+{
+	struct buf pred = BUF_INIT(1 << 16), bundle = BUF_INIT(1 << 16);
+	struct sign_statement *st = malloc(sizeof(*st));
+	struct sign_scan_summary in, out;
+
+	sign_statement_init(st);
+	scan_summary(&in);
+	assert_int_equal(sign_scan_predicate_build(&in, &pred), 0);
+	assert_int_equal(sign_attest_digest(test_key, "r/m", DIGEST_A,
+					    SIGN_SCAN_PREDICATE_TYPE,
+					    pred.data, pred.len, &bundle), 0);
+	assert_int_equal(sign_verify_attestation(test_key, bundle.data,
+						 bundle.len, DIGEST_A,
+						 SIGN_SCAN_PREDICATE_TYPE,
+						 st), 0);
+	assert_int_equal(sign_scan_predicate_parse(st->predicate.data,
+						   st->predicate.len, &out), 0);
+	assert_string_equal(out.verdict, "suspicious");
+	assert_int_equal(out.counts[SIGN_SEV_HIGH], 2);
+	assert_int_equal(out.counts[SIGN_SEV_INFO], 7);
+	assert_int_equal(out.nfindings, 1);
+	assert_string_equal(out.advisory_db_version, "osv-2026-12-01");
+	assert_string_equal(out.scanned_at, "2026-12-04T16:00:00Z");
+	sign_statement_release(st);
+	free(st);
+	buf_release(&pred);
+	buf_release(&bundle);
+}
+
+static void test_scan_predicate_refusals(void **state)
+{
+	struct buf pred = BUF_INIT(1 << 16);
+	struct sign_scan_summary s, out;
+	const char *bad;
+
+	scan_summary(&s);
+	strcpy(s.verdict, "fine");
+	assert_int_equal(sign_scan_predicate_build(&s, &pred), ERR_INVALID);
+	scan_summary(&s);
+	strcpy(s.scanned_at, "2026-12-04 16:00:00");
+	assert_int_equal(sign_scan_predicate_build(&s, &pred), ERR_INVALID);
+	scan_summary(&s);
+	s.findings_json = "{}";
+	assert_int_equal(sign_scan_predicate_build(&s, &pred), ERR_INVALID);
+	scan_summary(&s);
+	assert_int_equal(sign_scan_predicate_build(&s, &pred), 0);
+	bad = "{\"verdict\":\"clean\",\"counts\":{\"critical\":0,"
+	      "\"high\":-1,\"medium\":0,\"low\":0,\"info\":0},"
+	      "\"findings\":[],\"scanner\":{\"version\":\"1\"},"
+	      "\"advisoryDatabase\":{\"version\":\"\"},"
+	      "\"scannedAt\":\"2026-12-04T16:00:00Z\"}";
+	assert_int_equal(sign_scan_predicate_parse(bad, strlen(bad), &out),
+			 ERR_INVALID);
+	assert_string_equal(err_msg(), "scan predicate: count 'high' is not "
+			    "a non-negative integer");
+	buf_release(&pred);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -907,6 +980,8 @@ int main(void)
 		cmocka_unit_test(test_check_bundle_referrer_subjects),
 		cmocka_unit_test(test_check_refuses_oversized_layer),
 		cmocka_unit_test(test_check_legacy_attestation_manifest),
+		cmocka_unit_test(test_scan_attestation_round_trip),
+		cmocka_unit_test(test_scan_predicate_refusals),
 	};
 
 	return cmocka_run_group_tests(tests, keys_setup, keys_teardown);
