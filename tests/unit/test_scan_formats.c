@@ -1,0 +1,437 @@
+/* Unit tests for the format analysers, run on the committed fixtures made
+ * by tests/fixtures/models/gen_formats.py with the real libraries. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "scan/fmt_util.h"
+#include "scan/formats.h"
+#include "scan_report_fake.h"
+#include "util/err.h"
+#include "util/fs.h"
+
+#define MAX_RULES 4
+
+struct fx_case {
+	const char *file;             /* under formats/ */
+	enum scan_fmt_kind kind;      /* what sniffing must say */
+	int rc;                       /* analyser return */
+	const char *rules[MAX_RULES]; /* must all be reported */
+};
+
+/* Benign files: no finding at medium or above, analysis complete. */
+static const struct fx_case benign[] = {
+	{ "benign/model.safetensors", SCAN_FMT_SAFETENSORS, 0, { NULL } },
+	{ "benign/model.gguf", SCAN_FMT_GGUF, 0, { NULL } },
+	{ "benign/model.onnx", SCAN_FMT_ONNX, 0, { NULL } },
+	{ "benign/external.onnx", SCAN_FMT_ONNX, 0,
+	  { "onnx-external-data" } },
+	{ "benign/model.keras", SCAN_FMT_KERAS, 0, { NULL } },
+	{ "benign/model.h5", SCAN_FMT_H5, 0, { NULL } },
+	{ "benign/savedmodel/saved_model.pb", SCAN_FMT_SAVEDMODEL, 0,
+	  { "savedmodel-checkpoint-op" } },
+	{ "benign/chat_template.jinja", SCAN_FMT_CHAT_TEMPLATE, 0, { NULL } },
+	{ "benign/chat_template.json", SCAN_FMT_CHAT_TEMPLATE, 0, { NULL } },
+	{ "benign/tokenizer_config.json", SCAN_FMT_HF_CONFIG, 0, { NULL } },
+	{ "benign/config.json", SCAN_FMT_HF_CONFIG, 0, { NULL } },
+	{ "benign/README.md", SCAN_FMT_TEXT, 0, { NULL } },
+};
+
+/* Malicious files: the listed rules fire; rc says whether the analysis
+ * could finish (malformed headers fail closed). */
+static const struct fx_case malicious[] = {
+	{ "malicious/st_header_too_large.safetensors", SCAN_FMT_SAFETENSORS,
+	  ERR_INVALID, { "safetensors-header-too-large" } },
+	{ "malicious/st_duplicate_key.safetensors", SCAN_FMT_SAFETENSORS,
+	  ERR_INVALID, { "safetensors-duplicate-key" } },
+	{ "malicious/st_overlap.safetensors", SCAN_FMT_SAFETENSORS, 0,
+	  { "safetensors-offsets-invalid" } },
+	{ "malicious/st_gap.safetensors", SCAN_FMT_SAFETENSORS, 0,
+	  { "safetensors-offsets-invalid" } },
+	{ "malicious/st_past_end.safetensors", SCAN_FMT_SAFETENSORS, 0,
+	  { "safetensors-offsets-invalid" } },
+	{ "malicious/st_dtype_shape.safetensors", SCAN_FMT_SAFETENSORS, 0,
+	  { "safetensors-dtype-shape-mismatch" } },
+	{ "malicious/st_not_json.safetensors", SCAN_FMT_SAFETENSORS,
+	  ERR_INVALID, { "safetensors-header-invalid" } },
+	{ "malicious/gguf_ssti_template.gguf", SCAN_FMT_GGUF, 0,
+	  { "template-dunder-access" } },
+	{ "malicious/gguf_duplicate_key.gguf", SCAN_FMT_GGUF, 0,
+	  { "gguf-duplicate-key" } },
+	{ "malicious/gguf_tensor_out_of_bounds.gguf", SCAN_FMT_GGUF, 0,
+	  { "gguf-tensor-out-of-bounds" } },
+	{ "malicious/gguf_tensor_overlap.gguf", SCAN_FMT_GGUF, 0,
+	  { "gguf-tensor-overlap" } },
+	{ "malicious/gguf_tensor_unaligned.gguf", SCAN_FMT_GGUF, 0,
+	  { "gguf-alignment-invalid" } },
+	{ "malicious/gguf_bad_alignment.gguf", SCAN_FMT_GGUF, ERR_INVALID,
+	  { "gguf-alignment-invalid" } },
+	{ "malicious/gguf_huge_kv_count.gguf", SCAN_FMT_GGUF, ERR_INVALID,
+	  { "gguf-header-invalid" } },
+	{ "malicious/gguf_truncated.gguf", SCAN_FMT_GGUF, ERR_INVALID,
+	  { "gguf-header-invalid" } },
+	{ "malicious/gguf_string_length.gguf", SCAN_FMT_GGUF, ERR_INVALID,
+	  { "gguf-header-invalid" } },
+	{ "malicious/onnx_external_absolute.onnx", SCAN_FMT_ONNX, 0,
+	  { "onnx-external-data-absolute" } },
+	{ "malicious/onnx_external_traversal.onnx", SCAN_FMT_ONNX, 0,
+	  { "onnx-external-data-traversal" } },
+	{ "malicious/onnx_subgraph_traversal.onnx", SCAN_FMT_ONNX, 0,
+	  { "onnx-external-data-traversal" } },
+	{ "malicious/onnx_python_op.onnx", SCAN_FMT_ONNX, 0,
+	  { "onnx-python-op" } },
+	{ "malicious/onnx_custom_domain.onnx", SCAN_FMT_ONNX, 0,
+	  { "onnx-custom-domain" } },
+	{ "malicious/onnx_truncated.onnx", SCAN_FMT_ONNX, ERR_INVALID,
+	  { "onnx-invalid" } },
+	{ "malicious/keras_lambda.keras", SCAN_FMT_KERAS, 0,
+	  { "keras-lambda-layer" } },
+	{ "malicious/keras_lambda.h5", SCAN_FMT_H5, 0,
+	  { "keras-lambda-layer" } },
+	{ "malicious/keras_module_os.keras", SCAN_FMT_KERAS, 0,
+	  { "keras-module-not-allowed" } },
+	{ "malicious/keras_get_file_gadget.keras", SCAN_FMT_KERAS, 0,
+	  { "keras-loader-gadget", "keras-module-not-allowed" } },
+	{ "malicious/keras_tfsmlayer.keras", SCAN_FMT_KERAS, 0,
+	  { "keras-loader-gadget" } },
+	{ "malicious/keras_custom_object.keras", SCAN_FMT_KERAS, 0,
+	  { "keras-custom-object" } },
+	{ "malicious/keras_vocabulary_file.keras", SCAN_FMT_KERAS, 0,
+	  { "keras-file-reference" } },
+	{ "malicious/keras_nested_wrapper.keras", SCAN_FMT_KERAS, 0,
+	  { "keras-module-not-allowed" } },
+	{ "malicious/keras_duplicate_config.keras", SCAN_FMT_KERAS, 0,
+	  { "keras-zip-duplicate", "keras-lambda-layer" } },
+	{ "malicious/h5py_lambda_config.h5", SCAN_FMT_H5, 0,
+	  { "keras-lambda-layer" } },
+	{ "malicious/h5py_module_fixed.h5", SCAN_FMT_H5, 0,
+	  { "keras-module-not-allowed" } },
+	{ "malicious/h5py_v3_superblock.h5", SCAN_FMT_H5, 0,
+	  { "keras-module-not-allowed" } },
+	{ "malicious/savedmodel_pyfunc/saved_model.pb", SCAN_FMT_SAVEDMODEL,
+	  0, { "savedmodel-python-op" } },
+	{ "malicious/savedmodel_readfile_in_function/saved_model.pb",
+	  SCAN_FMT_SAVEDMODEL, 0,
+	  { "savedmodel-file-op", "savedmodel-python-op" } },
+	{ "malicious/template_ssti.jinja", SCAN_FMT_CHAT_TEMPLATE, 0,
+	  { "template-dunder-access" } },
+	{ "malicious/template_attr_filter.jinja", SCAN_FMT_CHAT_TEMPLATE, 0,
+	  { "template-attr-filter", "template-globals-access" } },
+	{ "malicious/template_hidden_instruction.jinja",
+	  SCAN_FMT_CHAT_TEMPLATE, 0,
+	  { "template-hidden-instruction", "template-content-branch",
+	    "template-literal-url", "template-instruction-override" } },
+	{ "malicious/template_encoded_blob.jinja", SCAN_FMT_CHAT_TEMPLATE, 0,
+	  { "template-encoded-blob" } },
+	{ "malicious/template_unicode_tags.jinja", SCAN_FMT_CHAT_TEMPLATE, 0,
+	  { "text-unicode-tag" } },
+	{ "malicious/chat_template.json", SCAN_FMT_CHAT_TEMPLATE, 0,
+	  { "template-dunder-access" } },
+	{ "malicious/tokenizer_config.json", SCAN_FMT_HF_CONFIG, 0,
+	  { "hf-auto-map", "template-dunder-access" } },
+	{ "malicious/config.json", SCAN_FMT_HF_CONFIG, 0,
+	  { "hf-auto-map", "hf-remote-code-repo", "hf-trust-remote-code" } },
+	{ "malicious/README_secrets.md", SCAN_FMT_TEXT, 0,
+	  { "secret-aws-access-key", "secret-github-token",
+	    "secret-huggingface-token", "secret-private-key" } },
+	{ "malicious/README_secrets.md", SCAN_FMT_TEXT, 0,
+	  { "secret-openai-key", "secret-slack-token" } },
+	{ "malicious/README_bidi.md", SCAN_FMT_TEXT, 0,
+	  { "text-bidi-control" } },
+	{ "malicious/system_prompt.txt", SCAN_FMT_TEXT, 0,
+	  { "text-invisible-unicode" } },
+};
+
+static char fixture_dir[PATH_MAX];
+
+static void fixture_path(const char *rel, char *out, size_t n)
+{
+	int k = snprintf(out, n, "%s/%s", fixture_dir, rel);
+
+	assert_true(k > 0 && (size_t)k < n);
+}
+
+/* Sniff and analyse one file; the report and file record come back. */
+static int run_file(const char *path, enum scan_fmt_kind *kind,
+		    struct scan_report **r, struct scan_file **f)
+{
+	uint8_t head[SCAN_FMT_SNIFF_LEN];
+	struct stat st;
+	ssize_t n;
+	int fd, rc;
+
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	n = pread(fd, head, sizeof(head), 0);
+	assert_true(n >= 0);
+	*kind = scan_fmt_sniff(head, (size_t)n, path);
+	*r = scan_report_new();
+	*f = scan_add_file(*r, path, scan_fmt_name(*kind));
+	assert_non_null(*f);
+	rc = scan_fmt_run(*kind, *r, *f, fd, (uint64_t)st.st_size);
+	close(fd);
+	return rc;
+}
+
+static bool has_rule(const struct scan_report *r, const char *rule)
+{
+	const struct scan_finding *fs;
+	size_t n;
+
+	fs = scan_fake_findings(r, &n);
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(fs[i].rule, rule))
+			return true;
+	return false;
+}
+
+static bool has_high(const struct scan_report *r)
+{
+	const struct scan_finding *fs;
+	size_t n;
+
+	fs = scan_fake_findings(r, &n);
+	for (size_t i = 0; i < n; i++)
+		if (fs[i].severity >= SCAN_HIGH)
+			return true;
+	return false;
+}
+
+static void check_case(const struct fx_case *c, bool is_benign)
+{
+	struct scan_report *r;
+	struct scan_file *f;
+	enum scan_fmt_kind kind;
+	const struct scan_finding *fs;
+	char path[PATH_MAX];
+	size_t n;
+	int rc;
+
+	fixture_path(c->file, path, sizeof(path));
+	rc = run_file(path, &kind, &r, &f);
+	if (kind != c->kind || rc != c->rc)
+		fail_msg("%s: kind %s rc %d (%s), want kind %s rc %d",
+			 c->file, scan_fmt_name(kind), rc, err_msg(),
+			 scan_fmt_name(c->kind), c->rc);
+	assert_int_equal(f->complete, c->rc == 0);
+	for (int i = 0; i < MAX_RULES && c->rules[i]; i++)
+		if (!has_rule(r, c->rules[i]))
+			fail_msg("%s: rule %s not reported", c->file,
+				 c->rules[i]);
+	fs = scan_fake_findings(r, &n);
+	for (size_t i = 0; i < n; i++) {
+		assert_non_null(fs[i].owasp);
+		if (is_benign && fs[i].severity >= SCAN_MEDIUM)
+			fail_msg("%s: benign file has %s: %s", c->file,
+				 fs[i].rule, fs[i].message);
+	}
+	if (!is_benign)
+		assert_int_not_equal(scan_report_verdict(r), SCAN_CLEAN);
+	scan_report_free(r);
+}
+
+static void test_benign_fixtures_are_clean_and_complete(void **state)
+{
+	for (size_t i = 0; i < sizeof(benign) / sizeof(benign[0]); i++)
+		check_case(&benign[i], true);
+}
+
+static void test_malicious_fixtures_report_their_rules(void **state)
+{
+	for (size_t i = 0; i < sizeof(malicious) / sizeof(malicious[0]); i++)
+		check_case(&malicious[i], false);
+}
+
+/* Every malicious case that the default gate (fail on high) must stop
+ * has a finding at high or above. */
+static void test_malicious_fixtures_fail_the_default_gate(void **state)
+{
+	for (size_t i = 0; i < sizeof(malicious) / sizeof(malicious[0]); i++) {
+		const struct fx_case *c = &malicious[i];
+		const struct scan_finding *fs;
+		struct scan_report *r;
+		struct scan_file *f;
+		enum scan_fmt_kind kind;
+		char path[PATH_MAX];
+		bool high = false;
+		size_t n;
+
+		if (!strcmp(c->file, "malicious/onnx_custom_domain.onnx") ||
+		    !strcmp(c->file, "malicious/README_bidi.md"))
+			continue;   /* medium by design, see the rules doc */
+		fixture_path(c->file, path, sizeof(path));
+		run_file(path, &kind, &r, &f);
+		fs = scan_fake_findings(r, &n);
+		for (size_t k = 0; k < n; k++)
+			high |= fs[k].severity >= SCAN_HIGH;
+		if (!high)
+			fail_msg("%s: no finding at high or above", c->file);
+		scan_report_free(r);
+	}
+}
+
+/* The external data named by the model is a symbolic link next to it. */
+static void test_onnx_external_data_symlink_is_reported(void **state)
+{
+	char tmpl[] = "/tmp/stele-onnx-XXXXXX", src[PATH_MAX], dst[PATH_MAX];
+	char link[PATH_MAX];
+	struct scan_report *r;
+	struct scan_file *f;
+	enum scan_fmt_kind kind;
+	struct buf b = BUF_INIT(1 << 20);
+
+	assert_non_null(mkdtemp(tmpl));
+	fixture_path("malicious/onnx_external_link.onnx", src, sizeof(src));
+	snprintf(dst, sizeof(dst), "%s/model.onnx", tmpl);
+	snprintf(link, sizeof(link), "%s/link.bin", tmpl);
+	assert_int_equal(fs_read_file(src, 1 << 20, &b), 0);
+	assert_int_equal(fs_write_atomic(dst, b.data, b.len, 0600), 0);
+	assert_int_equal(symlink("/etc/passwd", link), 0);
+	assert_int_equal(run_file(dst, &kind, &r, &f), 0);
+	assert_true(has_rule(r, "onnx-external-data-link"));
+	scan_report_free(r);
+	buf_release(&b);
+	fs_remove_tree(tmpl);
+}
+
+/* Files cut anywhere must fail closed, never crash or read past: the
+ * analysis is incomplete, or the cut shows as a finding at high. */
+static void test_truncated_prefixes_fail_closed(void **state)
+{
+	static const char *const files[] = {
+		"benign/model.safetensors", "benign/model.gguf",
+		"benign/model.h5", "benign/model.keras",
+	};
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char src[PATH_MAX], tmp[] = "/tmp/stele-trunc-XXXXXX";
+		struct buf b = BUF_INIT(1 << 20);
+		int fd;
+
+		fixture_path(files[i], src, sizeof(src));
+		assert_int_equal(fs_read_file(src, 1 << 20, &b), 0);
+		fd = mkstemp(tmp);
+		assert_true(fd >= 0);
+		for (size_t cut = 9; cut < b.len; cut += 97) {
+			struct scan_report *r = scan_report_new();
+			struct scan_file *f = scan_add_file(r, tmp, "x");
+			uint8_t head[SCAN_FMT_SNIFF_LEN];
+			size_t hn = cut < sizeof(head) ? cut : sizeof(head);
+			enum scan_fmt_kind kind;
+
+			assert_int_equal(ftruncate(fd, 0), 0);
+			assert_true(pwrite(fd, b.data, cut, 0) == (ssize_t)cut);
+			memcpy(head, b.data, hn);
+			kind = scan_fmt_sniff(head, hn, files[i]);
+			if (kind != SCAN_FMT_UNKNOWN &&
+			    scan_fmt_run(kind, r, f, fd, cut) == 0 &&
+			    !has_high(r))
+				fail_msg("%s cut at %zu: complete, no finding",
+					 files[i], cut);
+			scan_report_free(r);
+		}
+		close(fd);
+		unlink(tmp);
+		buf_release(&b);
+	}
+}
+
+static void test_sniff_ignores_misleading_names(void **state)
+{
+	static const uint8_t gguf[] = "GGUF\3\0\0\0";
+	static const uint8_t h5[] = "\x89HDF\r\n\x1a\n\0\0\0\0";
+
+	assert_int_equal(scan_fmt_sniff(gguf, 8, "weights.safetensors"),
+			 SCAN_FMT_GGUF);
+	assert_int_equal(scan_fmt_sniff(h5, 12, "notes.txt"), SCAN_FMT_H5);
+	assert_int_equal(scan_fmt_sniff((const uint8_t *)"\0\1\2", 3,
+					"model.onnx"), SCAN_FMT_UNKNOWN);
+	assert_int_equal(scan_fmt_sniff((const uint8_t *)"{\"a\": 1}", 8,
+					"x.bin"), SCAN_FMT_TEXT);
+}
+
+/* Secrets that look real only at a glance stay quiet. */
+static void test_secret_lookalikes_are_not_reported(void **state)
+{
+	static const char text[] =
+		"AKIAIOSFODNN7EXAMPLE 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 "
+		"sk-this-is-not-a-key ghp_short xoxb-not-a-token "
+		"-----BEGIN RSA PRIVATE KEY-----\n...\n"
+		"-----END RSA PRIVATE KEY-----\n";
+	struct scan_report *r = scan_report_new();
+	struct scan_file *f = scan_add_file(r, "doc.md", "text");
+	size_t n;
+
+	assert_int_equal(scan_fmt_check_text(r, f, text, sizeof(text) - 1, 0,
+					     SCAN_TEXT_DOC), 0);
+	scan_fake_findings(r, &n);
+	assert_int_equal(n, 0);
+	scan_report_free(r);
+}
+
+static void test_template_keyword_and_attribute_names_are_benign(void **s)
+{
+	static const char t[] =
+		"{% set ns = namespace(system=false, sys='') %}"
+		"{{ ns.sys }}{{ message.content | trim }}"
+		"{% if '</think>' in message.content %}x{% endif %}";
+	struct scan_report *r = scan_report_new();
+	struct scan_file *f = scan_add_file(r, "t.jinja", "chat-template");
+	size_t n;
+
+	assert_int_equal(scan_fmt_template_text(r, f, t, sizeof(t) - 1, 0),
+			 0);
+	scan_fake_findings(r, &n);
+	assert_int_equal(n, 0);
+	scan_report_free(r);
+}
+
+static void test_keras_config_without_class_name_is_invalid(void **state)
+{
+	static const char cfg[] = "{\"config\": {}}";
+	struct scan_report *r = scan_report_new();
+	struct scan_file *f = scan_add_file(r, "config.json", "keras");
+
+	assert_int_equal(scan_fmt_keras_config(r, f, cfg, sizeof(cfg) - 1),
+			 ERR_INVALID);
+	assert_false(f->complete);
+	assert_true(has_rule(r, "keras-config-invalid"));
+	scan_report_free(r);
+}
+
+int main(void)
+{
+	const char *data = getenv("STELE_TEST_DATA");
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_benign_fixtures_are_clean_and_complete),
+		cmocka_unit_test(test_malicious_fixtures_report_their_rules),
+		cmocka_unit_test(test_malicious_fixtures_fail_the_default_gate),
+		cmocka_unit_test(test_onnx_external_data_symlink_is_reported),
+		cmocka_unit_test(test_truncated_prefixes_fail_closed),
+		cmocka_unit_test(test_sniff_ignores_misleading_names),
+		cmocka_unit_test(test_secret_lookalikes_are_not_reported),
+		cmocka_unit_test(
+			test_template_keyword_and_attribute_names_are_benign),
+		cmocka_unit_test(
+			test_keras_config_without_class_name_is_invalid),
+	};
+
+	/* STELE_TEST_DATA is <tests>/data, which need not exist. */
+	const char *slash = data ? strrchr(data, '/') : NULL;
+
+	snprintf(fixture_dir, sizeof(fixture_dir),
+		 "%.*s/fixtures/models/formats",
+		 slash ? (int)(slash - data) : 5, slash ? data : "tests");
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
