@@ -51,25 +51,31 @@ static json_t *parse(struct scan_report *r, struct scan_file *f,
 }
 
 /* "modeling_x.MyModel" -> modeling_x.py; "org/repo--modeling_x.M" names
- * code in another repository. */
+ * code in another repository. Each file is listed once. */
 static int add_ref(struct hf *h, const char *ref)
 {
 	const char *dash = strstr(ref, "--");
 	const char *mod = dash ? dash + 2 : ref;
 	const char *dot = strrchr(mod, '.');
 	char one[512];
+	int n;
 
 	if (dash)
 		h->remote_repo = true;
 	if (!dot || dot == mod)
 		return 0;
-	snprintf(one, sizeof(one), "%s%.*s.py%s%.*s%s",
-		 h->files.len ? ", " : "", (int)(dot - mod), mod,
-		 dash ? " from " : "", dash ? (int)(dash - ref) : 0, ref, "");
-	if (memmem(buf_cstr(&h->files), h->files.len, one + (h->files.len ?
-							     2 : 0),
-		   strlen(one) - (h->files.len ? 2 : 0)))
+	if (dash)
+		n = snprintf(one, sizeof(one), "%.*s.py from %.*s",
+			     (int)(dot - mod), mod, (int)(dash - ref), ref);
+	else
+		n = snprintf(one, sizeof(one), "%.*s.py", (int)(dot - mod),
+			     mod);
+	if (n < 0 || (size_t)n >= sizeof(one) ||
+	    memmem(buf_cstr(&h->files), h->files.len, one, (size_t)n))
 		return 0;
+	if (h->files.len && buf_puts(&h->files, ", ") == ERR_NOMEM)
+		return ERR_NOMEM;
+	/* A list past HF_MAX_FILES_LISTED is cut; the finding stands. */
 	return buf_puts(&h->files, one) == ERR_NOMEM ? ERR_NOMEM : 0;
 }
 

@@ -104,10 +104,12 @@ static int kz_entries(struct archive *a, struct scan_report *r,
 	while ((ar = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
 		const char *name = archive_entry_pathname(e);
 
-		if (++n > KZ_MAX_ENTRIES)
-			return scan_fmt_fail(f, ERR_LIMIT, "keras: more than %d "
-					     "members in '%s'", KZ_MAX_ENTRIES,
-					     f->path);
+		if (++n > KZ_MAX_ENTRIES) {
+			rc = scan_fmt_fail(f, ERR_LIMIT, "keras: more than %d "
+					   "members in '%s'", KZ_MAX_ENTRIES,
+					   f->path);
+			goto out;
+		}
 		if (!name || strcmp(name, "config.json"))
 			continue;
 		if (++configs == 2)

@@ -230,8 +230,9 @@ static size_t match_hf(const char *s, size_t n)
 			return 0;
 		up += is_upper(c);
 		lo += is_lower(c);
-		lone += is_lower(c) && i > 3 && is_upper((unsigned char)s[i - 1])
-			&& i + 1 < 37 && is_upper((unsigned char)s[i + 1]);
+		lone += is_lower(c) && i > 3 && i + 1 < 37 &&
+			is_upper((unsigned char)s[i - 1]) &&
+			is_upper((unsigned char)s[i + 1]);
 	}
 	if (n > 37 && (is_alnum((unsigned char)s[37]) || s[37] == '_'))
 		return 0;
