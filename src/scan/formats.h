@@ -44,6 +44,11 @@ int scan_fmt_chat_template(struct scan_report *r, struct scan_file *f,
  * trust_remote_code, plus the chat template when there is one. */
 int scan_fmt_hf_config(struct scan_report *r, struct scan_file *f, int fd,
 		       uint64_t size);
+/* Python source (the files auto_map names, custom code): calls that
+ * execute code, start processes, load native code or use the network;
+ * plus hidden Unicode and secrets. */
+int scan_fmt_python(struct scan_report *r, struct scan_file *f, int fd,
+		    uint64_t size);
 /* Any other text (docs, prompts, tokenizer files): hidden Unicode and
  * secrets. */
 int scan_fmt_text(struct scan_report *r, struct scan_file *f, int fd,
@@ -70,6 +75,7 @@ enum scan_fmt_kind {
 	SCAN_FMT_CHAT_TEMPLATE,
 	SCAN_FMT_HF_CONFIG,
 	SCAN_FMT_TEXT,
+	SCAN_FMT_PYTHON,
 };
 
 /* How many leading bytes scan_fmt_sniff() wants to see. */

@@ -130,6 +130,8 @@ static enum scan_fmt_kind text_kind(const uint8_t *h, size_t n,
 		     memmem(h, n, "\"chat_template\"", 15) ||
 		     memmem(h, n, "\"trust_remote_code\"", 19)))
 		return SCAN_FMT_HF_CONFIG;
+	if (ends_with(base, ".py"))
+		return SCAN_FMT_PYTHON;
 	return SCAN_FMT_TEXT;
 }
 
@@ -168,6 +170,7 @@ const char *scan_fmt_name(enum scan_fmt_kind k)
 		[SCAN_FMT_CHAT_TEMPLATE] = "chat-template",
 		[SCAN_FMT_HF_CONFIG] = "hf-config",
 		[SCAN_FMT_TEXT] = "text",
+		[SCAN_FMT_PYTHON] = "python",
 	};
 
 	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] :
@@ -188,6 +191,7 @@ int scan_fmt_run(enum scan_fmt_kind k, struct scan_report *r,
 		return scan_fmt_chat_template(r, f, fd, size);
 	case SCAN_FMT_HF_CONFIG: return scan_fmt_hf_config(r, f, fd, size);
 	case SCAN_FMT_TEXT: return scan_fmt_text(r, f, fd, size);
+	case SCAN_FMT_PYTHON: return scan_fmt_python(r, f, fd, size);
 	case SCAN_FMT_UNKNOWN: break;
 	}
 	return err_set(ERR_UNSUPPORTED, "'%s': no format analyser", f->path);

@@ -45,6 +45,7 @@ static const struct fx_case benign[] = {
 	{ "benign/tokenizer_config.json", SCAN_FMT_HF_CONFIG, 0, { NULL } },
 	{ "benign/config.json", SCAN_FMT_HF_CONFIG, 0, { NULL } },
 	{ "benign/README.md", SCAN_FMT_TEXT, 0, { NULL } },
+	{ "benign/modeling_fixture.py", SCAN_FMT_PYTHON, 0, { NULL } },
 };
 
 /* Malicious files: the listed rules fire; rc says whether the analysis
@@ -150,6 +151,10 @@ static const struct fx_case malicious[] = {
 	  { "text-bidi-control" } },
 	{ "malicious/system_prompt.txt", SCAN_FMT_TEXT, 0,
 	  { "text-invisible-unicode" } },
+	{ "malicious/modeling_evil.py", SCAN_FMT_PYTHON, 0,
+	  { "python-exec", "python-process", "python-network" } },
+	{ "malicious/configuration_evil.py", SCAN_FMT_PYTHON, 0,
+	  { "python-dynamic-import" } },
 };
 
 static char fixture_dir[PATH_MAX];
@@ -268,7 +273,8 @@ static void test_malicious_fixtures_fail_the_default_gate(void **state)
 		size_t n;
 
 		if (!strcmp(c->file, "malicious/onnx_custom_domain.onnx") ||
-		    !strcmp(c->file, "malicious/README_bidi.md"))
+		    !strcmp(c->file, "malicious/README_bidi.md") ||
+		    !strcmp(c->file, "malicious/configuration_evil.py"))
 			continue;   /* medium by design, see the rules doc */
 		fixture_path(c->file, path, sizeof(path));
 		run_file(path, &kind, &r, &f);
