@@ -215,9 +215,15 @@ static void text_checks(struct tp *t, const char *s, size_t len)
 	for (size_t i = 0; i <= len; i++) {
 		int c = i < len ? (unsigned char)s[i] : 0;
 
-		if (i + 8 < len && (!strncmp(s + i, "http://", 7) ||
-				    !strncmp(s + i, "https://", 8)))
-			hit(t, TP_URL, s + i, strcspn(s + i, " \"'\n"), i);
+		if (i + 8 < len && (!memcmp(s + i, "http://", 7) ||
+				    !memcmp(s + i, "https://", 8))) {
+			size_t e = i;
+
+			/* text is not NUL-terminated: bound the span. */
+			while (e < len && !strchr(" \"'\n<", s[e]) && s[e])
+				e++;
+			hit(t, TP_URL, s + i, e - i, i);
+		}
 		if (c && (isalnum(c) || c == '+' || c == '/' || c == '=')) {
 			run++;
 			up += isupper(c) != 0;
