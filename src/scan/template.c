@@ -108,19 +108,36 @@ static bool keyword_arg(const char *s, size_t len, size_t end)
 	return end + 1 < len && s[end] == '=' && s[end + 1] != '=';
 }
 
-/* State of one {{ }} or {% %} region while its tokens go by. */
+/* State of one {{ }} or {% %} region while its tokens go by; the
+ * content-branch flags cover one clause (between and/or). */
 struct tp_region {
-	bool is_if, has_content, has_compare;
+	bool is_if, has_content, has_compare, has_role;
 	bool has_literal;        /* a string literal that is not a tag */
 	size_t lit_at, lit_len;
 	const char *prev;        /* previous significant token */
 	size_t prev_len;
 };
 
+/* End of a clause of an if: a comparison of message content with a
+ * plain-word literal (not a role test) is a content branch. */
+static void clause_end(struct tp *t, struct tp_region *g, const char *text)
+{
+	if (g->is_if && g->has_content && g->has_compare && g->has_literal &&
+	    !g->has_role)
+		hit(t, TP_BRANCH, text + g->lit_at, g->lit_len, g->lit_at);
+	g->has_content = g->has_compare = g->has_literal = false;
+	g->has_role = false;
+}
+
 static void ident(struct tp *t, struct tp_region *g, const char *text,
 		  size_t at, size_t n)
 {
 	const char *s = text + at;
+
+	if ((n == 3 && !memcmp(s, "and", 3)) || (n == 2 && !memcmp(s, "or", 2)))
+		clause_end(t, g, text);
+	if (n == 4 && !memcmp(s, "role", 4))
+		g->has_role = true;
 
 	if (memmem(s, n, "__", 2))
 		hit(t, TP_DUNDER, s, n, at);
@@ -153,10 +170,14 @@ static void literal(struct tp *t, struct tp_region *g, const char *text,
 		g->has_content = true;
 		return;
 	}
+	if (n == 4 && !memcmp(s, "role", 4)) {
+		g->has_role = true;
+		return;
+	}
 	/* Special tokens (<think>, [INST]) are how templates legitimately
 	 * look inside content; plain words are how backdoors do. */
 	if (n && s[0] != '<' && s[0] != '[' && s[0] != '\n' &&
-	    !(n == 4 && !memcmp(s, "role", 4)) && !g->has_literal) {
+	    !g->has_literal) {
 		g->has_literal = true;
 		g->lit_at = at;
 		g->lit_len = n;
@@ -167,7 +188,8 @@ static void literal(struct tp *t, struct tp_region *g, const char *text,
 static size_t region(struct tp *t, const char *s, size_t len, size_t i,
 		     char close)
 {
-	struct tp_region g = { false, false, false, false, 0, 0, NULL, 0 };
+	struct tp_region g = { false, false, false, false, false, 0, 0, NULL,
+			       0 };
 
 	while (i + 1 < len && !(s[i] == close && s[i + 1] == '}')) {
 		size_t j = i;
@@ -203,8 +225,7 @@ static size_t region(struct tp *t, const char *s, size_t len, size_t i,
 		}
 		i++;
 	}
-	if (g.is_if && g.has_content && g.has_compare && g.has_literal)
-		hit(t, TP_BRANCH, s + g.lit_at, g.lit_len, g.lit_at);
+	clause_end(t, &g, s);
 	return i + 2;
 }
 
