@@ -151,8 +151,13 @@ static int string_value(struct gg *g, const char *key)
 		if (rc)
 			return read_fail(g, rc);
 		g->c->pos = save;
-		if (len > GG_MAX_TEXT)
+		if (len > GG_MAX_TEXT) {
+			/* Too long to check: the rest of the file still is. */
+			scan_file_incomplete(g->f, "gguf: value of '%s' is "
+					     "longer than %u bytes in '%s'",
+					     key, GG_MAX_TEXT, g->f->path);
 			return read_string(g, 0, NULL, NULL);
+		}
 		rc = read_string(g, GG_MAX_TEXT, &s, &n);
 		if (!rc)
 			rc = scan_fmt_check_text(g->r, g->f, s, (size_t)n, at,
@@ -459,6 +464,9 @@ int scan_fmt_gguf(struct scan_report *r, struct scan_file *f, int fd,
 		return scan_fmt_fail(f, ERR_NOMEM, "out of memory");
 	fmt_cursor_init(g.c, fd, f, 0, size);
 	rc = walk(&g, size);
+	if (!rc && !f->complete)
+		rc = err_set(ERR_LIMIT, "%s", f->reason ? f->reason :
+			     "gguf: incomplete");
 	for (size_t i = 0; i < g.n_keys; i++)
 		free(g.keys[i]);
 	for (size_t i = 0; i < g.n_t; i++)

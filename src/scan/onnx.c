@@ -39,6 +39,7 @@ struct ox {
 	char *funcs[OX_MAX_FUNCS];   /* domains of model-local functions */
 	size_t n_funcs;
 	bool python_op, custom_domain;
+	bool loc_seen[4];            /* one finding per location rule */
 };
 
 typedef int (*ox_msg_fn)(struct ox *o, int depth);
@@ -124,28 +125,27 @@ static bool is_link(const struct scan_file *f, const char *loc)
 	return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
 }
 
+/* One finding per rule: a large model names its data file once per
+ * tensor. */
 static void check_location(struct ox *o, const char *loc)
 {
-	const char *rule = NULL, *what = NULL;
+	static const char *const rules[4] = {
+		"onnx-external-data-absolute", "onnx-external-data-traversal",
+		"onnx-external-data-link", "onnx-external-data",
+	};
+	static const char *const what[4] = {
+		"is an absolute path", "leaves the model directory",
+		"is a symbolic link", "is read next to the model",
+	};
+	int k = is_absolute(loc) ? 0 : has_dotdot(loc) ? 1 :
+		is_link(o->f, loc) ? 2 : 3;
 
-	if (is_absolute(loc)) {
-		rule = "onnx-external-data-absolute";
-		what = "is an absolute path";
-	} else if (has_dotdot(loc)) {
-		rule = "onnx-external-data-traversal";
-		what = "leaves the model directory";
-	} else if (is_link(o->f, loc)) {
-		rule = "onnx-external-data-link";
-		what = "is a symbolic link";
-	}
-	if (rule)
-		scan_add(o->r, rule, SCAN_HIGH, o->f->path, OWASP_SUPPLY_CHAIN,
-			 "external data location '%s' %s in '%s'", loc, what,
-			 o->f->path);
-	else
-		scan_add(o->r, "onnx-external-data", SCAN_INFO, o->f->path,
-			 OWASP_SUPPLY_CHAIN, "tensor data is read from '%s' "
-			 "next to '%s'", loc, o->f->path);
+	if (o->loc_seen[k])
+		return;
+	o->loc_seen[k] = true;
+	scan_add(o->r, rules[k], k == 3 ? SCAN_INFO : SCAN_HIGH, o->f->path,
+		 OWASP_SUPPLY_CHAIN, "external data location '%s' %s in '%s'",
+		 loc, what[k], o->f->path);
 }
 
 /* StringStringEntryProto of external_data: only "location" matters. */
