@@ -356,6 +356,118 @@ static void test_truncated_prefixes_fail_closed(void **state)
 	}
 }
 
+/* Little-endian GGUF pieces for hand-built files. */
+static void put_u32(struct buf *b, uint32_t v)
+{
+	uint8_t x[4] = { v & 0xff, v >> 8 & 0xff, v >> 16 & 0xff, v >> 24 };
+
+	assert_int_equal(buf_put(b, x, 4), 0);
+}
+
+static void put_u64(struct buf *b, uint64_t v)
+{
+	put_u32(b, (uint32_t)v);
+	put_u32(b, (uint32_t)(v >> 32));
+}
+
+static void put_str(struct buf *b, const char *s, size_t n)
+{
+	put_u64(b, n);
+	assert_int_equal(buf_put(b, s, n), 0);
+}
+
+/* One F32 tensor info of 8 elements at offset off. */
+static void put_tensor(struct buf *b, const char *name, uint64_t off)
+{
+	put_str(b, name, strlen(name));
+	put_u32(b, 1);
+	put_u64(b, 8);
+	put_u32(b, 0);
+	put_u64(b, off);
+}
+
+static int run_bytes(const struct buf *b, struct scan_report **r,
+		     struct scan_file **f)
+{
+	char tmp[] = "/tmp/stele-gguf-XXXXXX";
+	int fd = mkstemp(tmp), rc;
+
+	assert_true(fd >= 0);
+	unlink(tmp);
+	assert_int_equal(fs_write_all(fd, b->data, b->len, tmp), 0);
+	*r = scan_report_new();
+	*f = scan_add_file(*r, "built.gguf", "gguf");
+	rc = scan_fmt_gguf(*r, *f, fd, b->len);
+	close(fd);
+	return rc;
+}
+
+static void test_gguf_duplicate_tensor_names_are_reported(void **state)
+{
+	struct buf b = BUF_INIT(1 << 20);
+	struct scan_report *r;
+	struct scan_file *f;
+
+	assert_int_equal(buf_put(&b, "GGUF", 4), 0);
+	put_u32(&b, 3);
+	put_u64(&b, 2);
+	put_u64(&b, 0);
+	put_tensor(&b, "w", 0);
+	put_tensor(&b, "w", 32);
+	while (b.len % 32)
+		assert_int_equal(buf_putc(&b, 0), 0);
+	for (int i = 0; i < 64; i++)
+		assert_int_equal(buf_putc(&b, 0), 0);
+	assert_int_equal(run_bytes(&b, &r, &f), 0);
+	assert_true(has_rule(r, "gguf-duplicate-tensor"));
+	assert_false(has_rule(r, "gguf-tensor-overlap"));
+	scan_report_free(r);
+	buf_release(&b);
+}
+
+/* A metadata string too long to check leaves the file incomplete but
+ * the tensors are still checked. */
+static void test_gguf_overlong_string_is_incomplete(void **state)
+{
+	struct buf b = BUF_INIT(4 << 20);
+	struct scan_report *r;
+	struct scan_file *f;
+	char *big = calloc(1, (2 << 20) + 1);
+
+	assert_non_null(big);
+	memset(big, 'a', 2 << 20);
+	assert_int_equal(buf_put(&b, "GGUF", 4), 0);
+	put_u32(&b, 3);
+	put_u64(&b, 1);
+	put_u64(&b, 1);
+	put_str(&b, "general.description", 19);
+	put_u32(&b, 8);
+	put_str(&b, big, 2 << 20);
+	put_tensor(&b, "w", 1 << 20);
+	assert_int_equal(run_bytes(&b, &r, &f), ERR_LIMIT);
+	assert_false(f->complete);
+	assert_true(has_rule(r, "gguf-tensor-out-of-bounds"));
+	scan_report_free(r);
+	buf_release(&b);
+	free(big);
+}
+
+static void test_gguf_version_1_is_unsupported(void **state)
+{
+	struct buf b = BUF_INIT(1024);
+	struct scan_report *r;
+	struct scan_file *f;
+
+	assert_int_equal(buf_put(&b, "GGUF", 4), 0);
+	put_u32(&b, 1);
+	put_u64(&b, 0);
+	put_u64(&b, 0);
+	assert_int_equal(run_bytes(&b, &r, &f), ERR_UNSUPPORTED);
+	assert_false(f->complete);
+	scan_report_free(r);
+	buf_release(&b);
+}
+
 static void test_sniff_ignores_misleading_names(void **state)
 {
 	static const uint8_t gguf[] = "GGUF\3\0\0\0";
@@ -428,6 +540,9 @@ int main(void)
 		cmocka_unit_test(test_malicious_fixtures_fail_the_default_gate),
 		cmocka_unit_test(test_onnx_external_data_symlink_is_reported),
 		cmocka_unit_test(test_truncated_prefixes_fail_closed),
+		cmocka_unit_test(test_gguf_duplicate_tensor_names_are_reported),
+		cmocka_unit_test(test_gguf_overlong_string_is_incomplete),
+		cmocka_unit_test(test_gguf_version_1_is_unsupported),
 		cmocka_unit_test(test_sniff_ignores_misleading_names),
 		cmocka_unit_test(test_secret_lookalikes_are_not_reported),
 		cmocka_unit_test(
