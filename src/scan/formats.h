@@ -87,8 +87,10 @@ enum scan_fmt_kind {
  * name (base name or archive member name, may be NULL) is only a hint to
  * tell JSON and text files apart (config vs tokenizer vs template) and to
  * pick ONNX/SavedModel among protobuf files. A .keras zip is recognised
- * by its member names in the local header. Returns SCAN_FMT_UNKNOWN when
- * none matches (the walker then tries its own formats).
+ * by its member names in the local header. SCAN_FMT_TEXT is the fallback
+ * for any UTF-8 content without NUL bytes, so the walker should try its
+ * own formats first (a protocol-0 pickle is ASCII). Returns
+ * SCAN_FMT_UNKNOWN when none matches.
  */
 enum scan_fmt_kind scan_fmt_sniff(const uint8_t *head, size_t n,
 				  const char *name);

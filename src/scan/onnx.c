@@ -106,11 +106,12 @@ static bool has_dotdot(const char *p)
 }
 
 /* The model's own directory is known only when f->path names a file on
- * disk (not an archive member): then the location is checked for a link
- * the loader would follow. */
+ * disk (not an archive member): then every component of the location is
+ * checked for a link the loader would follow (sub/x where sub -> /). */
 static bool is_link(const struct scan_file *f, const char *loc)
 {
 	const char *slash = strrchr(f->path, '/');
+	size_t dir_len, at;
 	char path[4096];
 	struct stat st;
 	int n;
@@ -122,7 +123,18 @@ static bool is_link(const struct scan_file *f, const char *loc)
 		    snprintf(path, sizeof(path), "%s", loc);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return false;
-	return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+	dir_len = slash ? (size_t)(slash - f->path) + 1 : 0;
+	for (at = dir_len; at <= (size_t)n; at++) {
+		char c = path[at];
+
+		if (c != '/' && c != '\0')
+			continue;
+		path[at] = '\0';
+		if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+			return true;
+		path[at] = c;
+	}
+	return false;
 }
 
 /* One finding per rule: a large model names its data file once per

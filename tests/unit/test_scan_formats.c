@@ -304,9 +304,29 @@ static void test_onnx_external_data_symlink_is_reported(void **state)
 	fixture_path("malicious/onnx_external_link.onnx", src, sizeof(src));
 	snprintf(dst, sizeof(dst), "%s/model.onnx", tmpl);
 	snprintf(link, sizeof(link), "%s/link.bin", tmpl);
+	/* Without the link the location is a plain neighbour file. */
+	assert_int_equal(fs_read_file(src, 1 << 20, &b), 0);
+	assert_int_equal(fs_write_atomic(dst, b.data, b.len, 0600), 0);
+	assert_int_equal(run_file(dst, &kind, &r, &f), 0);
+	assert_false(has_rule(r, "onnx-external-data-link"));
+	assert_true(has_rule(r, "onnx-external-data"));
+	scan_report_free(r);
+	buf_release(&b);
 	assert_int_equal(fs_read_file(src, 1 << 20, &b), 0);
 	assert_int_equal(fs_write_atomic(dst, b.data, b.len, 0600), 0);
 	assert_int_equal(symlink("/etc/passwd", link), 0);
+	assert_int_equal(run_file(dst, &kind, &r, &f), 0);
+	assert_true(has_rule(r, "onnx-external-data-link"));
+	scan_report_free(r);
+	buf_release(&b);
+
+	/* A linked directory on the way counts too: sub -> /etc. */
+	fixture_path("malicious/onnx_external_dir_link.onnx", src,
+		     sizeof(src));
+	assert_int_equal(fs_read_file(src, 1 << 20, &b), 0);
+	assert_int_equal(fs_write_atomic(dst, b.data, b.len, 0600), 0);
+	snprintf(link, sizeof(link), "%s/sub", tmpl);
+	assert_int_equal(symlink("/etc", link), 0);
 	assert_int_equal(run_file(dst, &kind, &r, &f), 0);
 	assert_true(has_rule(r, "onnx-external-data-link"));
 	scan_report_free(r);
