@@ -1,8 +1,10 @@
 /* stele scan: look for code-injection risks in model files. */
 #include "cli/cli.h"
+#include "scan/modelkit.h"
 #include "scan/scan.h"
 #include "util/err.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,12 +19,14 @@ enum {
 
 static const char usage[] =
 	"usage: stele scan [--format text|json|sarif] [--fail-on SEVERITY]\n"
-	"                  [--profile NAME]... PATH...\n"
+	"                  [--profile NAME]... PATH|REF...\n"
 	"\n"
 	"Scan files and directories for code-injection risks in model files\n"
 	"(pickle in every protocol, PyTorch zip/legacy/TorchScript, joblib,\n"
 	"NumPy, and the zip, tar, 7z and compressed archives they hide in).\n"
 	"Content is sniffed; names and extensions are never trusted.\n"
+	"A REF (repo:tag, repo@digest) that is no path scans that ModelKit\n"
+	"from the local store; its Kitfile's framework adds profiles.\n"
 	"\n"
 	"  --format FMT      text (default), json or sarif (SARIF 2.1.0)\n"
 	"  --fail-on SEV     lowest severity that fails: critical, high\n"
@@ -125,6 +129,8 @@ static int scan_one(struct scan_report *r, char *path, bool prefixed,
 	struct stat st;
 	size_t n = strlen(path);
 
+	if (stat(path, &st) && errno == ENOENT && strpbrk(path, ":@"))
+		return scan_modelkit(r, NULL, path, o);
 	if (!prefixed || stat(path, &st) || !S_ISDIR(st.st_mode))
 		return scan_path(r, path, o);
 	while (n > 1 && path[n - 1] == '/')
