@@ -264,7 +264,9 @@ static void overrides(struct tp *t, const char *s, size_t len)
 	static const char *const phrases[] = {
 		"ignore previous", "ignore all previous", "disregard previous",
 		"disregard all previous", "ignore the above",
-		"forget your instructions",
+		"forget your instructions", "ignore prior", "ignore all prior",
+		"disregard prior", "disregard all prior", "ignore your rules",
+		"ignore all rules", "ignore your instructions",
 	};
 
 	for (size_t k = 0; k < sizeof(phrases) / sizeof(phrases[0]); k++) {

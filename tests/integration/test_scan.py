@@ -1,6 +1,7 @@
 """stele scan against the committed benign and malicious model corpora."""
 import json
 import pickle
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -8,7 +9,10 @@ import pytest
 
 MODELS = Path(__file__).resolve().parents[1] / "fixtures" / "models"
 BENIGN = MODELS / "benign"
+FORMATS = MODELS / "formats"
+# Both generators' malicious cases: gen_malicious.py and gen_formats.py.
 MALICIOUS = sorted(p.name for p in (MODELS / "malicious").iterdir())
+MALICIOUS_FORMATS = sorted(p.name for p in (FORMATS / "malicious").iterdir())
 
 
 def scan_json(stele, *args):
@@ -17,7 +21,7 @@ def scan_json(stele, *args):
 
 
 def test_benign_corpus_is_clean_and_complete(stele):
-    rc, rep, p = scan_json(stele, BENIGN)
+    rc, rep, p = scan_json(stele, BENIGN, FORMATS / "benign")
     assert rc == 0, p.stdout
     assert rep["verdict"] == "clean"
     assert all(f["complete"] for f in rep["files"]), rep["files"]
@@ -26,7 +30,9 @@ def test_benign_corpus_is_clean_and_complete(stele):
     assert bad == []
     formats = {f["format"] for f in rep["files"]}
     for fmt in ("pickle", "pytorch-zip", "pytorch-legacy", "npy", "npz",
-                "zlib", "gzip", "safetensors", "gguf", "keras"):
+                "zlib", "gzip", "safetensors", "gguf", "keras", "onnx",
+                "keras-h5", "tf-savedmodel", "chat-template", "hf-config",
+                "python", "text"):
         assert fmt in formats, formats
 
 
@@ -35,6 +41,26 @@ def test_every_malicious_case_fails_the_default_gate(stele, name):
     rc, rep, p = scan_json(stele, MODELS / "malicious" / name)
     assert rc == 1, p.stdout
     assert rep["verdict"] in ("malicious", "suspicious", "incomplete")
+    assert any(f["severity"] in ("high", "critical")
+               for f in rep["findings"])
+
+
+# ONNX cases whose external data location is a link laid beside them.
+ONNX_LINKS = {"onnx_external_link.onnx": ("link.bin", "/etc/passwd"),
+              "onnx_external_dir_link.onnx": ("sub", "/etc")}
+
+
+@pytest.mark.parametrize("name", MALICIOUS_FORMATS)
+def test_every_format_malicious_case_fails_the_default_gate(stele, name,
+                                                           tmp_path):
+    target = FORMATS / "malicious" / name
+    if name in ONNX_LINKS:
+        shutil.copy(target, tmp_path / "model.onnx")
+        link, dest = ONNX_LINKS[name]
+        (tmp_path / link).symlink_to(dest)
+        target = tmp_path / "model.onnx"
+    rc, rep, p = scan_json(stele, target)
+    assert rc == 1, p.stdout
     assert any(f["severity"] in ("high", "critical")
                for f in rep["findings"])
 
