@@ -208,3 +208,60 @@ def test_every_top_level_hash_and_size_match(stele, tmp_path):
         data = p.read_bytes()
         assert by_path[str(p)]["sha256"] == hashlib.sha256(data).hexdigest()
         assert by_path[str(p)]["size"] == len(data)
+
+
+# ---- stele scan REF: a ModelKit in the local store ----
+
+TORCH_PICKLE = b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\nq\x00."
+
+
+def pack_kit(stele, tmp_path, ref, framework, files):
+    d = tmp_path / ref.replace(":", "_").replace("/", "_")
+    fw = f"  framework: {framework}\n" if framework else ""
+    (d / "weights").mkdir(parents=True)
+    (d / "src").mkdir()
+    (d / "Kitfile").write_text(
+        "manifestVersion: 1.0.0\npackage:\n  name: kit\nmodel:\n"
+        "  name: kit\n  path: weights\n" + fw +
+        "code:\n  - path: src\ndocs:\n  - path: README.md\n")
+    (d / "README.md").write_text("# kit\n")
+    for rel, data in files.items():
+        (d / rel).write_bytes(data)
+    stele.run("pack", d, "-t", ref)
+
+
+def test_scan_ref_uses_kitfile_framework_profiles(stele, tmp_path):
+    files = {"weights/t.pt": TORCH_PICKLE,
+             "src/infer.py": b"import torch\nprint(torch.ones(1))\n"}
+    pack_kit(stele, tmp_path, "kits/torch:1", "PyTorch", files)
+    pack_kit(stele, tmp_path, "kits/plain:1", None, files)
+    rc, rep, p = scan_json(stele, "kits/torch:1")
+    assert rc == 0, p.stdout + p.stderr
+    paths = {f["path"] for f in rep["files"]}
+    assert {"Kitfile", "model:weights/t.pt", "code:src/infer.py",
+            "docs:README.md"} <= paths, paths
+    assert all(f["complete"] for f in rep["files"])
+    # The same pickle without the framework is outside the allowlists.
+    rc, rep, _ = scan_json(stele, "kits/plain:1")
+    assert rc == 1
+    assert {f["path"] for f in rep["findings"]} == {"model:weights/t.pt"}
+
+
+def test_scan_ref_finds_remote_code_and_templates(stele, tmp_path):
+    evil = (FORMATS / "malicious" / "modeling_evil.py").read_bytes()
+    tpl = (FORMATS / "malicious" / "template_ssti.jinja").read_bytes()
+    pack_kit(stele, tmp_path, "kits/evil:1", "PyTorch",
+             {"src/modeling_evil.py": evil,
+              "weights/chat_template.jinja": tpl})
+    rc, rep, p = scan_json(stele, "kits/evil:1")
+    assert rc == 1, p.stdout
+    rules = {(f["path"], f["rule"]) for f in rep["findings"]}
+    assert ("code:src/modeling_evil.py", "python-exec") in rules, rules
+    assert ("model:weights/chat_template.jinja",
+            "template-dunder-access") in rules, rules
+
+
+def test_scan_ref_unknown_exits_2(stele):
+    p = stele.run("scan", "kits/absent:1", check=False)
+    assert p.returncode == 2
+    assert "kits/absent:1" in p.stderr
