@@ -1,6 +1,7 @@
 """stele scan against the committed benign and malicious model corpora."""
 import json
 import pickle
+import tarfile
 import shutil
 import zipfile
 from pathlib import Path
@@ -265,3 +266,30 @@ def test_scan_ref_unknown_exits_2(stele):
     p = stele.run("scan", "kits/absent:1", check=False)
     assert p.returncode == 2
     assert "kits/absent:1" in p.stderr
+
+
+def test_text_checks_run_inside_archives(stele, tmp_path):
+    mal = FORMATS / "malicious"
+    with zipfile.ZipFile(tmp_path / "a.zip", "w") as z:
+        z.write(mal / "modeling_evil.py", "modeling_evil.py")
+    with tarfile.open(tmp_path / "b.tgz", "w:gz") as t:
+        t.add(mal / "config.json", "config.json")
+        t.add(mal / "README_secrets.md", "README_secrets.md")
+    rc, rep, p = scan_json(stele, tmp_path / "a.zip", tmp_path / "b.tgz")
+    assert rc == 1, p.stdout
+    rules = {(f["path"], f["rule"]) for f in rep["findings"]}
+    assert {(str(tmp_path / "a.zip") + "!modeling_evil.py", "python-exec"),
+            (str(tmp_path / "b.tgz") + "!config.json", "hf-auto-map"),
+            (str(tmp_path / "b.tgz") + "!README_secrets.md",
+             "secret-private-key")} <= rules, rules
+
+
+def test_onnx_is_recognised_by_content_not_name(stele, tmp_path):
+    shutil.copy(FORMATS / "malicious" / "onnx_python_op.onnx",
+                tmp_path / "weights.dat")
+    shutil.copy(FORMATS / "benign" / "model.onnx", tmp_path / "x.bin")
+    rc, rep, p = scan_json(stele, tmp_path)
+    assert rc == 1, p.stdout
+    assert {f["path"]: f["format"] for f in rep["files"]} == {
+        "weights.dat": "onnx", "x.bin": "onnx"}
+    assert [f["rule"] for f in rep["findings"]] == ["onnx-python-op"]
