@@ -218,6 +218,11 @@ const struct scan_rule scan_rules[] = {
 	{ "secret-private-key", SCAN_HIGH,
 	  "A credential in text: -----BEGIN ... PRIVATE KEY----- "
 	  "followed by at least 64 base64 characters." },
+	{ "secret-google-api-key", SCAN_HIGH,
+	  "A credential in text: AIza + exactly 35 of [A-Za-z0-9_-]." },
+	{ "secret-stripe-key", SCAN_HIGH,
+	  "A credential in text: sk_live_/rk_live_ + 24 or more "
+	  "alphanumerics." },
 	{ NULL, SCAN_INFO, NULL },
 };
 

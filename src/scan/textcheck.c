@@ -15,7 +15,8 @@
 enum uni_class { UNI_TAG, UNI_BIDI, UNI_INVISIBLE, UNI_N };
 
 enum secret_kind {
-	SEC_AWS, SEC_GITHUB, SEC_HF, SEC_OPENAI, SEC_SLACK, SEC_PEM, SEC_N
+	SEC_AWS, SEC_GITHUB, SEC_HF, SEC_OPENAI, SEC_SLACK, SEC_PEM,
+	SEC_GOOGLE, SEC_STRIPE, SEC_N
 };
 
 struct hit {
@@ -38,11 +39,13 @@ static const char *const sec_rule[SEC_N] = {
 	"secret-aws-access-key", "secret-github-token",
 	"secret-huggingface-token", "secret-openai-key",
 	"secret-slack-token", "secret-private-key",
+	"secret-google-api-key", "secret-stripe-key",
 };
 
 static const char *const sec_what[SEC_N] = {
 	"AWS access key id", "GitHub token", "Hugging Face token",
 	"OpenAI API key", "Slack token", "private key block",
+	"Google API key", "Stripe live secret key",
 };
 
 static int uni_classify(uint32_t cp, bool at_start)
@@ -301,11 +304,34 @@ static size_t match_pem(const char *s, size_t n)
 	return b64 >= 64 ? (size_t)(body - s) : 0;
 }
 
+/* AIza + 35 of [A-Za-z0-9_-], the shape Google issues API keys in. */
+static size_t match_google(const char *s, size_t n)
+{
+	size_t l;
+
+	if (n < 39 || memcmp(s, "AIza", 4))
+		return 0;
+	l = run(s + 4, n - 4, "_-");
+	return l == 35 ? 39 : 0;
+}
+
+/* sk_live_ / rk_live_ + 24 or more alphanumerics (test keys are not
+ * secrets worth a finding). */
+static size_t match_stripe(const char *s, size_t n)
+{
+	size_t l;
+
+	if (n < 32 || (memcmp(s, "sk_live_", 8) && memcmp(s, "rk_live_", 8)))
+		return 0;
+	l = run(s + 8, n - 8, "");
+	return l >= 24 && l <= 255 ? 8 + l : 0;
+}
+
 static size_t match_at(const char *s, size_t n, int *kind)
 {
 	size_t (*const fn[SEC_N])(const char *, size_t) = {
 		match_aws, match_github, match_hf, match_openai,
-		match_slack, match_pem,
+		match_slack, match_pem, match_google, match_stripe,
 	};
 
 	for (int k = 0; k < SEC_N; k++) {

@@ -503,6 +503,24 @@ static void test_secret_lookalikes_are_not_reported(void **state)
 	scan_report_free(r);
 }
 
+/* Google and Stripe keys (folded in from the first scanner's patterns). */
+static void test_google_and_stripe_keys_are_reported(void **state)
+{
+	static const char text[] =
+		"maps: AIzaSyD3x9Qm7Lw2Kp0Vb8Nc4Rt6Yh1Ju5Gf3Ds\n"
+		"billing = 'sk_live_4eC39HqLyjWDarjtT1zdp7dcXq'\n"
+		"short: AIzaSyShort sk_test_4eC39HqLyjWDarjtT1zdp7dc\n";
+	struct scan_report *r = scan_report_new();
+	struct scan_file *f = scan_add_file(r, "notes.md", "text");
+
+	assert_int_equal(scan_fmt_check_text(r, f, text, sizeof(text) - 1, 0,
+					     SCAN_TEXT_DOC), 0);
+	assert_int_equal(scan_report_n_findings(r), 2);
+	assert_true(has_rule(r, "secret-google-api-key"));
+	assert_true(has_rule(r, "secret-stripe-key"));
+	scan_report_free(r);
+}
+
 static void test_template_keyword_and_attribute_names_are_benign(void **s)
 {
 	static const char t[] =
@@ -545,6 +563,7 @@ int main(void)
 		cmocka_unit_test(test_gguf_version_1_is_unsupported),
 		cmocka_unit_test(test_sniff_ignores_misleading_names),
 		cmocka_unit_test(test_secret_lookalikes_are_not_reported),
+		cmocka_unit_test(test_google_and_stripe_keys_are_reported),
 		cmocka_unit_test(
 			test_template_keyword_and_attribute_names_are_benign),
 		cmocka_unit_test(
