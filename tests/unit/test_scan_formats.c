@@ -17,6 +17,7 @@
 
 #include "scan/fmt_util.h"
 #include "scan/formats.h"
+#include "scan/rules.h"
 #include "util/err.h"
 #include "util/fs.h"
 
@@ -232,6 +233,9 @@ static void check_case(const struct fx_case *c, bool is_benign)
 	for (size_t i = 0; i < scan_report_n_findings(r); i++) {
 		const struct scan_finding *x = scan_report_finding(r, i);
 
+		if (!scan_rule_find(x->rule))
+			fail_msg("%s: %s is not in the rule catalogue",
+				 c->file, x->rule);
 		if (!container_rule(x->rule) && !x->owasp)
 			fail_msg("%s: %s has no OWASP id", c->file, x->rule);
 		if (is_benign && x->severity >= SCAN_MEDIUM)
