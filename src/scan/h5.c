@@ -225,12 +225,16 @@ static size_t pad8(size_t n, unsigned version)
 static int attribute(struct h5 *h, const uint8_t *m, size_t n)
 {
 	size_t name_n, dt_n, ds_n, at, name;
-	unsigned v = m[0];
 	char *val = NULL;
 	size_t len = 0;
+	unsigned v;
 	int rc;
 
-	if (n < 8 || v < 1 || v > 3)
+	/* A message may be empty: its size comes from the file. */
+	if (n < 8)
+		return bad(h, "attribute message", 0);
+	v = m[0];
+	if (v < 1 || v > 3)
 		return bad(h, "attribute message", 0);
 	name_n = (size_t)le(m + 2, 2);
 	dt_n = (size_t)le(m + 4, 2);
