@@ -340,16 +340,16 @@ static void test_truncated_prefixes_fail_closed(void **state)
 		fd = mkstemp(tmp);
 		assert_true(fd >= 0);
 		for (size_t cut = 9; cut < b.len; cut += 97) {
-			struct scan_report *r = scan_report_new();
+			const uint8_t *head = (const uint8_t *)b.data;
 			size_t hn = cut < SCAN_FMT_SNIFF_LEN ? cut :
 				    SCAN_FMT_SNIFF_LEN;
+			struct scan_report *r;
 
 			/* Too short to be recognised: opaque data. */
-			if (scan_fmt_sniff((const uint8_t *)b.data, hn, files[i]) ==
-			    SCAN_FMT_UNKNOWN) {
-				scan_report_free(r);
+			if (scan_fmt_sniff(head, hn, files[i]) ==
+			    SCAN_FMT_UNKNOWN)
 				continue;
-			}
+			r = scan_report_new();
 			assert_int_equal(ftruncate(fd, 0), 0);
 			assert_true(pwrite(fd, b.data, cut, 0) == (ssize_t)cut);
 			assert_int_equal(scan_file(r, tmp, files[i], NULL), 0);
