@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
 # Throughput of `stele scan` against picklescan and modelscan (PyPI) on one
 # pickle-heavy corpus made fresh by bench/scan_bench.py; prints MB/s and
-# the ratios.
+# the ratios. The peers and the generator's libraries live in a virtual
+# environment of the benchmark's own, .cache/bench-venv, made on first use.
 # Usage: bench/scan.sh [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup-peers.sh
+venv=.cache/bench-venv
+if [ ! -x "$venv/bin/python" ]; then
+	python3 -m venv "$venv"
+fi
+if ! cmp -s bench/requirements.txt "$venv/.requirements" 2>/dev/null; then
+	"$venv/bin/pip" install -q --disable-pip-version-check \
+		-r bench/requirements.txt
+	cp bench/requirements.txt "$venv/.requirements"
+fi
 if [ ! -d build-bench ]; then
 	meson setup build-bench --buildtype=release >/dev/null
 fi
 ninja -C build-bench stele >/dev/null
-exec .venv/bin/python bench/scan_bench.py build-bench/stele "${1:-3}"
+exec "$venv/bin/python" bench/scan_bench.py build-bench/stele "${1:-3}"

@@ -2,6 +2,7 @@
  * vulnerabilities in declared dependencies, or show a registry's scan. */
 #include "cli/cli.h"
 #include "cli/pipeline_cli.h"
+#include "scan/modelkit.h"
 #include "scan/scan.h"
 #include "util/err.h"
 #include "vuln/vuln_scan.h"
@@ -23,7 +24,7 @@ enum {
 
 static const char usage[] =
 	"usage: stele scan [--format text|json|sarif] [--fail-on SEVERITY]\n"
-	"                  [--profile NAME]... [--vulndb PATH] PATH...\n"
+	"                  [--profile NAME]... [--vulndb PATH] PATH|REF...\n"
 	"       stele scan [--format text|json] [--fail-on SEVERITY]\n"
 	"                  [--wait] [--timeout SEC] HOST/REPO[:TAG|@DIGEST]\n"
 	"\n"
@@ -31,6 +32,8 @@ static const char usage[] =
 	"(pickle in every protocol, PyTorch zip/legacy/TorchScript, joblib,\n"
 	"NumPy, and the zip, tar, 7z and compressed archives they hide in).\n"
 	"Content is sniffed; names and extensions are never trusted.\n"
+	"A REF (repo:tag, repo@digest) that is no path scans that ModelKit\n"
+	"from the local store; its Kitfile's framework adds profiles.\n"
 	"\n"
 	"  --format FMT      text (default), json or sarif (SARIF 2.1.0)\n"
 	"  --fail-on SEV     lowest severity that fails: critical, high\n"
@@ -155,6 +158,8 @@ static int scan_one(struct scan_report *r, char *path, bool prefixed,
 	struct stat st;
 	size_t n = strlen(path);
 
+	if (stat(path, &st) && errno == ENOENT && strpbrk(path, ":@"))
+		return scan_modelkit(r, NULL, path, o);
 	if (!prefixed || stat(path, &st) || !S_ISDIR(st.st_mode))
 		return scan_path(r, path, o);
 	while (n > 1 && path[n - 1] == '/')

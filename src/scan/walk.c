@@ -3,6 +3,7 @@
  * and extensions are never trusted) and handing it to its analyser.
  */
 #include "scan/engine.h"
+#include "scan/formats.h"
 #include "scan/rules.h"
 #include "util/err.h"
 #include "util/fs.h"
@@ -26,35 +27,12 @@
 #define SCAN_PROFILES_PICKLE (SCAN_PROFILE_BASE | SCAN_PROFILE_NUMPY | \
 	SCAN_PROFILE_SKLEARN | SCAN_PROFILE_XGBOOST | SCAN_PROFILE_JOBLIB)
 
-enum sniffed {
-	SNIFF_PICKLE, SNIFF_MAYBE_PICKLE, SNIFF_ZIP, SNIFF_NPY,
-	SNIFF_ARCHIVE, SNIFF_SAFETENSORS, SNIFF_GGUF, SNIFF_HDF5,
-	SNIFF_EMPTY, SNIFF_ZLIB,
-};
+enum sniffed { SNIFF_EMPTY, SNIFF_ZIP, SNIFF_NPY, SNIFF_ARCHIVE, SNIFF_OTHER };
 
 static bool has_prefix(const uint8_t *b, size_t n, const char *magic,
 		       size_t mlen)
 {
 	return n >= mlen && !memcmp(b, magic, mlen);
-}
-
-/*
- * An 8-byte length then '{'. Text can look like that too ("var x = {"),
- * so an implausible length only counts when the name claims the format:
- * the name never widens trust, it only adds scrutiny.
- */
-static bool looks_safetensors(const uint8_t *b, size_t n, const char *path)
-{
-	size_t pl = strlen(path);
-	uint64_t len = 0;
-
-	if (n < 10 || b[8] != '{')
-		return false;
-	for (int i = 0; i < 8; i++)
-		len |= (uint64_t)b[i] << (8 * i);
-	if (len >= 2 && len < (100u << 20))
-		return true;
-	return pl >= 12 && !strcmp(path + pl - 12, ".safetensors");
 }
 
 /*
@@ -81,7 +59,8 @@ static bool zlib_plausible(const uint8_t *b, size_t n)
 	return zr == Z_OK || zr == Z_STREAM_END || zr == Z_BUF_ERROR;
 }
 
-static enum sniffed sniff(const uint8_t *b, size_t n, const char *path)
+/* Containers first; everything else goes to formats.h or pickle. */
+static enum sniffed sniff(const uint8_t *b, size_t n)
 {
 	if (!n)
 		return SNIFF_EMPTY;
@@ -96,20 +75,7 @@ static enum sniffed sniff(const uint8_t *b, size_t n, const char *path)
 	    has_prefix(b, n, "7z\xbc\xaf\x27\x1c", 6) ||
 	    (n >= 262 && !memcmp(b + 257, "ustar", 5)))
 		return SNIFF_ARCHIVE;
-	if (has_prefix(b, n, "GGUF", 4))
-		return SNIFF_GGUF;
-	if (has_prefix(b, n, "\x89HDF\r\n\x1a\n", 8))
-		return SNIFF_HDF5;
-	if (looks_safetensors(b, n, path))
-		return SNIFF_SAFETENSORS;
-	if (b[0] == 0x80 && n >= 2 && b[1] <= 5)
-		return SNIFF_PICKLE;
-	/* RFC 1950 header: deflate, a valid check value, no dictionary. */
-	if (n >= 2 && (b[0] & 0x0f) == 8 && (b[0] >> 4) <= 7 &&
-	    !(b[1] & 0x20) && ((b[0] << 8) | b[1]) % 31 == 0 &&
-	    zlib_plausible(b, n))
-		return SNIFF_ZLIB;
-	return SNIFF_MAYBE_PICKLE;
+	return SNIFF_OTHER;
 }
 
 static void set_format(struct scan_file *f, const char *fmt)
@@ -237,32 +203,139 @@ static int analyse_zip(struct scan_ctx *c, struct scan_rd *rd, int fd,
 	return rc;
 }
 
-static bool proto_named(const char *path, bool *saved)
-{
-	const char *b = path, *p;
-	size_t n;
+/* A reader over a descriptor by pread(), leaving its file offset alone. */
+struct pread_src {
+	int fd;
+	uint64_t off;
+};
 
-	for (p = path; *p; p++)
-		if (*p == '/' || *p == '!')
-			b = p + 1;
-	n = strlen(b);
-	*saved = !strcmp(b, "saved_model.pb");
-	return *saved || (n > 5 && !strcmp(b + n - 5, ".onnx"));
+static int pread_read(void *ctx, uint8_t *p, size_t n, size_t *got)
+{
+	struct pread_src *s = ctx;
+	ssize_t k;
+
+	do {
+		k = pread(s->fd, p, n, (off_t)s->off);
+	} while (k < 0 && errno == EINTR);
+	if (k < 0)
+		return err_setsys(ERR_IO, errno, "read failed");
+	s->off += (uint64_t)k;
+	*got = (size_t)k;
+	return 0;
 }
 
-static int unsupported(struct scan_file *f, const char *fmt, const char *why)
+/*
+ * The formats in formats.h read by pread(): a stream without a file of
+ * its own (an archive member, a buffer) is spooled first, which also
+ * hashes it. *fd_io is the descriptor to use, *tmp the one to close.
+ */
+static int stream_file(struct scan_rd *rd, int fd, struct scan_file *f,
+		       int *fd_io, int *tmp, uint64_t *size)
 {
-	set_format(f, fmt);
-	scan_file_incomplete(f, "%s", why);
+	struct stat st;
+	int rc;
+
+	*tmp = -1;
+	if (fd >= 0 && !fstat(fd, &st)) {
+		*fd_io = fd;
+		*size = (uint64_t)st.st_size;
+		return 0;
+	}
+	rc = scan_spool(rd, tmp, size);
+	if (rc == ERR_NOMEM)
+		return rc;
+	if (rc) {
+		scan_file_incomplete(f, "%s", err_msg());
+		return 1;
+	}
+	*fd_io = *tmp;
 	return 0;
+}
+
+static int run_fmt_fd(struct scan_ctx *c, struct scan_file *f,
+		      enum scan_fmt_kind k, int fd, uint64_t size)
+{
+	int rc;
+
+	set_format(f, scan_fmt_name(k));
+	rc = scan_fmt_run(k, c->r, f, fd, size);
+	/* The analyser marked f incomplete; only the report failing stops. */
+	if (rc && f->complete)
+		scan_file_incomplete(f, "%s", err_msg());
+	return rc == ERR_NOMEM ? rc : 0;
+}
+
+static int run_fmt(struct scan_ctx *c, struct scan_rd *rd, int fd,
+		   struct scan_file *f, enum scan_fmt_kind k)
+{
+	uint64_t size;
+	int io, tmp, rc;
+
+	rc = stream_file(rd, fd, f, &io, &tmp, &size);
+	if (rc)
+		return rc < 0 ? rc : 0;
+	rc = run_fmt_fd(c, f, k, io, size);
+	if (tmp >= 0)
+		close(tmp);
+	return rc;
+}
+
+/*
+ * No magic number: a protocol 0/1 pickle, protobuf (ONNX, SavedModel),
+ * text (configs, templates, Python, docs) or opaque data. Pickles come
+ * first, since a protocol-0 pickle is ASCII; text that is no pickle is
+ * then checked as text.
+ */
+static int dispatch_plain(struct scan_ctx *c, struct scan_rd *rd, int fd,
+			  struct scan_file *f, unsigned profiles,
+			  enum scan_fmt_kind k)
+{
+	struct pread_src src;
+	struct scan_rd prd;
+	uint64_t size;
+	bool is_pickle = false;
+	int io, tmp, rc;
+
+	if (k == SCAN_FMT_ONNX || k == SCAN_FMT_SAVEDMODEL)
+		return run_fmt(c, rd, fd, f, k);
+	set_format(f, "pickle");
+	if (k == SCAN_FMT_UNKNOWN) {
+		rc = scan_pickle(c, rd, f, profiles | SCAN_PROFILES_PICKLE,
+				 SCAN_PICKLE_TRIAL, &is_pickle);
+		if (!rc && !is_pickle)
+			set_format(f, "data");
+		return rc;
+	}
+	rc = stream_file(rd, fd, f, &io, &tmp, &size);
+	if (rc)
+		return rc < 0 ? rc : 0;
+	src = (struct pread_src){ .fd = io };
+	rc = scan_rd_init(&prd, pread_read, &src, f->path);
+	if (!rc) {
+		rc = scan_pickle(c, &prd, f, profiles | SCAN_PROFILES_PICKLE,
+				 SCAN_PICKLE_TRIAL, &is_pickle);
+		scan_rd_release(&prd);
+	}
+	if (!rc && !is_pickle)
+		rc = run_fmt_fd(c, f, k, io, size);
+	if (tmp >= 0)
+		close(tmp);
+	return rc;
+}
+
+static bool fmt_binary(enum scan_fmt_kind k)
+{
+	return k == SCAN_FMT_GGUF || k == SCAN_FMT_H5 ||
+	       k == SCAN_FMT_SAFETENSORS;
 }
 
 static int dispatch(struct scan_ctx *c, struct scan_rd *rd, int fd,
 		    struct scan_file *f, unsigned profiles, bool *zip)
 {
+	enum scan_fmt_kind k;
 	const uint8_t *b;
 	size_t n;
-	bool is_pickle, saved;
+	bool is_pickle;
 	enum sniffed kind;
 	int rc;
 
@@ -276,13 +349,18 @@ static int dispatch(struct scan_ctx *c, struct scan_rd *rd, int fd,
 		set_format(f, "keras-config");
 		return scan_keras_config(c, rd, f);
 	}
-	kind = sniff(b, n, f->path);
+	kind = sniff(b, n);
 	*zip = kind == SNIFF_ZIP;
-	/* Protobuf has no magic: the name adds scrutiny, never trust. */
-	if (kind == SNIFF_MAYBE_PICKLE && proto_named(f->path, &saved)) {
-		set_format(f, saved ? "savedmodel" : "onnx");
-		return scan_proto(c, rd, f, saved);
+	k = kind == SNIFF_OTHER ? scan_fmt_sniff(b, n, f->path) :
+	    SCAN_FMT_UNKNOWN;
+	if (k == SCAN_FMT_H5 && (profiles & SCAN_PROFILE_KERAS)) {
+		/* Keras 3 archives keep only weights in HDF5; the model
+		 * config is config.json, analysed on its own. */
+		set_format(f, "hdf5-weights");
+		return 0;
 	}
+	if (fmt_binary(k))
+		return run_fmt(c, rd, fd, f, k);
 	switch (kind) {
 	case SNIFF_EMPTY:
 		set_format(f, "empty");
@@ -296,170 +374,64 @@ static int dispatch(struct scan_ctx *c, struct scan_rd *rd, int fd,
 	case SNIFF_ARCHIVE:
 		set_format(f, "archive");
 		return scan_archive(c, rd, fd, f, profiles);
-	case SNIFF_ZLIB:
-		set_format(f, "zlib");
-		return scan_zlib(c, rd, f, profiles);
-	case SNIFF_GGUF:
-		set_format(f, "gguf");
-		return scan_gguf(c, rd, f);
-	case SNIFF_SAFETENSORS:
-		set_format(f, "safetensors");
-		return scan_safetensors(c, rd, f);
-	case SNIFF_HDF5:
-		/* Keras 3 archives keep only weights in HDF5; the model
-		 * config is config.json, analysed on its own. */
-		if (profiles & SCAN_PROFILE_KERAS) {
-			set_format(f, "hdf5-weights");
-			return 0;
-		}
-		return unsupported(f, "hdf5", "HDF5/Keras analysis is not "
-				   "implemented (docs/KNOWN_LIMITATIONS.md)");
-	case SNIFF_PICKLE:
+	case SNIFF_OTHER:
+		break;
+	}
+	if (b[0] == 0x80 && n >= 2 && b[1] <= 5) {
 		set_format(f, "pickle");
 		return scan_pickle(c, rd, f, profiles | SCAN_PROFILES_PICKLE,
 				   SCAN_PICKLE_FILE, &is_pickle);
-	case SNIFF_MAYBE_PICKLE:
-		set_format(f, "pickle");
-		rc = scan_pickle(c, rd, f, profiles | SCAN_PROFILES_PICKLE,
-				 SCAN_PICKLE_TRIAL, &is_pickle);
-		if (!rc && !is_pickle)
-			set_format(f, "data");
-		return rc;
 	}
-	return 0;
+	/* RFC 1950 header: deflate, a valid check value, no dictionary. */
+	if (n >= 2 && (b[0] & 0x0f) == 8 && (b[0] >> 4) <= 7 &&
+	    !(b[1] & 0x20) && ((b[0] << 8) | b[1]) % 31 == 0 &&
+	    zlib_plausible(b, n)) {
+		set_format(f, "zlib");
+		return scan_zlib(c, rd, f, profiles);
+	}
+	return dispatch_plain(c, rd, fd, f, profiles, k);
 }
 
-/* ---- files named like LLM text: read the head whole, then replay ---- */
+/* The Keras config.json of a .keras archive, read whole (bounded). */
+#define SCAN_KERAS_CONFIG_MAX (64u << 20)
 
-#define SCAN_LLM_HEAD (16u << 20)
-
-/* The head already read, then the rest of the underlying reader. */
-struct chain {
-	const uint8_t *p;
-	size_t len, pos;
-	struct scan_rd *rest;
-};
-
-static int chain_read(void *ctx, uint8_t *p, size_t n, size_t *got)
+int scan_keras_config(struct scan_ctx *c, struct scan_rd *rd,
+		      struct scan_file *f)
 {
-	struct chain *ch = ctx;
+	uint8_t *text = NULL, *nb;
 	const uint8_t *b;
-	size_t k;
-	int rc;
-
-	if (ch->pos < ch->len) {
-		k = ch->len - ch->pos < n ? ch->len - ch->pos : n;
-		memcpy(p, ch->p + ch->pos, k);
-		ch->pos += k;
-		*got = k;
-		return 0;
-	}
-	rc = scan_rd_peek(ch->rest, n, &b, &k);
-	if (!rc && k) {
-		memcpy(p, b, k);
-		rc = scan_rd_skip(ch->rest, k);
-	}
-	*got = rc ? 0 : k;
-	return rc;
-}
-
-static int read_head(struct scan_rd *rd, uint8_t **out, size_t *len)
-{
-	const uint8_t *b;
-	uint8_t *buf = NULL, *nb;
 	size_t n, have = 0;
 	int rc = 0;
 
-	while (have < SCAN_LLM_HEAD) {
+	for (;;) {
 		rc = scan_rd_peek(rd, SCAN_RD_BUF, &b, &n);
 		if (rc || !n)
 			break;
-		if (n > SCAN_LLM_HEAD - have)
-			n = SCAN_LLM_HEAD - have;
-		nb = realloc(buf, have + n + 1);
+		if (n > SCAN_KERAS_CONFIG_MAX - have) {
+			rc = err_set(ERR_LIMIT, "'%s': Keras config larger "
+				     "than %u bytes", f->path,
+				     SCAN_KERAS_CONFIG_MAX);
+			break;
+		}
+		nb = realloc(text, have + n + 1);
 		if (!nb) {
 			rc = err_set(ERR_NOMEM, "out of memory");
 			break;
 		}
-		buf = nb;
-		memcpy(buf + have, b, n);
+		text = nb;
+		memcpy(text + have, b, n);
 		have += n;
 		rc = scan_rd_skip(rd, n);
 		if (rc)
 			break;
 	}
-	if (rc) {
-		free(buf);
-		return rc;
-	}
-	*out = buf;
-	*len = have;
-	return 0;
-}
-
-static int llm_checks(struct scan_ctx *c, struct scan_file *f,
-		      enum scan_llm_kind kind, const char *t, size_t n)
-{
-	size_t i = 0;
-
-	switch (kind) {
-	case SCAN_LLM_TEMPLATE:
-		return scan_llm_template(c, f->path, "template file", t, n);
-	case SCAN_LLM_CONFIG:
-		while (i < n && strchr(" \t\r\n", t[i]))
-			i++;
-		return i < n && t[i] == '{' ? scan_llm_json(c, f, t, n) : 0;
-	case SCAN_LLM_PYTHON:
-		return scan_llm_python(c, f, t, n);
-	case SCAN_LLM_NONE:
-		break;
-	}
-	return 0;
-}
-
-/*
- * Analyse the stream as usual, with the text tap watching every byte;
- * files named like LLM text are also read whole (up to 16 MiB) for the
- * checks that need structure, and then replayed to the analysers.
- */
-static int dispatch_text(struct scan_ctx *c, struct scan_rd *rd, int fd,
-			 struct scan_file *f, unsigned profiles, bool *zip)
-{
-	enum scan_llm_kind kind = scan_llm_kind(f->path);
-	struct chain ch = { .rest = rd };
-	struct scan_rd inner;
-	uint8_t *head = NULL;
-	int rc, rc2;
-
-	rc = scan_text_tap_start(c, rd, f);
-	if (rc)
-		return rc;
-	if (kind == SCAN_LLM_NONE) {
-		rc = dispatch(c, rd, fd, f, profiles, zip);
-		goto out;
-	}
-	rc = read_head(rd, &head, &ch.len);
-	if (rc == ERR_NOMEM)
-		goto out;
-	if (rc) {
-		scan_file_incomplete(f, "%s", err_msg());
-		rc = 0;
-		goto out;
-	}
-	ch.p = head;
-	rc = llm_checks(c, f, kind, (const char *)head, ch.len);
 	if (!rc)
-		rc = scan_rd_init(&inner, chain_read, &ch, f->path);
-	if (!rc) {
-		rc = dispatch(c, &inner, fd, f, profiles, zip);
-		scan_rd_release(&inner);
-	}
-out:
-	free(head);
-	if (!rc && scan_rd_drain(rd))
+		rc = scan_fmt_keras_config(c->r, f, text ? (char *)text : "",
+					   have);
+	free(text);
+	if (rc && f->complete)
 		scan_file_incomplete(f, "%s", err_msg());
-	rc2 = scan_text_tap_end(rd);
-	return rc ? rc : rc2;
+	return rc == ERR_NOMEM ? rc : 0;
 }
 
 int scan_stream(struct scan_ctx *c, struct scan_rd *rd, int fd,
@@ -473,7 +445,7 @@ int scan_stream(struct scan_ctx *c, struct scan_rd *rd, int fd,
 	if (!f)
 		return err_set(ERR_NOMEM, "cannot add '%s' to the report",
 			       path);
-	rc = dispatch_text(c, rd, fd, f, profiles, &zip);
+	rc = dispatch(c, rd, fd, f, profiles, &zip);
 	if (rc)
 		return rc;
 

@@ -1,6 +1,8 @@
 """stele scan against the committed benign and malicious model corpora."""
 import json
 import pickle
+import tarfile
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -8,7 +10,10 @@ import pytest
 
 MODELS = Path(__file__).resolve().parents[1] / "fixtures" / "models"
 BENIGN = MODELS / "benign"
+FORMATS = MODELS / "formats"
+# Both generators' malicious cases: gen_malicious.py and gen_formats.py.
 MALICIOUS = sorted(p.name for p in (MODELS / "malicious").iterdir())
+MALICIOUS_FORMATS = sorted(p.name for p in (FORMATS / "malicious").iterdir())
 
 
 def scan_json(stele, *args):
@@ -17,7 +22,7 @@ def scan_json(stele, *args):
 
 
 def test_benign_corpus_is_clean_and_complete(stele):
-    rc, rep, p = scan_json(stele, BENIGN)
+    rc, rep, p = scan_json(stele, BENIGN, FORMATS / "benign")
     assert rc == 0, p.stdout
     assert rep["verdict"] == "clean"
     assert all(f["complete"] for f in rep["files"]), rep["files"]
@@ -26,7 +31,9 @@ def test_benign_corpus_is_clean_and_complete(stele):
     assert bad == []
     formats = {f["format"] for f in rep["files"]}
     for fmt in ("pickle", "pytorch-zip", "pytorch-legacy", "npy", "npz",
-                "zlib", "gzip", "safetensors", "gguf", "keras"):
+                "zlib", "gzip", "safetensors", "gguf", "keras", "onnx",
+                "keras-h5", "tf-savedmodel", "chat-template", "hf-config",
+                "python", "text"):
         assert fmt in formats, formats
 
 
@@ -35,6 +42,26 @@ def test_every_malicious_case_fails_the_default_gate(stele, name):
     rc, rep, p = scan_json(stele, MODELS / "malicious" / name)
     assert rc == 1, p.stdout
     assert rep["verdict"] in ("malicious", "suspicious", "incomplete")
+    assert any(f["severity"] in ("high", "critical")
+               for f in rep["findings"])
+
+
+# ONNX cases whose external data location is a link laid beside them.
+ONNX_LINKS = {"onnx_external_link.onnx": ("link.bin", "/etc/passwd"),
+              "onnx_external_dir_link.onnx": ("sub", "/etc")}
+
+
+@pytest.mark.parametrize("name", MALICIOUS_FORMATS)
+def test_every_format_malicious_case_fails_the_default_gate(stele, name,
+                                                           tmp_path):
+    target = FORMATS / "malicious" / name
+    if name in ONNX_LINKS:
+        shutil.copy(target, tmp_path / "model.onnx")
+        link, dest = ONNX_LINKS[name]
+        (tmp_path / link).symlink_to(dest)
+        target = tmp_path / "model.onnx"
+    rc, rep, p = scan_json(stele, target)
+    assert rc == 1, p.stdout
     assert any(f["severity"] in ("high", "critical")
                for f in rep["findings"])
 
@@ -182,3 +209,87 @@ def test_every_top_level_hash_and_size_match(stele, tmp_path):
         data = p.read_bytes()
         assert by_path[str(p)]["sha256"] == hashlib.sha256(data).hexdigest()
         assert by_path[str(p)]["size"] == len(data)
+
+
+# ---- stele scan REF: a ModelKit in the local store ----
+
+TORCH_PICKLE = b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\nq\x00."
+
+
+def pack_kit(stele, tmp_path, ref, framework, files):
+    d = tmp_path / ref.replace(":", "_").replace("/", "_")
+    fw = f"  framework: {framework}\n" if framework else ""
+    (d / "weights").mkdir(parents=True)
+    (d / "src").mkdir()
+    (d / "Kitfile").write_text(
+        "manifestVersion: 1.0.0\npackage:\n  name: kit\nmodel:\n"
+        "  name: kit\n  path: weights\n" + fw +
+        "code:\n  - path: src\ndocs:\n  - path: README.md\n")
+    (d / "README.md").write_text("# kit\n")
+    for rel, data in files.items():
+        (d / rel).write_bytes(data)
+    stele.run("pack", d, "-t", ref)
+
+
+def test_scan_ref_uses_kitfile_framework_profiles(stele, tmp_path):
+    files = {"weights/t.pt": TORCH_PICKLE,
+             "src/infer.py": b"import torch\nprint(torch.ones(1))\n"}
+    pack_kit(stele, tmp_path, "kits/torch:1", "PyTorch", files)
+    pack_kit(stele, tmp_path, "kits/plain:1", None, files)
+    rc, rep, p = scan_json(stele, "kits/torch:1")
+    assert rc == 0, p.stdout + p.stderr
+    paths = {f["path"] for f in rep["files"]}
+    assert {"Kitfile", "model:weights/t.pt", "code:src/infer.py",
+            "docs:README.md"} <= paths, paths
+    assert all(f["complete"] for f in rep["files"])
+    # The same pickle without the framework is outside the allowlists.
+    rc, rep, _ = scan_json(stele, "kits/plain:1")
+    assert rc == 1
+    assert {f["path"] for f in rep["findings"]} == {"model:weights/t.pt"}
+
+
+def test_scan_ref_finds_remote_code_and_templates(stele, tmp_path):
+    evil = (FORMATS / "malicious" / "modeling_evil.py").read_bytes()
+    tpl = (FORMATS / "malicious" / "template_ssti.jinja").read_bytes()
+    pack_kit(stele, tmp_path, "kits/evil:1", "PyTorch",
+             {"src/modeling_evil.py": evil,
+              "weights/chat_template.jinja": tpl})
+    rc, rep, p = scan_json(stele, "kits/evil:1")
+    assert rc == 1, p.stdout
+    rules = {(f["path"], f["rule"]) for f in rep["findings"]}
+    assert ("code:src/modeling_evil.py", "python-exec") in rules, rules
+    assert ("model:weights/chat_template.jinja",
+            "template-dunder-access") in rules, rules
+
+
+def test_scan_ref_unknown_exits_2(stele):
+    p = stele.run("scan", "kits/absent:1", check=False)
+    assert p.returncode == 2
+    assert "kits/absent:1" in p.stderr
+
+
+def test_text_checks_run_inside_archives(stele, tmp_path):
+    mal = FORMATS / "malicious"
+    with zipfile.ZipFile(tmp_path / "a.zip", "w") as z:
+        z.write(mal / "modeling_evil.py", "modeling_evil.py")
+    with tarfile.open(tmp_path / "b.tgz", "w:gz") as t:
+        t.add(mal / "config.json", "config.json")
+        t.add(mal / "README_secrets.md", "README_secrets.md")
+    rc, rep, p = scan_json(stele, tmp_path / "a.zip", tmp_path / "b.tgz")
+    assert rc == 1, p.stdout
+    rules = {(f["path"], f["rule"]) for f in rep["findings"]}
+    assert {(str(tmp_path / "a.zip") + "!modeling_evil.py", "python-exec"),
+            (str(tmp_path / "b.tgz") + "!config.json", "hf-auto-map"),
+            (str(tmp_path / "b.tgz") + "!README_secrets.md",
+             "secret-private-key")} <= rules, rules
+
+
+def test_onnx_is_recognised_by_content_not_name(stele, tmp_path):
+    shutil.copy(FORMATS / "malicious" / "onnx_python_op.onnx",
+                tmp_path / "weights.dat")
+    shutil.copy(FORMATS / "benign" / "model.onnx", tmp_path / "x.bin")
+    rc, rep, p = scan_json(stele, tmp_path)
+    assert rc == 1, p.stdout
+    assert {f["path"]: f["format"] for f in rep["files"]} == {
+        "weights.dat": "onnx", "x.bin": "onnx"}
+    assert [f["rule"] for f in rep["findings"]] == ["onnx-python-op"]

@@ -372,7 +372,7 @@ static void test_text_naming_unknown_global_then_failing(void **state)
 	struct scan_report *r = SCAN_LIT("cuda\nnotes\nmore text\n");
 
 	assert_int_equal(scan_report_n_findings(r), 0);
-	assert_string_equal(scan_report_file(r, 0)->format, "data");
+	assert_string_equal(scan_report_file(r, 0)->format, "text");
 	scan_report_free(r);
 	/* The same import followed by a call is a pickle: reported. */
 	r = SCAN_LIT("cuda\nnotes\n)R\xff");
@@ -387,7 +387,7 @@ static void test_text_is_not_a_pickle(void **state)
 
 	assert_int_equal(scan_report_n_findings(r), 0);
 	assert_true(complete(r));
-	assert_string_equal(scan_report_file(r, 0)->format, "data");
+	assert_string_equal(scan_report_file(r, 0)->format, "text");
 	scan_report_free(r);
 }
 
