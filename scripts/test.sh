@@ -29,6 +29,6 @@ STELE_BIN="$PWD/build-test/stele" .venv/bin/python -m pytest -q \
 	tests/integration
 
 if command -v clang >/dev/null; then
-	echo "== libFuzzer smoke run (${FUZZ_SECONDS:=10}s per target)"
+	echo "== libFuzzer smoke run (${FUZZ_SECONDS:=5}s per target)"
 	scripts/fuzz.sh "$FUZZ_SECONDS"
 fi

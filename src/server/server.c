@@ -574,6 +574,7 @@ static int tls_load(const struct server_config *c, struct tls_files *t)
 /* libmicrohttpd's own messages become server log lines. A request it
  * cannot parse (clients probing for TLS on a plain-HTTP port, which
  * stele's own client does) is only worth a debug line. */
+__attribute__((format(printf, 2, 0)))
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char line[512];
