@@ -111,6 +111,12 @@ def test_manifest_naming_missing_content_is_refused(registry):
         "PUT", "/v2/a/b/manifests/1.0.1", body=idx, bearer=tok,
         headers={"Content-Type": "application/vnd.oci.image.index.v1+json"})
     assert st == 400 and b"MANIFEST_BLOB_UNKNOWN" in body
+    # A tag that can move again may name blobs kept elsewhere, as the
+    # distribution spec allows (sparse manifests, foreign layers).
+    st, _, _ = registry.request(
+        "PUT", "/v2/a/b/manifests/latest", body=man(b"never uploaded"),
+        bearer=tok, headers={"Content-Type": oci})
+    assert st == 201
     # The tag is still free for the right content.
     st, _, _ = registry.request(
         "POST", f"/v2/a/b/blobs/uploads/?digest={digest(layer)}",
