@@ -61,6 +61,30 @@ printf 'matching: %s in %.2fs wall, %.2fs CPU (%.0f dependencies/s of '\
 'CPU)\n' "$(tail -1 "$work/out.txt")" "$wall" "$(calc "$user + $sys")" \
 	"$(calc "$n / ($user + $sys)")"
 
+# The same files through osv-scanner offline, against the same snapshot
+# converted to its local database layout (bench/osv_export.py). Its time
+# includes loading the zip, as stele's includes opening its database.
+osv=$(go env GOPATH 2>/dev/null)/bin/osv-scanner
+[ -x "$osv" ] || osv=$(command -v osv-scanner || true)
+if [ -n "$osv" ]; then
+	python3 bench/osv_export.py "$snap" "$work/osvdb" >/dev/null
+	t=$({ time HOME=$work OSV_SCANNER_LOCAL_DB_CACHE_DIRECTORY=$work/osvdb \
+		"$osv" scan --experimental-offline --format json -r \
+		"$work/deps" >"$work/osv.json" 2>/dev/null || true; } 2>&1)
+	read -r owall ouser osys <<<"$t"
+	# Its JSON report repeats every full record per package (about 1.3
+	# GiB here), so only its size is shown, not parsed.
+	printf 'osv-scanner %s: %.0f MiB report in %.2fs wall, %.2fs CPU; '\
+'osv-scanner/stele CPU ratio %.1f\n' \
+		"$("$osv" --version | awk 'NR == 1 { print $NF }')" \
+		"$(calc "$(stat -c %s "$work/osv.json") / 1048576")" \
+		"$owall" "$(calc "$ouser + $osys")" \
+		"$(calc "($ouser + $osys) / ($user + $sys)")"
+	rm -f "$work/osv.json"
+else
+	echo 'osv-scanner: not installed (scripts/setup-peers.sh), skipped'
+fi
+
 # Registry re-evaluation after an import (docs/pipeline.md): a synthetic
 # dependency index of N_VERSIONS stored versions with 10 pins each. Nine
 # pins come from packages without advisories; with probability 1/20 the

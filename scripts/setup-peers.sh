@@ -39,3 +39,8 @@ done
 if command -v go >/dev/null; then
 	(cd tests/interop/kitjson && go mod download)
 fi
+# Dependency vulnerabilities (vuln): osv-scanner, run offline against the
+# PyPA snapshot by tests/integration/test_osv_compare.py and
+# bench/vulndb.sh. v2 needs Go >= 1.27, so the last v1 release.
+[ -x "$gobin/osv-scanner" ] ||
+	go install github.com/google/osv-scanner/cmd/osv-scanner@v1.9.2
