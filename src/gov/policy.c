@@ -16,7 +16,8 @@ struct policy_parser {
 };
 
 static int policy_err(struct policy_parser *pp, yaml_node_t *n,
-		      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+		      const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static int policy_err(struct policy_parser *pp, yaml_node_t *n,
 		      const char *fmt, ...)

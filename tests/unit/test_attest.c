@@ -10,7 +10,8 @@
 #include "gov/attest.h"
 #include "util/err.h"
 
-#define DA "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define DA "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" \
+	   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 
 static void test_scan_round_trip(void **state)
 {
@@ -57,7 +58,8 @@ static void test_strict_reading(void **state)
 			  "\"repository\":\"r\",\"action\":\"promote\","
 			  "\"actor\":\"a\",\"time\":\"t\"}";
 	const char *act = "{\"environment\":\"prod\",\"repository\":\"r\","
-			  "\"action\":\"deploy\",\"actor\":\"a\",\"time\":\"t\"}";
+			  "\"action\":\"deploy\",\"actor\":\"a\","
+			  "\"time\":\"t\"}";
 	const char *nul = "{\"environment\":\"pr\\u0000od\",\"repository\":"
 			  "\"r\",\"action\":\"promote\",\"actor\":\"a\","
 			  "\"time\":\"t\"}";

@@ -20,8 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define DA "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-#define DB "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define DA "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" \
+	   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define DB "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb" \
+	   "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 
 static int setup(void **state)
 {

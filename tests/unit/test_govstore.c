@@ -12,9 +12,12 @@
 #include "gov/store.h"
 #include "util/err.h"
 
-#define DA "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-#define DB "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
-#define DC "sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+#define DA "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" \
+	   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define DB "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb" \
+	   "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define DC "sha256:cccccccccccccccccccccccccccccccc" \
+	   "cccccccccccccccccccccccccccccccc"
 
 static int setup(void **state)
 {
