@@ -39,6 +39,31 @@ static const char *policy_scalar(yaml_node_t *n)
 		(const char *)n->data.scalar.value : NULL;
 }
 
+/* YAML lets a key repeat; a policy must not, or one line silently
+ * overrides another. */
+static int policy_unique_keys(struct policy_parser *pp, yaml_node_t *map)
+{
+	yaml_node_pair_t *a, *b;
+
+	for (a = map->data.mapping.pairs.start;
+	     a < map->data.mapping.pairs.top; a++) {
+		yaml_node_t *ka = yaml_document_get_node(pp->doc, a->key);
+		const char *sa = policy_scalar(ka);
+
+		if (!sa)
+			return policy_err(pp, ka, "keys must be scalars");
+		for (b = map->data.mapping.pairs.start; b < a; b++) {
+			const char *sb = policy_scalar(
+				yaml_document_get_node(pp->doc, b->key));
+
+			if (sb && !strcmp(sa, sb))
+				return policy_err(pp, ka, "'%s' is given "
+						  "twice", sa);
+		}
+	}
+	return 0;
+}
+
 static char *policy_strdup(const char *s)
 {
 	return s ? strdup(s) : NULL;
@@ -131,6 +156,9 @@ static int policy_max_severity(struct policy_parser *pp, yaml_node_t *n,
 	if (n->type != YAML_MAPPING_NODE)
 		return policy_err(pp, n, "'max_severity' must be a severity "
 				  "or a mapping of model, dependency, llm");
+	rc = policy_unique_keys(pp, n);
+	if (rc)
+		return rc;
 	for (p = n->data.mapping.pairs.start;
 	     p < n->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = yaml_document_get_node(pp->doc, p->key);
@@ -171,6 +199,9 @@ static int policy_approvals(struct policy_parser *pp, yaml_node_t *n,
 	if (n->type != YAML_MAPPING_NODE)
 		return policy_err(pp, n, "'approvals' must be a count or a "
 				  "mapping");
+	rc = policy_unique_keys(pp, n);
+	if (rc)
+		return rc;
 	env->approvals = 1;
 	for (p = n->data.mapping.pairs.start;
 	     !rc && p < n->data.mapping.pairs.top; p++) {
@@ -258,6 +289,7 @@ static int policy_env_parse(struct policy_parser *pp, yaml_node_t *k,
 	if (v->type != YAML_MAPPING_NODE)
 		return policy_err(pp, v, "environment '%s' must be a mapping "
 				  "of rules", name);
+	rc = policy_unique_keys(pp, v);
 	for (p = v->data.mapping.pairs.start;
 	     !rc && p < v->data.mapping.pairs.top; p++)
 		rc = policy_env_rule(pp,

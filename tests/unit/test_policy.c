@@ -201,6 +201,11 @@ static void test_parse_errors_name_line(void **state)
 	bad = "environments: [\n";
 	assert_int_equal(policy_parse(bad, strlen(bad), "s.yaml", &p),
 			 ERR_INVALID);
+	bad = "environments:\n  staging:\n  prod:\n    from: staging\n"
+	      "    from: staging\n";
+	assert_int_equal(policy_parse(bad, strlen(bad), "s.yaml", &p),
+			 ERR_INVALID);
+	assert_string_equal(err_msg(), "s.yaml:5:5: 'from' is given twice");
 	bad = "environments:\n  prod:\n    max_severity: severe\n";
 	assert_int_equal(policy_parse(bad, strlen(bad), "s.yaml", &p),
 			 ERR_INVALID);
