@@ -11,6 +11,7 @@
 static const char serve_usage[] =
 	"usage: stele serve [--listen ADDR:PORT] [--data DIR] [--config FILE]\n"
 	"                   [--anonymous-pull] [--log-level LEVEL]\n"
+	"                   [--scan-workers N]\n"
 	"\n"
 	"Run the OCI registry. Metadata goes to DIR/meta.db (SQLite), blobs\n"
 	"to DIR/blobs. Flags override the configuration file.\n"
@@ -19,7 +20,9 @@ static const char serve_usage[] =
 	"  --data DIR          data directory (default ./stele-data)\n"
 	"  --config FILE       YAML settings (see docs/registry.md)\n"
 	"  --anonymous-pull    let anyone pull without credentials\n"
-	"  --log-level LEVEL   debug, info, warn or error\n";
+	"  --log-level LEVEL   debug, info, warn or error\n"
+	"  --scan-workers N    threads scanning pushed ModelKits (default 2;\n"
+	"                      see docs/pipeline.md)\n";
 
 static int set_str(char *dst, size_t n, const char *v)
 {
@@ -37,10 +40,11 @@ int cmd_serve(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "anonymous-pull", no_argument, NULL, 'a' },
 		{ "log-level", required_argument, NULL, 'v' },
+		{ "scan-workers", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *listen = NULL, *data = NULL, *config = NULL;
-	const char *level = NULL;
+	const char *level = NULL, *workers = NULL;
 	struct server_config cfg;
 	bool anon = false;
 	int c, rc = 0;
@@ -57,6 +61,7 @@ int cmd_serve(int argc, char **argv)
 		case 'c': config = optarg; break;
 		case 'a': anon = true; break;
 		case 'v': level = optarg; break;
+		case 'w': workers = optarg; break;
 		default: return cli_usage_error("serve", "bad option");
 		}
 	}
@@ -74,6 +79,8 @@ int cmd_serve(int argc, char **argv)
 		rc = set_str(cfg.log_level, sizeof(cfg.log_level), level);
 	if (anon)
 		cfg.anonymous_pull = true;
+	if (!rc && workers)
+		rc = config_set(&cfg, "scan_workers", workers);
 	if (!rc)
 		rc = server_run(&cfg);
 	return rc ? cli_fail("serve", rc) : CLI_OK;

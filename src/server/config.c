@@ -26,6 +26,7 @@ void config_defaults(struct server_config *c)
 	c->other_tags = CONFIG_TAGS_MUTABLE;
 	c->token_ttl = 300;
 	c->gc_interval = 3600;
+	c->scan_workers = 2;
 	c->gc_grace = 86400;
 	c->upload_grace = 86400;
 	snprintf(c->log_level, sizeof(c->log_level), "info");
@@ -198,6 +199,8 @@ static int apply_key(struct cparse *cp, struct server_config *c,
 		return want_int(cp, k, &c->gc_grace, 86400 * 365);
 	if (!strcmp(k, "upload_grace"))
 		return want_int(cp, k, &c->upload_grace, 86400 * 365);
+	if (!strcmp(k, "scan_workers"))
+		return want_int(cp, k, &c->scan_workers, 64);
 	return err_set(ERR_INVALID, "%s: unknown key '%s'", cp->name, k);
 }
 
@@ -278,4 +281,19 @@ int config_load(struct server_config *c, const char *path)
 		rc = config_parse(c, b.data ? b.data : "", b.len, path);
 	buf_release(&b);
 	return rc;
+}
+
+int config_set(struct server_config *c, const char *key, const char *value)
+{
+	char doc[256];
+
+	/* Plain words only: the text becomes a one-line YAML document. */
+	for (const char *p = value; *p; p++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789_-.", *p))
+			return err_set(ERR_INVALID, "'%s': invalid value for "
+				       "'%s'", value, key);
+	if (snprintf(doc, sizeof(doc), "%s: %s\n", key, value) >=
+	    (int)sizeof(doc))
+		return err_set(ERR_LIMIT, "value too long for '%s'", key);
+	return config_parse(c, doc, strlen(doc), "command line");
 }

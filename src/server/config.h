@@ -32,6 +32,7 @@ struct server_config {
 	int upload_grace;            /* seconds before idle uploads go */
 	char log_level[16];
 	char access_log[PATH_MAX];   /* "" sends access lines to the log */
+	int scan_workers;            /* pipeline threads (docs/pipeline.md) */
 };
 
 /* Defaults: 127.0.0.1:5000, ./stele-data, dev/staging/prod reserved,
@@ -45,6 +46,9 @@ void config_defaults(struct server_config *c);
  */
 int config_parse(struct server_config *c, const char *p, size_t n,
 		 const char *name);
+
+/* Set one key from text as the YAML file would (command-line flags). */
+int config_set(struct server_config *c, const char *key, const char *value);
 
 /* Read and apply a file (at most CONFIG_MAX_BYTES). */
 int config_load(struct server_config *c, const char *path);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "meta/meta.h"
+#include "pipeline/pipeline.h"
 #include "server/blobstore.h"
 #include "server/config.h"
 #include "util/buf.h"
@@ -39,6 +40,9 @@ struct srv {
 	pthread_mutex_t access_lock;
 	uint8_t cache_key[32];
 	struct authn_cache_entry *cache;
+	struct pipeline *pipeline;    /* scan queue and results */
+	struct pipeline_workers *workers;
+	struct sign_key *sign_key;    /* the registry's signing key */
 };
 
 /* Who is asking. */
@@ -62,6 +66,8 @@ enum route_kind {
 	R_TAGS,             /* /v2/NAME/tags/list */
 	R_REFERRERS,        /* /v2/NAME/referrers/DIGEST */
 	R_USER,             /* /api/v1/users/NAME */
+	R_SCAN,             /* /api/v1/repositories/NAME/scans/DIGEST */
+	R_VULNS,            /* /api/v1/vulnerabilities */
 };
 
 struct req;
@@ -159,6 +165,8 @@ void route_tags_list(struct req *r);
 void route_referrers(struct req *r);
 void route_user_get(struct req *r);
 void route_user_patch(struct req *r);
+void route_scan_get(struct req *r);
+void route_vulns(struct req *r);
 
 /* Online garbage collection (gc.c). */
 int gc_run_once(struct srv *s, int64_t now);

@@ -3,8 +3,10 @@
 #include "server/http.h"
 #include "server/validate.h"
 #include "oci/digest.h"
+#include "oci/manifest.h"
 #include "oci/ref.h"
 #include "util/err.h"
+#include "util/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,6 +175,38 @@ static void created(struct req *r, const struct mcheck *mc,
 		http_header(r, "OCI-Tag", t->v[i]);
 }
 
+/* A ModelKit (or ModelPack) manifest: what the pipeline scans. */
+static bool is_model(const struct mcheck *mc)
+{
+	const char *cfg = json_string_value(json_object_get(
+		json_object_get(mc->doc, "config"), "mediaType"));
+
+	if (mc->is_index || *mc->subject || !cfg)
+		return false;
+	return !strcmp(cfg, KIT_MT_CONFIG) ||
+	       !strcmp(cfg, MODELPACK_MT_CONFIG) ||
+	       !strcmp(cfg, CNAI_MT_CONFIG);
+}
+
+/* Queue the scan and return: a push never waits for it. A failure to
+ * queue is logged; the version then shows no scan (never clean). */
+static void queue_scan(struct req *r, const struct mcheck *mc,
+		       const char *digest)
+{
+	bool queued = false;
+
+	if (!is_model(mc))
+		return;
+	if (pipeline_enqueue_scan(r->srv->pipeline, r->repo, digest,
+				  &queued)) {
+		log_msg(LOG_WARN, r->id, "scan of '%s@%s' not queued: %s",
+			r->repo, digest, err_msg());
+		return;
+	}
+	if (queued)
+		pipeline_workers_kick(r->srv->workers);
+}
+
 static void store(struct req *r, const struct mcheck *mc,
 		  const char *digest)
 {
@@ -208,6 +242,7 @@ static void store(struct req *r, const struct mcheck *mc,
 		return;
 	}
 	created(r, mc, digest, &t);
+	queue_scan(r, mc, digest);
 }
 
 static int manifest_body(struct req *r, const char *p, size_t n)

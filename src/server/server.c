@@ -3,6 +3,7 @@
 #include "server/server.h"
 #include "server/http.h"
 #include "server/token.h"
+#include "sign/key.h"
 #include "oci/digest.h"
 #include "oci/ref.h"
 #include "util/err.h"
@@ -48,6 +49,8 @@ static const struct route routes[] = {
 	{ "GET", R_REFERRERS, ACT_PULL, route_referrers },
 	{ "GET", R_USER, 0, route_user_get },
 	{ "PATCH", R_USER, 0, route_user_patch },
+	{ "GET", R_SCAN, ACT_PULL, route_scan_get },
+	{ "GET", R_VULNS, 0, route_vulns },
 	{ NULL, R_NONE, 0, NULL },
 };
 
@@ -101,6 +104,15 @@ static int parse_path(struct req *r, const char *url)
 		r->kind = R_USER;
 		return set_ref(r, url + 14);
 	}
+	if (!strcmp(url, "/api/v1/vulnerabilities"))
+		return r->kind = R_VULNS, 0;
+	if (!strncmp(url, "/api/v1/repositories/", 21) &&
+	    (p = find_last(url + 21, "/scans/"))) {
+		r->kind = R_SCAN;
+		if (set_ref(r, p + 7))
+			return -1;
+		return set_name(r, url + 21, p);
+	}
 	if (!strcmp(url, "/v2/") || !strcmp(url, "/v2"))
 		return r->kind = R_BASE, 0;
 	if (strncmp(url, "/v2/", 4))
@@ -151,7 +163,7 @@ static bool authorize(struct req *r, const struct route *rt)
 
 	if (rt->kind == R_TOKEN)
 		return true;
-	if (rt->kind == R_USER) {
+	if (rt->kind == R_USER || rt->kind == R_VULNS) {
 		if (r->who.authenticated)
 			return true;
 		http_error(r, 401, "UNAUTHORIZED", "credentials required");
@@ -442,11 +454,39 @@ static int srv_open(struct srv *s, const struct server_config *cfg)
 		rc = token_key_load(path, &s->token_key);
 	if (!rc)
 		rc = fs_random(s->cache_key, sizeof(s->cache_key));
+	if (!rc)
+		rc = pipeline_open(cfg->data, &s->pipeline);
+	if (!rc)
+		rc = pipeline_server_key(cfg->data, &s->sign_key);
+	return rc;
+}
+
+/* Jobs interrupted by a crash run again; an advisory import whose
+ * re-evaluation never ran (the importer died) is re-evaluated. */
+static int pipeline_resume(struct srv *s)
+{
+	struct pipeline_ctx ctx = {
+		.db = s->pipeline, .meta = s->meta, .bs = s->bs,
+		.gc_lock = &s->gc_lock, .data = s->cfg.data,
+		.key = s->sign_key,
+	};
+	int n = 0, rc = pipeline_recover(s->pipeline, &n);
+
+	if (!rc && n)
+		log_msg(LOG_INFO, "-", "%d interrupted jobs queued again", n);
+	if (!rc)
+		rc = pipeline_reeval_if_stale(s->pipeline, s->cfg.data);
+	if (!rc)
+		rc = pipeline_workers_start(&ctx, s->cfg.scan_workers,
+					    &s->workers);
 	return rc;
 }
 
 static void srv_close(struct srv *s)
 {
+	pipeline_workers_stop(s->workers);
+	pipeline_close(s->pipeline);
+	sign_key_free(s->sign_key);
 	meta_close(s->meta);
 	blobstore_close(s->bs);
 	EVP_PKEY_free(s->token_key);
@@ -589,6 +629,8 @@ int server_run(const struct server_config *cfg)
 	block_signals();
 	rc = srv_open(&s, cfg);
 	if (!rc)
+		rc = pipeline_resume(&s);
+	if (!rc)
 		rc = tls_load(cfg, &t);
 	if (!rc) {
 		d = daemon_start(&s, &t);
@@ -609,6 +651,8 @@ int server_run(const struct server_config *cfg)
 		if (cfg->gc_interval > 0)
 			pthread_join(g.tid, NULL);
 		MHD_stop_daemon(d);
+		pipeline_workers_stop(s.workers);
+		s.workers = NULL;
 		log_msg(LOG_INFO, "-", "stopped");
 	}
 	buf_wipe(&t.key);

@@ -64,6 +64,16 @@ static int add_files(struct scan_report *r, const struct vuln_deps *d)
 	return 0;
 }
 
+int vuln_scan_add(struct scan_report *r, const struct vuln_deps *deps,
+		  const struct vuln_findings *f)
+{
+	int rc = deps ? add_files(r, deps) : 0;
+
+	for (size_t i = 0; !rc && i < f->n; i++)
+		rc = add_finding(r, &f->v[i]);
+	return rc;
+}
+
 int vuln_scan_dir(struct vuln_db *db, const char *dir,
 		  struct scan_report *r)
 {
@@ -72,9 +82,7 @@ int vuln_scan_dir(struct vuln_db *db, const char *dir,
 	int rc = vuln_check_dir(db, dir, &deps, &f);
 
 	if (!rc)
-		rc = add_files(r, &deps);
-	for (size_t i = 0; !rc && i < f.n; i++)
-		rc = add_finding(r, &f.v[i]);
+		rc = vuln_scan_add(r, &deps, &f);
 	vuln_deps_release(&deps);
 	vuln_findings_release(&f);
 	return rc;

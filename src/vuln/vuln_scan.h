@@ -3,6 +3,7 @@
 #define STELE_VULN_VULN_SCAN_H
 
 #include "scan/scan.h"
+#include "vuln/match.h"
 #include "vuln/vulndb.h"
 
 /*
@@ -15,5 +16,12 @@
  */
 int vuln_scan_dir(struct vuln_db *db, const char *dir,
 		  struct scan_report *r);
+
+/*
+ * Add what vuln_check_dir() found to r: a file record per dependency file
+ * of deps (NULL: none) and a finding per entry of f.
+ */
+int vuln_scan_add(struct scan_report *r, const struct vuln_deps *deps,
+		  const struct vuln_findings *f);
 
 #endif
