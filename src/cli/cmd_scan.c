@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Exit statuses of `stele scan` (PRODUCT.md). */
 enum {
@@ -113,6 +114,24 @@ static int parse_args(int argc, char **argv, struct scan_args *a)
 	return 0;
 }
 
+/*
+ * One directory is reported with paths relative to it; with several
+ * arguments each directory's files keep the argument as a prefix so the
+ * report stays unambiguous.
+ */
+static int scan_one(struct scan_report *r, char *path, bool prefixed,
+		    const struct scan_opts *o)
+{
+	struct stat st;
+	size_t n = strlen(path);
+
+	if (!prefixed || stat(path, &st) || !S_ISDIR(st.st_mode))
+		return scan_path(r, path, o);
+	while (n > 1 && path[n - 1] == '/')
+		path[--n] = '\0';
+	return scan_dir(r, path, path, o);
+}
+
 int cmd_scan(int argc, char **argv)
 {
 	struct scan_args a = { 0 };
@@ -133,12 +152,19 @@ int cmd_scan(int argc, char **argv)
 		goto out;
 	}
 	for (int i = 0; i < a.n_paths; i++) {
-		rc = scan_path(r, a.paths[i], &a.opts);
-		if (rc) {
-			/* The path itself is unreadable: nothing to report. */
+		rc = scan_one(r, a.paths[i], a.n_paths > 1, &a.opts);
+		if (rc == ERR_NOMEM) {
 			cli_fail("scan", rc);
-			status = SCAN_EXIT_INCOMPLETE;
 			goto out;
+		}
+		if (rc) {
+			/* Unreadable: say so, and let the report carry it so
+			 * findings elsewhere still decide the exit status. */
+			struct scan_file *f = scan_add_file(r, a.paths[i],
+							    "unknown");
+
+			cli_fail("scan", rc);
+			scan_file_incomplete(f, "%s", err_msg());
 		}
 	}
 	rc = scan_report_render(r, a.format, &out);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define ALLOW_MAX_ENTRIES 4096
 #define ALLOW_MAX_FIELD 256
@@ -50,6 +51,29 @@ int scan_profile_parse(const char *name, unsigned *bit)
 		}
 	return err_set(ERR_INVALID, "unknown profile '%s' (expected base, "
 		       "numpy, torch, sklearn, xgboost or joblib)", name);
+}
+
+unsigned scan_profiles_for_framework(const char *fw)
+{
+	static const struct {
+		const char *name;
+		unsigned bits;
+	} map[] = {
+		{ "pytorch", SCAN_PROFILE_TORCH | SCAN_PROFILE_NUMPY },
+		{ "torch", SCAN_PROFILE_TORCH | SCAN_PROFILE_NUMPY },
+		{ "scikit-learn", SCAN_PROFILE_SKLEARN | SCAN_PROFILE_NUMPY |
+		  SCAN_PROFILE_JOBLIB },
+		{ "sklearn", SCAN_PROFILE_SKLEARN | SCAN_PROFILE_NUMPY |
+		  SCAN_PROFILE_JOBLIB },
+		{ "xgboost", SCAN_PROFILE_XGBOOST | SCAN_PROFILE_NUMPY },
+		{ "joblib", SCAN_PROFILE_JOBLIB | SCAN_PROFILE_NUMPY },
+		{ "numpy", SCAN_PROFILE_NUMPY },
+	};
+
+	for (size_t i = 0; fw && i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcasecmp(fw, map[i].name))
+			return map[i].bits | SCAN_PROFILE_BASE;
+	return 0;
 }
 
 static void parse_line(const char *line, size_t len, unsigned profile)
@@ -254,10 +278,13 @@ static bool component_is_denied_module(const char *s)
 		if (n < sizeof(part)) {
 			memcpy(part, s, n);
 			part[n] = '\0';
-			for (size_t i = 0; i < n_entries; i++)
-				if (!entries[i].profile && !entries[i].name[0] &&
-				    !strcmp(entries[i].module, part))
+			for (size_t i = 0; i < n_entries; i++) {
+				const struct allow_entry *e = &entries[i];
+
+				if (!e->profile && !e->name[0] &&
+				    !strcmp(e->module, part))
 					return true;
+			}
 		}
 		s += n + (end != NULL);
 	}

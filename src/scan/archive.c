@@ -105,7 +105,8 @@ static int entry_read(void *ctx, uint8_t *p, size_t n, size_t *got)
 			       ar->member, archive_error_string(ar->a));
 	*got = (size_t)k;
 	ar->out += *got;
-	ar->c->expanded += *got;
+	if (archive_filter_count(ar->a) > 1)
+		ar->c->expanded += *got;
 	in = archive_filter_bytes(ar->a, -1);
 	if (ar->c->expanded > SCAN_MAX_TOTAL_BYTES ||
 	    (ar->out > AR_BOMB_MIN && in >= 0 &&
@@ -211,7 +212,8 @@ static int walk_entries(struct ar *ar, unsigned profiles)
 	size_t n = 0;
 	int r, rc = 0;
 
-	while (!rc && (r = archive_read_next_header(ar->a, &e)) != ARCHIVE_EOF) {
+	while (!rc &&
+	       (r = archive_read_next_header(ar->a, &e)) != ARCHIVE_EOF) {
 		if (r < ARCHIVE_WARN) {
 			scan_file_incomplete(ar->f, "archive: %s",
 					     archive_error_string(ar->a));

@@ -32,6 +32,9 @@ struct scan_rd {
 	int err;
 	struct sha256 hash;
 	const char *name;     /* for messages */
+	/* Optional observer of every byte read, in order (text checks). */
+	void (*tap)(void *ctx, const uint8_t *p, size_t n);
+	void *tap_ctx;
 };
 
 int scan_rd_init(struct scan_rd *rd, scan_read_fn fn, void *ctx,
@@ -137,10 +140,55 @@ int scan_safetensors(struct scan_ctx *c, struct scan_rd *rd,
 /* GGUF: bounded header, duplicate keys, tensor extents (drains rd). */
 int scan_gguf(struct scan_ctx *c, struct scan_rd *rd, struct scan_file *f);
 
+/*
+ * ONNX ModelProto (savedmodel false) or TensorFlow SavedModel proto:
+ * custom and Python op domains, external data paths, PyFunc and file ops.
+ */
+int scan_proto(struct scan_ctx *c, struct scan_rd *rd, struct scan_file *f,
+	       bool savedmodel);
+
+/* ---- LLM-specific checks (llm.c). ---- */
+
+enum scan_llm_kind {
+	SCAN_LLM_NONE, SCAN_LLM_TEMPLATE, SCAN_LLM_CONFIG, SCAN_LLM_PYTHON,
+};
+
+/* Which whole-text check a file name asks for (adds scrutiny only). */
+enum scan_llm_kind scan_llm_kind(const char *path);
+
+/* Chat template checks; where names the template for messages. */
+int scan_llm_template(struct scan_ctx *c, const char *path,
+		      const char *where, const char *t, size_t n);
+
+/* tokenizer_config.json / chat_template.json / config.json. */
+int scan_llm_json(struct scan_ctx *c, struct scan_file *f, const char *text,
+		  size_t n);
+
+/* Python files that remote-code hooks would run. */
+int scan_llm_python(struct scan_ctx *c, struct scan_file *f,
+		    const char *text, size_t n);
+
+/*
+ * Secrets and invisible Unicode over a text stream: start installs a tap
+ * on rd when its head looks like text; end removes it and returns the
+ * first report error.
+ */
+int scan_text_tap_start(struct scan_ctx *c, struct scan_rd *rd,
+			struct scan_file *f);
+int scan_text_tap_end(struct scan_rd *rd);
+
 /* ---- Allowlists (allow.c). ---- */
 
 /* Internal profile bit: TorchScript archives may name __torch__ types. */
 #define SCAN_PROFILE_TORCHSCRIPT (1u << 8)
+/* Internal: inside a Keras archive (HDF5 members hold only weights). */
+#define SCAN_PROFILE_KERAS (1u << 9)
+/* Internal hint for one member: this stream is a Keras config.json. */
+#define SCAN_HINT_KERAS_CONFIG (1u << 10)
+
+/* Walk a Keras config.json: Lambda layers, modules outside Keras. */
+int scan_keras_config(struct scan_ctx *c, struct scan_rd *rd,
+		      struct scan_file *f);
 
 enum scan_global_class {
 	SCAN_GLOBAL_ALLOWED,

@@ -72,7 +72,8 @@ static int gg_invalid(struct gg *g, const char *what, const char *name)
 	return scan_add(g->c->r, "gguf-invalid", SCAN_HIGH, g->f->path,
 			SCAN_OWASP_SUPPLY_CHAIN, "gguf: %s%s%.200s%s at offset "
 			"%llu", what, name ? " '" : "", name ? name : "",
-			name ? "'" : "", (unsigned long long)scan_rd_offset(g->rd));
+			name ? "'" : "",
+			(unsigned long long)scan_rd_offset(g->rd));
 }
 
 static int rd_u(struct gg *g, size_t n, uint64_t *v)
@@ -143,12 +144,35 @@ static int skip_value(struct gg *g, uint32_t type, bool in_array)
 	if (et >= GG_TYPE_COUNT || et == GG_ARRAY)
 		return gg_invalid(g, "array of unknown or array type", NULL);
 	if (n > GG_MAX_ARRAY)
-		return err_set(ERR_LIMIT, "gguf: array of %llu elements exceeds "
-			       "the limit", (unsigned long long)n);
+		return err_set(ERR_LIMIT, "gguf: array of %llu elements "
+			       "exceeds the limit", (unsigned long long)n);
 	if (et != GG_STRING)
 		return scan_rd_skip(g->rd, n * gg_scalar_size[et]);
 	for (uint64_t i = 0; !rc && !g->bad && i < n; i++)
 		rc = skip_string(g);
+	return rc;
+}
+
+/* The chat template GGUF carries is checked like any other. */
+static int read_template(struct gg *g)
+{
+	uint64_t n;
+	char *t;
+	int rc = rd_u(g, 8, &n);
+
+	if (rc)
+		return rc;
+	if (n > GG_MAX_STRING)
+		return err_set(ERR_LIMIT, "gguf: chat template of %llu bytes "
+			       "exceeds the limit", (unsigned long long)n);
+	t = malloc(n + 1);
+	if (!t)
+		return err_set(ERR_NOMEM, "out of memory");
+	rc = scan_rd_read(g->rd, t, (size_t)n);
+	if (!rc)
+		rc = scan_llm_template(g->c, g->f->path,
+				       "tokenizer.chat_template", t, (size_t)n);
+	free(t);
 	return rc;
 }
 
@@ -182,6 +206,8 @@ static int read_kv(struct gg *g)
 		g->alignment = v;
 		return rc;
 	}
+	if (!strcmp(key, "tokenizer.chat_template") && type == GG_STRING)
+		return read_template(g);
 	return skip_value(g, (uint32_t)type, false);
 }
 
@@ -265,8 +291,10 @@ static int read_header(struct gg *g, uint64_t *n_kv, uint64_t *n_t)
 {
 	uint8_t magic[4];
 	uint64_t ver;
-	int rc = scan_rd_read(g->rd, magic, 4);
+	int rc;
 
+	*n_kv = *n_t = 0;
+	rc = scan_rd_read(g->rd, magic, 4);
 	if (!rc)
 		rc = rd_u(g, 4, &ver);
 	if (rc)

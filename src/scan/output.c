@@ -5,6 +5,7 @@
 #include "util/err.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -204,19 +205,25 @@ static json_t *path_uri(const char *p)
 	return j;
 }
 
+/*
+ * helpUri must be an absolute URI and stele has no canonical web home,
+ * so the rule's documentation is named in help.text instead.
+ */
 static json_t *sarif_rule(const char *id, enum scan_severity sev)
 {
 	const struct scan_rule *rule = scan_rule_find(id);
-	json_t *o = json_pack("{s:s, s:{s:s}, s:s, s:{s:s}, s:{s:s, s:[s]}}",
+	char help[256];
+
+	snprintf(help, sizeof(help), "See %s, section '%s', for an example "
+		 "and the fix.", RULES_DOC, id);
+	return json_pack("{s:s, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s, s:[s]}}",
 		"id", id,
 		"shortDescription", "text",
 		rule ? rule->summary : "Vulnerable dependency.",
-		"helpUri", RULES_DOC,
+		"help", "text", help,
 		"defaultConfiguration", "level", sarif_level(sev),
 		"properties", "security-severity",
 		sarif_security_severity(sev), "tags", "security");
-
-	return o;
 }
 
 /* Rules referenced by results, in first-use order; returns the index. */
@@ -307,11 +314,11 @@ static json_t *report_sarif(const struct scan_report *r)
 		if (json_array_append_new(arts,
 				sarif_artifact(scan_report_file(r, i))))
 			goto fail;
-	root = json_pack("{s:s, s:s, s:[{s:{s:{s:s, s:s, s:s, s:o}}, "
+	root = json_pack("{s:s, s:s, s:[{s:{s:{s:s, s:s, s:o}}, "
 			 "s:[{s:b, s:o}], s:o, s:o, s:{s:s}}]}",
 		"$schema", SARIF_SCHEMA, "version", "2.1.0",
 		"runs", "tool", "driver", "name", "stele",
-		"version", STELE_VERSION, "informationUri", RULES_DOC,
+		"version", STELE_VERSION,
 		"rules", rules,
 		"invocations", "executionSuccessful",
 		!scan_report_incomplete(r),

@@ -21,10 +21,12 @@
 #define PK_MAX_ARENA (512u << 20)        /* bytes of modelled values */
 #define PK_MAX_LINE (64u << 20)          /* protocol 0 text argument */
 #define PK_KEEP_STR 512                  /* string bytes kept per value */
+#define PK_KEEP_ITEMS 64                 /* container items kept */
 #define PK_MAX_STREAMS 4096              /* streams in one file */
 #define PK_MAX_SEEN 256                  /* distinct globals reported */
 #define PK_MAX_NESTED 2                  /* joblib object arrays */
 #define PK_HIGHEST_PROTOCOL 5
+#define PK_MAX_PENDING 16                /* held-back trial findings */
 
 enum pv_kind {
 	PV_NONE, PV_BOOL, PV_INT, PV_FLOAT, PV_STR, PV_BYTES, PV_TUPLE,
@@ -50,6 +52,13 @@ struct pv {
 	struct pv *args;       /* PV_CALL: its arguments */
 	struct pv *state;      /* PV_CALL: BUILD state */
 	enum scan_global_class gclass;  /* PV_GLOBAL */
+};
+
+/* A denied import held back until the stream proves to be a pickle. */
+struct pk_pending {
+	char canon[128];
+	const char *via;
+	uint64_t off;
 };
 
 struct arena_block {
@@ -91,6 +100,10 @@ struct pk {
 
 	char (*seen)[128];     /* globals already reported for this file */
 	size_t *n_seen;
+
+	bool trial;            /* the stream may turn out not to be a pickle */
+	struct pk_pending pending[PK_MAX_PENDING];
+	size_t n_pending;
 };
 
 static struct pv pv_none = { .kind = PV_NONE };
@@ -156,11 +169,15 @@ static int pv_push_item(struct pk *p, struct pv *c, struct pv *item)
 	struct pv **items;
 	uint32_t ncap;
 
+	/*
+	 * Only small literal containers are ever read back (joblib array
+	 * state, dtype arguments, shapes); keeping the head bounds memory.
+	 */
+	if (c->n >= PK_KEEP_ITEMS) {
+		c->trunc = true;
+		return 0;
+	}
 	if (c->n == c->cap) {
-		if (c->cap >= PK_MAX_STACK * 4)
-			return err_set(ERR_LIMIT, "pickle: container too large "
-				       "at offset %llu",
-				       (unsigned long long)p->op_off);
 		ncap = c->cap ? c->cap * 2 : 4;
 		items = arena_alloc(p, ncap * sizeof(*items));
 		if (!items)
@@ -216,6 +233,7 @@ static int push(struct pk *p, struct pv *v)
 
 static int pop(struct pk *p, struct pv **out)
 {
+	*out = NULL;
 	if (p->len <= p->fence)
 		return bad(p, "stack underflow");
 	*out = p->stack[--p->len];
@@ -224,6 +242,7 @@ static int pop(struct pk *p, struct pv **out)
 
 static int top(struct pk *p, struct pv **out)
 {
+	*out = NULL;
 	if (p->len <= p->fence)
 		return bad(p, "stack underflow");
 	*out = p->stack[p->len - 1];
@@ -254,6 +273,7 @@ static int mark_push(struct pk *p)
 
 static int marker(struct pk *p, size_t *out)
 {
+	*out = 0;
 	if (!p->n_marks)
 		return bad(p, "could not find MARK");
 	*out = p->marks[--p->n_marks];
@@ -319,8 +339,20 @@ static int memo_get(struct pk *p, uint64_t idx)
 
 static int rd_le(struct pk *p, size_t n, uint64_t *out)
 {
+	struct scan_rd *rd = p->rd;
 	uint8_t b[8];
-	int rc = scan_rd_read(p->rd, b, n);
+	int rc;
+
+	/* Fast path: the bytes are already buffered (the common case). */
+	if (rd->len - rd->pos >= n) {
+		*out = 0;
+		for (size_t i = 0; i < n; i++)
+			*out |= (uint64_t)rd->buf[rd->pos + i] << (8 * i);
+		rd->pos += n;
+		rd->off += n;
+		return 0;
+	}
+	rc = scan_rd_read(rd, b, n);
 
 	*out = 0;
 	for (size_t i = 0; !rc && i < n; i++)
@@ -353,8 +385,8 @@ static int rd_line(struct pk *p, char *out, size_t keep, size_t *len)
 		memcpy(out + total, b, k);
 		total += n;
 		if (total > PK_MAX_LINE)
-			return err_set(ERR_LIMIT, "pickle: text argument longer "
-				       "than %u bytes at offset %llu",
+			return err_set(ERR_LIMIT, "pickle: text argument "
+				       "longer than %u bytes at offset %llu",
 				       PK_MAX_LINE,
 				       (unsigned long long)p->op_off);
 		rc = scan_rd_skip(p->rd, n + (nl != NULL));
@@ -551,6 +583,7 @@ static int parse_dec(struct pk *p, const char *s, bool allow_l, int64_t *out)
 	char *end;
 	long long v;
 
+	*out = 0;
 	errno = 0;
 	v = strtoll(s, &end, 10);
 	if (allow_l && *end == 'L')
@@ -653,7 +686,8 @@ static bool seen_before(struct pk *p, const char *canon)
 }
 
 static int report_global(struct pk *p, enum scan_global_class cls,
-			 const char *canon, const char *via)
+			 const char *canon, const char *via, uint64_t off,
+			 bool now)
 {
 	static const char *const rule[] = {
 		[SCAN_GLOBAL_DENIED] = "pickle-global-denied",
@@ -668,13 +702,73 @@ static int report_global(struct pk *p, enum scan_global_class cls,
 				       "a dunder name",
 	};
 
-	if (cls == SCAN_GLOBAL_ALLOWED || seen_before(p, canon))
+	struct pk_pending *q;
+
+	if (cls == SCAN_GLOBAL_ALLOWED)
+		return 0;
+	/*
+	 * Text that only looks like a protocol 0 pickle ("cuda\nnotes\n")
+	 * names an unknown global and then fails: hold such findings until
+	 * the stream proves to be a pickle (a call or a STOP).
+	 */
+	if (p->trial && cls == SCAN_GLOBAL_DENIED && !now) {
+		if (p->n_pending == PK_MAX_PENDING)
+			return report_global(p, cls, canon, via, off, true);
+		q = &p->pending[p->n_pending++];
+		snprintf(q->canon, sizeof(q->canon), "%s", canon);
+		q->via = via;
+		q->off = off;
+		return 0;
+	}
+	p->imported = true;
+	if (seen_before(p, canon))
 		return 0;
 	return scan_add(p->c->r, rule[cls], cls == SCAN_GLOBAL_DENIED ?
 			SCAN_HIGH : SCAN_CRITICAL, p->f->path,
 			SCAN_OWASP_SUPPLY_CHAIN,
 			"pickle imports '%s' (%s at offset %llu), which %s",
-			canon, via, (unsigned long long)p->op_off, why[cls]);
+			canon, via, (unsigned long long)off, why[cls]);
+}
+
+static int flush_pending(struct pk *p)
+{
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < p->n_pending; i++)
+		rc = report_global(p, SCAN_GLOBAL_DENIED, p->pending[i].canon,
+				   p->pending[i].via, p->pending[i].off, true);
+	p->n_pending = 0;
+	return rc;
+}
+
+/*
+ * __import__ and getattr fail on names that are not dotted identifiers
+ * ("mport subprocess" from a Python file read as INST), so the loader
+ * stops there without importing anything. Non-ASCII bytes are accepted:
+ * Python identifiers may be Unicode.
+ */
+static bool import_path_ok(const char *s)
+{
+	bool start = true;
+
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '.') {
+			if (start)
+				return false;
+			start = true;
+			continue;
+		}
+		if (!(ch >= 0x80 || ch == '_' || (ch >= 'a' && ch <= 'z') ||
+		      (ch >= 'A' && ch <= 'Z') ||
+		      (!start && ch >= '0' && ch <= '9')))
+			return false;
+		start = false;
+	}
+	return !start;
 }
 
 /* Import module.name the way find_class would, and push the result. */
@@ -688,7 +782,8 @@ static int do_global(struct pk *p, const char *mod, const char *name,
 
 	if (!v)
 		return arena_err(p);
-	p->imported = true;
+	if (!import_path_ok(mod) || !import_path_ok(name))
+		return bad(p, "global name is not an importable identifier");
 	cls = scan_allow_check(mod, name, p->proto, p->profiles, canon,
 			       sizeof(canon));
 	if (trunc && cls == SCAN_GLOBAL_ALLOWED)
@@ -698,7 +793,7 @@ static int do_global(struct pk *p, const char *mod, const char *name,
 	if (!v->s)
 		return arena_err(p);
 	strcpy(v->s, canon);
-	rc = report_global(p, cls, canon, via);
+	rc = report_global(p, cls, canon, via, p->op_off, false);
 	return rc ? rc : push(p, v);
 }
 
@@ -778,6 +873,9 @@ static int do_call(struct pk *p, struct pv *callee, struct pv *args,
 	if (!v)
 		return arena_err(p);
 	p->imported = true;
+	rc = flush_pending(p);
+	if (rc)
+		return rc;
 	if (callee->kind != PV_GLOBAL)
 		rc = scan_add(p->c->r, "pickle-call-nonliteral", SCAN_CRITICAL,
 			      p->f->path, SCAN_OWASP_SUPPLY_CHAIN,
@@ -837,11 +935,12 @@ static int op_inst(struct pk *p)
 	size_t m;
 	int rc;
 
-	rc = op_global(p, "INST");
+	/* CPython finds the MARK before it reads the names. */
+	rc = marker(p, &m);
+	if (!rc)
+		rc = op_global(p, "INST");
 	if (!rc)
 		rc = pop(p, &cls);
-	if (!rc)
-		rc = marker(p, &m);
 	if (!rc)
 		rc = pop_to(p, m, PV_TUPLE, &args);
 	return rc ? rc : do_call(p, cls, args, "INST");
@@ -856,8 +955,8 @@ static int op_build(struct pk *p)
 
 	if (!rc)
 		rc = top(p, &obj);
-	if (rc)
-		return rc;
+	if (rc || !obj)
+		return rc ? rc : ERR_INVALID;
 	if (obj->kind == PV_GLOBAL)
 		return scan_add(p->c->r, "pickle-build-on-global",
 				SCAN_CRITICAL, p->f->path,
@@ -888,8 +987,8 @@ static int op_append(struct pk *p, bool many)
 		rc = pop(p, &v);
 		if (!rc)
 			rc = top(p, &list);
-		if (rc)
-			return rc;
+		if (rc || !list)
+			return rc ? rc : ERR_INVALID;
 		return list->kind == PV_LIST ? pv_push_item(p, list, v) : 0;
 	}
 	rc = marker(p, &x);
@@ -958,10 +1057,10 @@ static int op_from_mark(struct pk *p, enum pv_kind k)
 	size_t m;
 	int rc = marker(p, &m);
 
+	if (!rc && k == PV_DICT && (p->len - m) % 2)
+		return bad(p, "odd number of items for DICT");
 	if (!rc)
 		rc = pop_to(p, m, k, &c);
-	if (!rc && k == PV_DICT && c->n % 2)
-		return bad(p, "odd number of items for DICT");
 	return rc ? rc : push(p, c);
 }
 
@@ -1099,9 +1198,14 @@ static int step(struct pk *p, bool *stop)
 	if (p->in_frame && scan_rd_offset(p->rd) == p->frame_end)
 		p->in_frame = false;
 	p->op_off = scan_rd_offset(p->rd);
-	rc = scan_rd_read(p->rd, &op, 1);
-	if (rc)
-		return rc;
+	if (p->rd->pos < p->rd->len) {
+		op = p->rd->buf[p->rd->pos++];
+		p->rd->off++;
+	} else {
+		rc = scan_rd_read(p->rd, &op, 1);
+		if (rc)
+			return rc;
+	}
 	if (++p->ops > PK_MAX_OPS)
 		return err_set(ERR_LIMIT, "pickle: more than %u opcodes in "
 			       "one stream", PK_MAX_OPS);
@@ -1293,7 +1397,7 @@ static int64_t dtype_itemsize(const struct pv *dt)
 
 static int pickle_stream(struct scan_ctx *c, struct scan_rd *rd,
 			 struct scan_file *f, unsigned profiles,
-			 unsigned nested, struct pk *parent,
+			 unsigned nested, bool trial,
 			 struct pv **result, bool *imported);
 
 static int joblib_array(struct pk *p, struct pv *obj)
@@ -1316,7 +1420,7 @@ static int joblib_array(struct pk *p, struct pv *obj)
 	p->in_frame = false;
 	if (isz == 0)
 		return pickle_stream(p->c, p->rd, p->f, p->profiles,
-				     p->nested + 1, p, NULL, NULL);
+				     p->nested + 1, false, NULL, NULL);
 	for (uint32_t i = 0; i < shape->n; i++) {
 		struct pv *d = shape->items[i];
 
@@ -1361,7 +1465,7 @@ static void pk_release(struct pk *p)
  */
 static int pickle_stream(struct scan_ctx *c, struct scan_rd *rd,
 			 struct scan_file *f, unsigned profiles,
-			 unsigned nested, struct pk *parent,
+			 unsigned nested, bool trial,
 			 struct pv **result, bool *imported)
 {
 	struct pk p;
@@ -1379,8 +1483,11 @@ static int pickle_stream(struct scan_ctx *c, struct scan_rd *rd,
 	p.nested = nested;
 	p.seen = pk_seen;
 	p.n_seen = &pk_n_seen;
+	p.trial = trial;
 	while (!rc && !stop)
 		rc = step(&p, &stop);
+	if (!rc)
+		rc = flush_pending(&p);
 	if ((!rc || p.imported) && p.persid_seen &&
 	    !(profiles & SCAN_PROFILE_TORCH) && !seen_before(&p, "#persid")) {
 		int rc2 = scan_add(c->r, "pickle-persistent-id", SCAN_LOW,
@@ -1436,8 +1543,8 @@ int scan_pickle(struct scan_ctx *c, struct scan_rd *rd, struct scan_file *f,
 					     PK_MAX_STREAMS);
 			return 0;
 		}
-		rc = pickle_stream(c, rd, f, profiles, 0, NULL, &res,
-				   &imported);
+		rc = pickle_stream(c, rd, f, profiles, 0,
+				   mode == SCAN_PICKLE_TRIAL, &res, &imported);
 		if (rc == ERR_NOMEM)
 			return rc;
 		if (rc && mode == SCAN_PICKLE_TRIAL && !imported) {
@@ -1457,10 +1564,15 @@ int scan_pickle(struct scan_ctx *c, struct scan_rd *rd, struct scan_file *f,
 		if (mode == SCAN_PICKLE_ONE ||
 		    (legacy && n + 1 == PK_TORCH_LEGACY_STREAMS))
 			return 0;
+		/* torch.load reads all five legacy streams: each must be
+		 * whole. Elsewhere, junk after a complete stream that imports
+		 * nothing is not loadable and ends the analysis. */
+		if (legacy) {
+			mode = SCAN_PICKLE_FILE;
+			continue;
+		}
 		if (scan_rd_at_end(rd))
 			return 0;
-		/* Further streams are parsed the same way; junk after a
-		 * complete stream that imports nothing is not loadable. */
 		mode = SCAN_PICKLE_TRIAL;
 	}
 }

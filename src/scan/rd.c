@@ -59,6 +59,8 @@ static int fill(struct scan_rd *rd, size_t want)
 			break;
 		}
 		sha256_update(&rd->hash, rd->buf + rd->len, got);
+		if (rd->tap)
+			rd->tap(rd->tap_ctx, rd->buf + rd->len, got);
 		rd->len += got;
 	}
 	return 0;

@@ -57,6 +57,45 @@ const struct scan_rule scan_rules[] = {
 	  "A NumPy array has dtype object and holds a pickle." },
 	{ "torchscript-code", SCAN_MEDIUM,
 	  "TorchScript code calls into Python or the operating system." },
+	{ "keras-lambda", SCAN_CRITICAL,
+	  "A Keras config holds a Lambda layer or serialized lambda whose "
+	  "Python code runs at load time." },
+	{ "keras-module-dangerous", SCAN_CRITICAL,
+	  "A Keras config names a function from a module known to run code "
+	  "or reach the system." },
+	{ "keras-module-denied", SCAN_HIGH,
+	  "A Keras config names a module outside Keras." },
+	{ "llm-template-injection", SCAN_CRITICAL,
+	  "A chat template uses a Jinja sandbox escape (dunder access, attr "
+	  "filters, globals traversal) that runs code when rendered." },
+	{ "llm-template-hidden-instruction", SCAN_HIGH,
+	  "A chat template branches on message content, embeds a URL or an "
+	  "encoded blob: signs of a hidden instruction." },
+	{ "llm-remote-code", SCAN_MEDIUM,
+	  "A Hugging Face config makes transformers run repository code "
+	  "(auto_map, trust_remote_code), or that code uses exec, "
+	  "processes or the network." },
+	{ "llm-hidden-unicode", SCAN_MEDIUM,
+	  "Text holds invisible or bidirectional control characters that "
+	  "hide instructions from reviewers." },
+	{ "secret-exposed", SCAN_HIGH,
+	  "Text holds what looks like a cloud key, API token or private "
+	  "key." },
+	{ "onnx-external-data", SCAN_HIGH,
+	  "An ONNX tensor's external data location is absolute or leaves the "
+	  "model directory." },
+	{ "onnx-python-op", SCAN_HIGH,
+	  "An ONNX node runs Python through a custom-op library (PyOp, "
+	  "ai.onnx.contrib)." },
+	{ "onnx-custom-domain", SCAN_MEDIUM,
+	  "An ONNX node uses a custom op domain served by a native "
+	  "library." },
+	{ "tf-pyfunc", SCAN_CRITICAL,
+	  "A TensorFlow graph uses PyFunc or EagerPyFunc, which run Python "
+	  "code." },
+	{ "tf-file-op", SCAN_HIGH,
+	  "A TensorFlow graph uses an op that reads, writes or lists "
+	  "files." },
 	{ "safetensors-invalid", SCAN_HIGH,
 	  "A safetensors header is malformed, duplicated or its tensors do "
 	  "not tile the data section." },

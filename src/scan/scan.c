@@ -82,9 +82,64 @@ void scan_report_free(struct scan_report *r)
 	free(r);
 }
 
+/* Length of a valid UTF-8 sequence at p (1-4), or 0 when invalid. */
+static size_t utf8_len(const unsigned char *p)
+{
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xC2 && p[0] <= 0xDF)
+		return (p[1] & 0xC0) == 0x80 ? 2 : 0;
+	if (p[0] >= 0xE0 && p[0] <= 0xEF) {
+		if ((p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
+		    (p[0] == 0xE0 && p[1] < 0xA0) ||
+		    (p[0] == 0xED && p[1] > 0x9F))
+			return 0;
+		return 3;
+	}
+	if (p[0] >= 0xF0 && p[0] <= 0xF4) {
+		if ((p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
+		    (p[3] & 0xC0) != 0x80 || (p[0] == 0xF0 && p[1] < 0x90) ||
+		    (p[0] == 0xF4 && p[1] > 0x8F))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+/*
+ * Report text comes from hostile files: keep it one line of valid UTF-8
+ * (JSON and SARIF need it) by replacing control bytes and invalid
+ * sequences with '?'.
+ */
+static void clean_text(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+
+	while (*p) {
+		size_t n = utf8_len(p);
+
+		if (n == 1 && (*p < 0x20 || *p == 0x7f))
+			*p = '?';
+		if (!n) {
+			*p = '?';
+			n = 1;
+		}
+		p += n;
+	}
+}
+
+static char *dup_clean(const char *s)
+{
+	char *d = strdup(s);
+
+	if (d)
+		clean_text(d);
+	return d;
+}
+
 static char *dup_or_null(const char *s)
 {
-	return s ? strdup(s) : NULL;
+	return s ? dup_clean(s) : NULL;
 }
 
 static int grow(void **arr, size_t *cap, size_t n, size_t elem)
@@ -123,15 +178,12 @@ static int add_finding(struct scan_report *r, const char *rule,
 		 sizeof(*r->findings)))
 		return ERR_NOMEM;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	for (char *p = msg; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
 	f = &r->findings[r->n_findings];
 	memset(f, 0, sizeof(*f));
 	f->severity = sev;
-	f->rule = strdup(rule);
-	f->path = strdup(path ? path : "");
-	f->message = strdup(msg);
+	f->rule = dup_clean(rule);
+	f->path = dup_clean(path ? path : "");
+	f->message = dup_clean(msg);
 	f->owasp = dup_or_null(owasp);
 	r->n_findings++;
 	if (!f->rule || !f->path || !f->message || (owasp && !f->owasp))
@@ -164,7 +216,7 @@ static int copy_strv(char **src, size_t n, char ***dst, size_t *dn)
 	if (!*dst)
 		return ERR_NOMEM;
 	for (size_t i = 0; i < n; i++) {
-		(*dst)[i] = strdup(src[i] ? src[i] : "");
+		(*dst)[i] = dup_clean(src[i] ? src[i] : "");
 		if (!(*dst)[i])
 			return ERR_NOMEM;
 		(*dn)++;
@@ -230,8 +282,8 @@ struct scan_file *scan_add_file(struct scan_report *r, const char *path,
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return NULL;
-	f->path = strdup(path ? path : "");
-	f->format = strdup(format ? format : "unknown");
+	f->path = dup_clean(path ? path : "");
+	f->format = dup_clean(format ? format : "unknown");
 	if (!f->path || !f->format) {
 		file_free(f);
 		return NULL;
@@ -254,11 +306,8 @@ void scan_file_incomplete(struct scan_file *f, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	for (char *p = msg; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
 	/* On allocation failure the file stays incomplete without reason. */
-	f->reason = strdup(msg);
+	f->reason = dup_clean(msg);
 }
 
 size_t scan_report_n_findings(const struct scan_report *r)

@@ -140,6 +140,13 @@ enum scan_profile {
 /* Parse a profile name ("torch", "sklearn", ...); ERR_INVALID if unknown. */
 int scan_profile_parse(const char *name, unsigned *bit);
 
+/*
+ * Profiles a Kitfile's model.framework declares ("PyTorch",
+ * "scikit-learn", "XGBoost", "joblib", "NumPy"; case-insensitive). Unknown
+ * or NULL frameworks add nothing: the file formats still choose theirs.
+ */
+unsigned scan_profiles_for_framework(const char *framework);
+
 struct scan_opts {
 	/*
 	 * Profiles added to the ones chosen by each file's format (for

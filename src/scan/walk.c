@@ -131,8 +131,18 @@ int scan_spool(struct scan_rd *rd, int *fd_out, uint64_t *size)
 
 	*fd_out = -1;
 	*size = 0;
-	fd = open(dir && *dir ? dir : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC,
-		  0600);
+	if (!dir || !*dir)
+		dir = "/tmp";
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		/* File systems without O_TMPFILE: a named file, unlinked. */
+		char tmpl[PATH_MAX];
+
+		snprintf(tmpl, sizeof(tmpl), "%s/stele-scan-XXXXXX", dir);
+		fd = mkostemp(tmpl, O_CLOEXEC);
+		if (fd >= 0)
+			unlink(tmpl);
+	}
 	if (fd < 0)
 		return err_setsys(ERR_IO, errno, "cannot create a temporary "
 				  "file to read an archive member");
@@ -160,6 +170,25 @@ int scan_spool(struct scan_rd *rd, int *fd_out, uint64_t *size)
 	return 0;
 }
 
+/*
+ * Four bytes can match by chance inside tensor data: only a record whose
+ * central directory starts where it says (or a zip64 one) counts.
+ */
+static bool cd_plausible(int fd, uint64_t eocd, const uint8_t *rec)
+{
+	uint32_t cd_size = (uint32_t)rec[12] | (uint32_t)rec[13] << 8 |
+			   (uint32_t)rec[14] << 16 | (uint32_t)rec[15] << 24;
+	uint16_t count = (uint16_t)(rec[10] | rec[11] << 8);
+	uint8_t sig[4];
+
+	if (count == 0xFFFF || cd_size == 0xFFFFFFFFu)
+		return true;
+	if (!count || cd_size > eocd)
+		return false;
+	return pread(fd, sig, 4, (off_t)(eocd - cd_size)) == 4 &&
+	       !memcmp(sig, "PK\1\2", 4);
+}
+
 /* An end-of-central-directory record near the end: a zip is there. */
 static bool has_eocd(int fd, uint64_t size)
 {
@@ -175,7 +204,7 @@ static bool has_eocd(int fd, uint64_t size)
 	if (pread(fd, b, win, (off_t)(size - win)) == (ssize_t)win)
 		for (uint64_t i = win - 22 + 1; i-- > 0;)
 			if (!memcmp(b + i, "PK\5\6", 4)) {
-				found = true;
+				found = cd_plausible(fd, size - win + i, b + i);
 				break;
 			}
 	free(b);
@@ -207,6 +236,19 @@ static int analyse_zip(struct scan_ctx *c, struct scan_rd *rd, int fd,
 	return rc;
 }
 
+static bool proto_named(const char *path, bool *saved)
+{
+	const char *b = path, *p;
+	size_t n;
+
+	for (p = path; *p; p++)
+		if (*p == '/' || *p == '!')
+			b = p + 1;
+	n = strlen(b);
+	*saved = !strcmp(b, "saved_model.pb");
+	return *saved || (n > 5 && !strcmp(b + n - 5, ".onnx"));
+}
+
 static int unsupported(struct scan_file *f, const char *fmt, const char *why)
 {
 	set_format(f, fmt);
@@ -219,7 +261,7 @@ static int dispatch(struct scan_ctx *c, struct scan_rd *rd, int fd,
 {
 	const uint8_t *b;
 	size_t n;
-	bool is_pickle;
+	bool is_pickle, saved;
 	enum sniffed kind;
 	int rc;
 
@@ -229,8 +271,17 @@ static int dispatch(struct scan_ctx *c, struct scan_rd *rd, int fd,
 		scan_file_incomplete(f, "%s", err_msg());
 		return 0;
 	}
+	if (profiles & SCAN_HINT_KERAS_CONFIG) {
+		set_format(f, "keras-config");
+		return scan_keras_config(c, rd, f);
+	}
 	kind = sniff(b, n, f->path);
 	*zip = kind == SNIFF_ZIP;
+	/* Protobuf has no magic: the name adds scrutiny, never trust. */
+	if (kind == SNIFF_MAYBE_PICKLE && proto_named(f->path, &saved)) {
+		set_format(f, saved ? "savedmodel" : "onnx");
+		return scan_proto(c, rd, f, saved);
+	}
 	switch (kind) {
 	case SNIFF_EMPTY:
 		set_format(f, "empty");
@@ -254,6 +305,12 @@ static int dispatch(struct scan_ctx *c, struct scan_rd *rd, int fd,
 		set_format(f, "safetensors");
 		return scan_safetensors(c, rd, f);
 	case SNIFF_HDF5:
+		/* Keras 3 archives keep only weights in HDF5; the model
+		 * config is config.json, analysed on its own. */
+		if (profiles & SCAN_PROFILE_KERAS) {
+			set_format(f, "hdf5-weights");
+			return 0;
+		}
 		return unsupported(f, "hdf5", "HDF5/Keras analysis is not "
 				   "implemented (docs/KNOWN_LIMITATIONS.md)");
 	case SNIFF_PICKLE:
@@ -271,6 +328,139 @@ static int dispatch(struct scan_ctx *c, struct scan_rd *rd, int fd,
 	return 0;
 }
 
+/* ---- files named like LLM text: read the head whole, then replay ---- */
+
+#define SCAN_LLM_HEAD (16u << 20)
+
+/* The head already read, then the rest of the underlying reader. */
+struct chain {
+	const uint8_t *p;
+	size_t len, pos;
+	struct scan_rd *rest;
+};
+
+static int chain_read(void *ctx, uint8_t *p, size_t n, size_t *got)
+{
+	struct chain *ch = ctx;
+	const uint8_t *b;
+	size_t k;
+	int rc;
+
+	if (ch->pos < ch->len) {
+		k = ch->len - ch->pos < n ? ch->len - ch->pos : n;
+		memcpy(p, ch->p + ch->pos, k);
+		ch->pos += k;
+		*got = k;
+		return 0;
+	}
+	rc = scan_rd_peek(ch->rest, n, &b, &k);
+	if (!rc && k) {
+		memcpy(p, b, k);
+		rc = scan_rd_skip(ch->rest, k);
+	}
+	*got = rc ? 0 : k;
+	return rc;
+}
+
+static int read_head(struct scan_rd *rd, uint8_t **out, size_t *len)
+{
+	const uint8_t *b;
+	uint8_t *buf = NULL, *nb;
+	size_t n, have = 0;
+	int rc = 0;
+
+	while (have < SCAN_LLM_HEAD) {
+		rc = scan_rd_peek(rd, SCAN_RD_BUF, &b, &n);
+		if (rc || !n)
+			break;
+		if (n > SCAN_LLM_HEAD - have)
+			n = SCAN_LLM_HEAD - have;
+		nb = realloc(buf, have + n + 1);
+		if (!nb) {
+			rc = err_set(ERR_NOMEM, "out of memory");
+			break;
+		}
+		buf = nb;
+		memcpy(buf + have, b, n);
+		have += n;
+		rc = scan_rd_skip(rd, n);
+		if (rc)
+			break;
+	}
+	if (rc) {
+		free(buf);
+		return rc;
+	}
+	*out = buf;
+	*len = have;
+	return 0;
+}
+
+static int llm_checks(struct scan_ctx *c, struct scan_file *f,
+		      enum scan_llm_kind kind, const char *t, size_t n)
+{
+	size_t i = 0;
+
+	switch (kind) {
+	case SCAN_LLM_TEMPLATE:
+		return scan_llm_template(c, f->path, "template file", t, n);
+	case SCAN_LLM_CONFIG:
+		while (i < n && strchr(" \t\r\n", t[i]))
+			i++;
+		return i < n && t[i] == '{' ? scan_llm_json(c, f, t, n) : 0;
+	case SCAN_LLM_PYTHON:
+		return scan_llm_python(c, f, t, n);
+	case SCAN_LLM_NONE:
+		break;
+	}
+	return 0;
+}
+
+/*
+ * Analyse the stream as usual, with the text tap watching every byte;
+ * files named like LLM text are also read whole (up to 16 MiB) for the
+ * checks that need structure, and then replayed to the analysers.
+ */
+static int dispatch_text(struct scan_ctx *c, struct scan_rd *rd, int fd,
+			 struct scan_file *f, unsigned profiles, bool *zip)
+{
+	enum scan_llm_kind kind = scan_llm_kind(f->path);
+	struct chain ch = { .rest = rd };
+	struct scan_rd inner;
+	uint8_t *head = NULL;
+	int rc, rc2;
+
+	rc = scan_text_tap_start(c, rd, f);
+	if (rc)
+		return rc;
+	if (kind == SCAN_LLM_NONE) {
+		rc = dispatch(c, rd, fd, f, profiles, zip);
+		goto out;
+	}
+	rc = read_head(rd, &head, &ch.len);
+	if (rc == ERR_NOMEM)
+		goto out;
+	if (rc) {
+		scan_file_incomplete(f, "%s", err_msg());
+		rc = 0;
+		goto out;
+	}
+	ch.p = head;
+	rc = llm_checks(c, f, kind, (const char *)head, ch.len);
+	if (!rc)
+		rc = scan_rd_init(&inner, chain_read, &ch, f->path);
+	if (!rc) {
+		rc = dispatch(c, &inner, fd, f, profiles, zip);
+		scan_rd_release(&inner);
+	}
+out:
+	free(head);
+	if (!rc && scan_rd_drain(rd))
+		scan_file_incomplete(f, "%s", err_msg());
+	rc2 = scan_text_tap_end(rd);
+	return rc ? rc : rc2;
+}
+
 int scan_stream(struct scan_ctx *c, struct scan_rd *rd, int fd,
 		const char *path, unsigned profiles)
 {
@@ -282,7 +472,7 @@ int scan_stream(struct scan_ctx *c, struct scan_rd *rd, int fd,
 	if (!f)
 		return err_set(ERR_NOMEM, "cannot add '%s' to the report",
 			       path);
-	rc = dispatch(c, rd, fd, f, profiles, &zip);
+	rc = dispatch_text(c, rd, fd, f, profiles, &zip);
 	if (rc)
 		return rc;
 

@@ -69,7 +69,8 @@ static int pread_all(int fd, void *p, size_t n, uint64_t off)
 /* The last end-of-central-directory record, as miniz searches for it. */
 static int find_eocd(struct zip *z, uint64_t *pos)
 {
-	uint64_t win = z->size < ZIP_EOCD_MAX_SCAN ? z->size : ZIP_EOCD_MAX_SCAN;
+	uint64_t win = z->size < ZIP_EOCD_MAX_SCAN ? z->size :
+		       ZIP_EOCD_MAX_SCAN;
 	uint8_t *b;
 	int rc;
 
@@ -214,8 +215,8 @@ static bool starts_with_member(struct zip *z)
 static int read_cd(struct zip *z)
 {
 	uint8_t eocd_rec[22], *cd = NULL;
-	uint64_t eocd, count, cd_size, cd_off, cd_start;
-	size_t pos = 0, used;
+	uint64_t eocd = 0, count, cd_size, cd_off, cd_start;
+	size_t pos = 0, used = 0;
 	int rc;
 
 	rc = find_eocd(z, &eocd);
@@ -278,6 +279,47 @@ static int cmp_entry_names(const void *a, const void *b)
 {
 	return strcmp((*(struct zip_entry *const *)a)->name,
 		      (*(struct zip_entry *const *)b)->name);
+}
+
+static int cmp_entry_offsets(const void *a, const void *b)
+{
+	const struct zip_entry *x = *(struct zip_entry *const *)a;
+	const struct zip_entry *y = *(struct zip_entry *const *)b;
+
+	return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/*
+ * Entries whose data overlap let a small file expand many times over
+ * (the overlapping-file zip bomb); no writer produces them.
+ */
+static int check_overlap(struct zip *z)
+{
+	struct zip_entry **s = malloc((z->n ? z->n : 1) * sizeof(*s));
+	int rc = 0;
+
+	if (!s)
+		return err_set(ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < z->n; i++)
+		s[i] = &z->e[i];
+	qsort(s, z->n, sizeof(*s), cmp_entry_offsets);
+	for (size_t i = 1; i < z->n; i++) {
+		const struct zip_entry *a = s[i - 1];
+
+		if (a->csize > UINT64_MAX - a->offset - 30 ||
+		    s[i]->offset < a->offset + 30 + a->csize) {
+			rc = scan_add(z->c->r, "archive-bomb", SCAN_HIGH,
+				      z->f->path, NULL, "zip members '%.200s' "
+				      "and '%.200s' overlap", a->name,
+				      s[i]->name);
+			if (!rc)
+				rc = err_set(ERR_LIMIT, "zip: overlapping "
+					     "members");
+			break;
+		}
+	}
+	free(s);
+	return rc;
 }
 
 static int check_names(struct zip *z)
@@ -384,7 +426,10 @@ static int zsrc_read(void *ctx, uint8_t *p, size_t n, size_t *got)
 		return rc;
 	s->crc = (uint32_t)crc32(s->crc, p, (uInt)*got);
 	s->out += *got;
-	s->z->c->expanded += *got;
+	/* Only decompression counts toward the bomb budget: a stored
+	 * 70 GB checkpoint is large, not a bomb. */
+	if (s->deflate)
+		s->z->c->expanded += *got;
 	if (s->z->c->expanded > SCAN_MAX_TOTAL_BYTES ||
 	    (s->out > ZIP_BOMB_MIN &&
 	     s->out / ZIP_BOMB_RATIO > s->e->csize))
@@ -430,6 +475,10 @@ static int local_header(struct zip *z, const struct zip_entry *e,
 	return rc;
 }
 
+static bool is_ts_code(const char *n);
+static int ts_code_check(struct zip *z, const struct zip_entry *e,
+			 const char *path, uint64_t data);
+
 static int member(struct zip *z, const struct zip_entry *e,
 		  unsigned profiles)
 {
@@ -464,6 +513,11 @@ static int member(struct zip *z, const struct zip_entry *e,
 				     "supported", e->method);
 		goto out_rc;
 	}
+	if ((profiles & SCAN_PROFILE_TORCHSCRIPT) && is_ts_code(e->name)) {
+		rc = ts_code_check(z, e, path, data);
+		if (rc)
+			goto out_rc;
+	}
 	s = calloc(1, sizeof(*s));
 	if (!s) {
 		rc = err_set(ERR_NOMEM, "out of memory");
@@ -487,6 +541,8 @@ static int member(struct zip *z, const struct zip_entry *e,
 	if (rc)
 		goto out_rc;
 	sub.depth++;
+	if ((profiles & SCAN_PROFILE_KERAS) && !strcmp(e->name, "config.json"))
+		profiles |= SCAN_HINT_KERAS_CONFIG;
 	rc = scan_stream(&sub, &rd, -1, path, profiles);
 	z->c->expanded = sub.expanded;
 	scan_rd_release(&rd);
@@ -516,10 +572,69 @@ out_rc:
 	return rc;
 }
 
+/* ---- TorchScript code/ members ---- */
+
+#define TS_CODE_MAX (4u << 20)
+
+static bool is_ts_code(const char *n)
+{
+	size_t len = strlen(n);
+
+	return (strstr(n, "/code/") || !strncmp(n, "code/", 5)) && len > 3 &&
+	       !strcmp(n + len - 3, ".py");
+}
+
+/*
+ * TorchScript cannot import Python, so Python escape hatches in its code
+ * mean the archive was edited by hand or targets another loader.
+ */
+static int ts_code_check(struct zip *z, const struct zip_entry *e,
+			 const char *path, uint64_t data)
+{
+	static const char *const needles[] = {
+		"__import__", "exec(", "eval(", "os.system", "subprocess",
+		"builtins", "getattr(", "compile(", "open(", "socket",
+	};
+	struct zsrc s = { .z = z, .e = e, .path = path, .pos = data,
+			  .end = data + e->csize, .deflate = e->method == 8 };
+	char *buf;
+	size_t len = 0, got;
+	int rc = 0;
+
+	if (s.deflate && inflateInit2(&s.zs, -MAX_WBITS) != Z_OK)
+		return err_set(ERR_NOMEM, "zlib init failed");
+	buf = malloc(TS_CODE_MAX + 1);
+	while (buf && !rc && len < TS_CODE_MAX) {
+		rc = zsrc_read(&s, (uint8_t *)buf + len, TS_CODE_MAX - len,
+			       &got);
+		if (!got)
+			break;
+		len += got;
+	}
+	if (s.deflate)
+		inflateEnd(&s.zs);
+	if (!buf)
+		return err_set(ERR_NOMEM, "out of memory");
+	buf[len] = '\0';
+	for (size_t i = 0; !rc && i < sizeof(needles) / sizeof(*needles); i++)
+		if (memmem(buf, len, needles[i], strlen(needles[i])))
+			rc = scan_add(z->c->r, "torchscript-code", SCAN_MEDIUM,
+				      path, SCAN_OWASP_SUPPLY_CHAIN,
+				      "TorchScript code mentions '%s', which "
+				      "TorchScript itself cannot run",
+				      needles[i]);
+	free(buf);
+	/* The expansion counted here is counted again by the real pass. */
+	if (s.deflate)
+		z->c->expanded -= s.out;
+	return rc == ERR_NOMEM ? rc : 0;
+}
+
 /* What the member names say about the archive's loader. */
 static const char *classify(const struct zip *z, unsigned *profiles)
 {
-	bool pkl = false, code = false, npy = z->n > 0;
+	bool pkl = false, code = false, npy = z->n > 0, kcfg = false;
+	bool kmeta = false;
 
 	for (size_t i = 0; i < z->n; i++) {
 		const char *n = z->e[i].name, *slash = strrchr(n, '/');
@@ -532,6 +647,12 @@ static const char *classify(const struct zip *z, unsigned *profiles)
 			code = true;
 		if (len < 4 || strcmp(n + len - 4, ".npy"))
 			npy = false;
+		kcfg = kcfg || !strcmp(n, "config.json");
+		kmeta = kmeta || !strcmp(n, "metadata.json");
+	}
+	if (kcfg && kmeta) {
+		*profiles |= SCAN_PROFILE_KERAS;
+		return "keras";
 	}
 	if (pkl && code) {
 		*profiles |= SCAN_PROFILE_BASE | SCAN_PROFILE_NUMPY |
@@ -574,6 +695,8 @@ int scan_zip(struct scan_ctx *c, int fd, uint64_t size, struct scan_file *f,
 	rc = read_cd(&z);
 	if (!rc)
 		rc = check_names(&z);
+	if (!rc)
+		rc = check_overlap(&z);
 	if (rc) {
 		if (rc != ERR_NOMEM)
 			scan_file_incomplete(f, "%s", err_msg());

@@ -26,7 +26,7 @@ def test_benign_corpus_is_clean_and_complete(stele):
     assert bad == []
     formats = {f["format"] for f in rep["files"]}
     for fmt in ("pickle", "pytorch-zip", "pytorch-legacy", "npy", "npz",
-                "zlib", "gzip", "safetensors", "gguf"):
+                "zlib", "gzip", "safetensors", "gguf", "keras"):
         assert fmt in formats, formats
 
 
@@ -121,6 +121,12 @@ def test_missing_path_exits_2(stele, tmp_path):
     p = stele.run("scan", tmp_path / "nope", check=False)
     assert p.returncode == 2
     assert "nope" in p.stderr
+    p = stele.run("scan", "--format", "json", tmp_path / "nope",
+                  MODELS / "malicious" / "os_system_p4.pkl", check=False)
+    assert p.returncode == 1
+    rep = json.loads(p.stdout)
+    assert rep["verdict"] == "malicious"
+    assert rep["files"][0]["complete"] is False
 
 
 def test_zip_member_paths_use_bang(stele, tmp_path):
@@ -141,3 +147,25 @@ def test_text_output_summarises(stele):
 def test_help(stele):
     p = stele.run("scan", "--help")
     assert "--fail-on" in p.stdout and "sarif" in p.stdout
+
+
+def test_fifo_is_reported_not_read(stele, tmp_path):
+    import os
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "ok.pkl").write_bytes(pickle.dumps([1, 2], protocol=4))
+    rc, rep, _ = scan_json(stele, tmp_path)
+    assert rc == 0
+    assert [f["rule"] for f in rep["findings"]] == ["fs-special-file"]
+    assert [f["path"] for f in rep["files"]] == ["ok.pkl"]
+
+
+def test_multiple_paths_and_hidden_files(stele, tmp_path):
+    (tmp_path / ".cache").mkdir()
+    (tmp_path / ".cache" / "x").write_bytes(
+        (MODELS / "malicious" / "os_system_p4.pkl").read_bytes())
+    other = tmp_path / "other.npy"
+    other.write_bytes((BENIGN / "weights.npy").read_bytes())
+    rc, rep, _ = scan_json(stele, tmp_path / ".cache", other)
+    assert rc == 1
+    assert {f["path"] for f in rep["files"]} == {
+        str(tmp_path / ".cache" / "x"), str(other)}

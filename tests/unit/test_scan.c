@@ -129,8 +129,8 @@ static void test_dep_finding_is_copied_into_json(void **state)
 
 static void test_allowed_global_is_clean(void **state)
 {
-	struct scan_report *r = SCAN_LIT("\x80\x02" "ccollections\nOrderedDict\n"
-					 ")R.");
+	struct scan_report *r = SCAN_LIT("\x80\x02"
+					 "ccollections\nOrderedDict\n)R.");
 
 	assert_int_equal(scan_report_n_findings(r), 0);
 	assert_true(complete(r));
@@ -356,6 +356,31 @@ static void test_second_stream_is_analysed(void **state)
 	scan_report_free(r);
 }
 
+static void test_python_source_is_not_an_inst_opcode(void **state)
+{
+	struct scan_report *r = SCAN_LIT("import subprocess\nsubprocess.run("
+					 "['id'])\n");
+
+	assert_int_equal(scan_report_n_findings(r), 0);
+	assert_true(complete(r));
+	scan_report_free(r);
+}
+
+static void test_text_naming_unknown_global_then_failing(void **state)
+{
+	/* Reads as GLOBAL cuda.notes, then fails: text, not a pickle. */
+	struct scan_report *r = SCAN_LIT("cuda\nnotes\nmore text\n");
+
+	assert_int_equal(scan_report_n_findings(r), 0);
+	assert_string_equal(scan_report_file(r, 0)->format, "data");
+	scan_report_free(r);
+	/* The same import followed by a call is a pickle: reported. */
+	r = SCAN_LIT("cuda\nnotes\n)R\xff");
+	assert_string_equal(first_rule(r), "pickle-global-denied");
+	assert_false(complete(r));
+	scan_report_free(r);
+}
+
 static void test_text_is_not_a_pickle(void **state)
 {
 	struct scan_report *r = SCAN_LIT("In the beginning was the word.\n");
@@ -370,13 +395,54 @@ static void test_torch_legacy_magic_by_value(void **state)
 {
 	struct scan_report *r = SCAN_LIT(
 		"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19."
-		"\x80\x02M\xe9\x03.\x80\x02}.\x80\x02}.\x80\x02]."
+		"\x80\x02M\xe9\x03.\x80\x02}.\x80\x02}."
+		"\x80\x02]."
 		"raw storage bytes that are not a pickle");
 
 	assert_string_equal(scan_report_file(r, 0)->format,
 			    "pytorch-legacy");
 	assert_int_equal(scan_report_n_findings(r), 0);
 	assert_true(complete(r));
+	scan_report_free(r);
+}
+
+static void test_invalid_utf8_names_render_as_json(void **state)
+{
+	struct scan_report *r = SCAN_LIT("cmod\xff\xfe\nname\n)R.");
+	char *out = NULL;
+
+	assert_string_equal(first_rule(r), "pickle-global-denied");
+	assert_non_null(strstr(scan_report_finding(r, 0)->message,
+			       "'mod??.name'"));
+	assert_int_equal(scan_report_render(r, SCAN_FORMAT_JSON, &out), 0);
+	free(out);
+	assert_int_equal(scan_report_render(r, SCAN_FORMAT_SARIF, &out), 0);
+	free(out);
+	scan_report_free(r);
+}
+
+static void test_kitfile_framework_selects_profiles(void **state)
+{
+	unsigned bit;
+
+	assert_int_equal(scan_profiles_for_framework("PyTorch"),
+			 SCAN_PROFILE_BASE | SCAN_PROFILE_TORCH |
+			 SCAN_PROFILE_NUMPY);
+	assert_int_equal(scan_profiles_for_framework("tensorflow"), 0);
+	assert_int_equal(scan_profiles_for_framework(NULL), 0);
+	assert_int_equal(scan_profile_parse("sklearn", &bit), 0);
+	assert_int_equal(bit, SCAN_PROFILE_SKLEARN);
+	assert_int_equal(scan_profile_parse("keras", &bit), ERR_INVALID);
+}
+
+static void test_torch_legacy_truncated_is_incomplete(void **state)
+{
+	/* Magic, then only two of the four streams that must follow. */
+	struct scan_report *r = SCAN_LIT(
+		"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19."
+		"\x80\x02M\xe9\x03.\x80\x02}.");
+
+	assert_false(complete(r));
 	scan_report_free(r);
 }
 
@@ -395,7 +461,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_empty_report_is_clean),
-		cmocka_unit_test(test_finding_at_threshold_wins_over_incomplete),
+		cmocka_unit_test(
+			test_finding_at_threshold_wins_over_incomplete),
 		cmocka_unit_test(test_medium_finding_is_suspicious_but_passes),
 		cmocka_unit_test(test_severity_parse_rejects_unknown),
 		cmocka_unit_test(test_dep_finding_is_copied_into_json),
@@ -421,8 +488,13 @@ int main(void)
 		cmocka_unit_test(test_protocol_6_is_incomplete),
 		cmocka_unit_test(test_findings_before_parse_error_are_kept),
 		cmocka_unit_test(test_second_stream_is_analysed),
+		cmocka_unit_test(test_python_source_is_not_an_inst_opcode),
+		cmocka_unit_test(test_text_naming_unknown_global_then_failing),
 		cmocka_unit_test(test_text_is_not_a_pickle),
 		cmocka_unit_test(test_torch_legacy_magic_by_value),
+		cmocka_unit_test(test_invalid_utf8_names_render_as_json),
+		cmocka_unit_test(test_kitfile_framework_selects_profiles),
+		cmocka_unit_test(test_torch_legacy_truncated_is_incomplete),
 		cmocka_unit_test(test_hash_covers_whole_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

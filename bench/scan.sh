@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Throughput of `stele scan` against picklescan (PyPI) on one pickle-heavy
+# corpus, made fresh by bench/scan_bench.py. Prints MB/s and the ratio.
+# Usage: bench/scan.sh [RUNS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup-peers.sh
+if [ ! -d build-bench ]; then
+	meson setup build-bench --buildtype=release >/dev/null
+fi
+ninja -C build-bench stele >/dev/null
+exec .venv/bin/python bench/scan_bench.py build-bench/stele "${1:-3}"
