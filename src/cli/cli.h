@@ -49,6 +49,12 @@ CLI_DECLARE(cmd_tag);
 CLI_DECLARE(cmd_rm);
 CLI_DECLARE(cmd_serve);
 CLI_DECLARE(cmd_user);
+CLI_DECLARE(cmd_approve);
+CLI_DECLARE(cmd_promote);
+CLI_DECLARE(cmd_rollback);
+CLI_DECLARE(cmd_history);
+CLI_DECLARE(cmd_policy);
+CLI_DECLARE(cmd_waive);
 CLI_DECLARE(cmd_vulndb);
 CLI_DECLARE(cmd_vulns);
 

@@ -87,7 +87,9 @@ static int audit_open(const struct audit_opts *o, struct audit_log **log)
 {
 	char path[4096];
 
-	snprintf(path, sizeof(path), "%s/audit.db", o->data);
+	/* The registry keeps the chain in its metadata database so that a
+	 * change and its record commit in one transaction. */
+	snprintf(path, sizeof(path), "%s/meta.db", o->data);
 	return audit_log_open(path, false, log);
 }
 

@@ -157,6 +157,21 @@ int meta_sqlite_open(const char *dir, struct meta **out);
 
 void meta_close(struct meta *m);
 
+/*
+ * Run fn inside one BEGIN IMMEDIATE transaction on a connection of the
+ * SQLite backend: committed when fn returns 0, rolled back otherwise (fn's
+ * code is returned). This is how governance moves an environment tag, its
+ * history and its audit record together. ERR_UNSUPPORTED for other
+ * backends.
+ */
+struct sqlite3;
+typedef int (*meta_tx_fn)(struct sqlite3 *db, void *arg);
+int meta_sqlite_tx(struct meta *m, meta_tx_fn fn, void *arg);
+
+/* Point tag of repo at digest inside a meta_sqlite_tx() transaction. */
+int meta_sqlite_tag_move(struct sqlite3 *db, const char *repo,
+			 const char *tag, const char *digest);
+
 /* "admin", "publisher", ...; ERR_INVALID for unknown names. */
 int meta_role_parse(const char *s, enum meta_role *out);
 const char *meta_role_name(enum meta_role r);

@@ -845,6 +845,33 @@ static void m_close(struct meta *m)
 	free(s);
 }
 
+static const struct meta_ops sqlite_ops;
+
+int meta_sqlite_tx(struct meta *m, meta_tx_fn fn, void *arg)
+{
+	struct msql *s = (struct msql *)m;
+	sqlite3 *db;
+	int rc;
+
+	if (!m || m->ops != &sqlite_ops)
+		return err_set(ERR_UNSUPPORTED, "governance needs the SQLite "
+			       "metadata backend");
+	db = db_get(s);
+	if (!db)
+		return ERR_IO;
+	rc = tx_begin(db);
+	if (!rc)
+		rc = tx_end(db, fn(db, arg));
+	db_put(s, db);
+	return rc;
+}
+
+int meta_sqlite_tag_move(struct sqlite3 *db, const char *repo,
+			 const char *tag, const char *digest)
+{
+	return tag_set(db, repo, tag, digest, META_TAG_MOVE);
+}
+
 static const struct meta_ops sqlite_ops = {
 	.close = m_close,
 	.blob_add = m_blob_add,

@@ -107,6 +107,84 @@ static int want_bool(struct cparse *cp, const char *key, bool *out)
 	return 0;
 }
 
+/* Skip the value whose first event was just read (depth 1 when it opened
+ * a mapping or a sequence, 0 for a scalar). */
+static int skip_value(struct cparse *cp, int depth)
+{
+	yaml_event_t ev;
+	int rc;
+
+	while (depth > 0) {
+		rc = next_event(cp, &ev);
+		if (rc)
+			return rc;
+		if (ev.type == YAML_MAPPING_START_EVENT ||
+		    ev.type == YAML_SEQUENCE_START_EVENT)
+			depth++;
+		else if (ev.type == YAML_MAPPING_END_EVENT ||
+			 ev.type == YAML_SEQUENCE_END_EVENT)
+			depth--;
+		yaml_event_delete(&ev);
+	}
+	return 0;
+}
+
+static int skip_next(struct cparse *cp)
+{
+	yaml_event_t ev;
+	int rc = next_event(cp, &ev), depth = 0;
+
+	if (rc)
+		return rc;
+	if (ev.type == YAML_MAPPING_START_EVENT ||
+	    ev.type == YAML_SEQUENCE_START_EVENT)
+		depth = 1;
+	yaml_event_delete(&ev);
+	return skip_value(cp, depth);
+}
+
+/*
+ * "environments" as a mapping of name to policy rules (docs/governance.md):
+ * the names are the reserved environment tags; the rules are read by
+ * policy_parse() from the same file, so there is one list of names.
+ */
+static int want_env_map(struct cparse *cp, struct server_config *c)
+{
+	yaml_event_t ev;
+	int rc;
+
+	c->nenvironments = 0;
+	c->env_policies = true;
+	for (;;) {
+		rc = next_event(cp, &ev);
+		if (rc)
+			return rc;
+		if (ev.type == YAML_MAPPING_END_EVENT)
+			break;
+		if (ev.type != YAML_SCALAR_EVENT ||
+		    ev.data.scalar.length > CONFIG_NAME_MAX ||
+		    !ev.data.scalar.length ||
+		    c->nenvironments >= CONFIG_MAX_ENVS)
+			rc = err_set(ERR_INVALID, "%s: bad environment at "
+				     "line %zu (at most %d names of %d "
+				     "bytes)", cp->name,
+				     ev.start_mark.line + 1, CONFIG_MAX_ENVS,
+				     CONFIG_NAME_MAX);
+		else
+			snprintf(c->environments[c->nenvironments++],
+				 CONFIG_NAME_MAX + 1, "%.*s",
+				 (int)ev.data.scalar.length,
+				 (const char *)ev.data.scalar.value);
+		yaml_event_delete(&ev);
+		if (!rc)
+			rc = skip_next(cp);
+		if (rc)
+			return rc;
+	}
+	yaml_event_delete(&ev);
+	return 0;
+}
+
 static int want_envs(struct cparse *cp, struct server_config *c)
 {
 	yaml_event_t ev;
@@ -114,10 +192,14 @@ static int want_envs(struct cparse *cp, struct server_config *c)
 
 	if (rc)
 		return rc;
+	if (ev.type == YAML_MAPPING_START_EVENT) {
+		yaml_event_delete(&ev);
+		return want_env_map(cp, c);
+	}
 	if (ev.type != YAML_SEQUENCE_START_EVENT) {
 		yaml_event_delete(&ev);
 		return err_set(ERR_INVALID, "%s: 'environments' must be a "
-			       "list", cp->name);
+			       "list or a mapping of policies", cp->name);
 	}
 	yaml_event_delete(&ev);
 	c->nenvironments = 0;
@@ -189,6 +271,8 @@ static int apply_key(struct cparse *cp, struct server_config *c,
 		return want_envs(cp, c);
 	if (!strcmp(k, "tags"))
 		return want_tag_rule(cp, c);
+	if (!strcmp(k, "trusted_keys"))
+		return skip_next(cp);   /* read by the governance layer */
 	if (!strcmp(k, "anonymous_pull"))
 		return want_bool(cp, k, &c->anonymous_pull);
 	if (!strcmp(k, "token_ttl"))
@@ -279,6 +363,8 @@ int config_load(struct server_config *c, const char *path)
 
 	if (!rc)
 		rc = config_parse(c, b.data ? b.data : "", b.len, path);
+	if (!rc)
+		snprintf(c->config_path, sizeof(c->config_path), "%s", path);
 	buf_release(&b);
 	return rc;
 }

@@ -24,6 +24,7 @@ struct server_config {
 	char url[512];               /* public base URL; "" to derive */
 	char environments[CONFIG_MAX_ENVS][CONFIG_NAME_MAX + 1];
 	int nenvironments;
+	bool env_policies;           /* given as a mapping with rules */
 	enum config_tag_rule other_tags;
 	bool anonymous_pull;
 	int token_ttl;               /* seconds */
@@ -33,6 +34,7 @@ struct server_config {
 	char log_level[16];
 	char access_log[PATH_MAX];   /* "" sends access lines to the log */
 	int scan_workers;            /* pipeline threads (docs/pipeline.md) */
+	char config_path[PATH_MAX];  /* file config_load() read, or "" */
 };
 
 /* Defaults: 127.0.0.1:5000, ./stele-data, dev/staging/prod reserved,

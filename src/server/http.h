@@ -43,6 +43,7 @@ struct srv {
 	struct pipeline *pipeline;    /* scan queue and results */
 	struct pipeline_workers *workers;
 	struct sign_key *sign_key;    /* the registry's signing key */
+	struct gov *gov;              /* governance (server/gov.h) */
 };
 
 /* Who is asking. */
@@ -68,6 +69,7 @@ enum route_kind {
 	R_USER,             /* /api/v1/users/NAME */
 	R_SCAN,             /* /api/v1/repositories/NAME/scans/DIGEST */
 	R_VULNS,            /* /api/v1/vulnerabilities */
+	R_GOV,              /* /api/v1/<governance endpoint> */
 };
 
 struct req;
@@ -167,6 +169,10 @@ void route_user_get(struct req *r);
 void route_user_patch(struct req *r);
 void route_scan_get(struct req *r);
 void route_vulns(struct req *r);
+void route_gov(struct req *r);
+
+/* The client's address as text ("-" when unknown). */
+void http_client_addr(struct req *r, char *out, size_t n);
 
 /* Online garbage collection (gc.c). */
 int gc_run_once(struct srv *s, int64_t now);

@@ -1,5 +1,6 @@
 /* Manifests: GET/HEAD by tag or digest (the exact stored bytes), PUT with
  * strict validation and the tag rules, DELETE by tag or digest. */
+#include "server/gov.h"
 #include "server/http.h"
 #include "server/validate.h"
 #include "oci/digest.h"
@@ -119,6 +120,9 @@ static bool push_tags(struct req *r, struct tag_args *t)
 		if (policy_is_environment(c, t->v[i])) {
 			http_error(r, 403, "DENIED", "'%s' is an environment: "
 				   "only a promotion moves it", t->v[i]);
+			gov_audit(r->srv, r, "tag", r->repo, t->v[i], NULL,
+				  "denied", "environment tags move only by "
+				  "promotion");
 			return false;
 		}
 	}
@@ -235,12 +239,18 @@ static void store(struct req *r, const struct mcheck *mc,
 	if (rc == ERR_EXISTS) {
 		http_error(r, 403, "DENIED", "versions are immutable: %s",
 			   err_msg());
+		gov_audit(s, r, "tag", r->repo, t.n ? t.v[0] : NULL, digest,
+			  "denied", err_msg());
 		return;
 	}
 	if (rc) {
 		http_fail(r, rc, "MANIFEST_INVALID");
 		return;
 	}
+	gov_audit(s, r, "push", r->repo, t.n ? t.v[0] : NULL, digest, "ok",
+		  NULL);
+	gov_record_signatures(s, r, digest, t.n ? t.v[0] : NULL,
+			      r->buf.data, r->buf.len);
 	created(r, mc, digest, &t);
 	queue_scan(r, mc, digest);
 }
@@ -310,6 +320,9 @@ static void delete_tag(struct req *r)
 	    policy_is_environment(&r->srv->cfg, r->ref)) {
 		http_error(r, 403, "DENIED", "tag '%s' cannot be deleted",
 			   r->ref);
+		gov_audit(r->srv, r, "delete", r->repo, r->ref, NULL,
+			  "denied", "versions and environments are never "
+			  "deleted");
 		return;
 	}
 	rc = m->ops->tag_delete(m, r->repo, r->ref);
@@ -337,6 +350,8 @@ void route_manifest_delete(struct req *r)
 	if (rc > 0) {
 		http_error(r, 403, "DENIED", "manifest cannot be deleted: %s",
 			   t.why);
+		gov_audit(r->srv, r, "delete", r->repo, NULL, digest,
+			  "denied", t.why);
 		return;
 	}
 	if (!rc)
@@ -345,5 +360,6 @@ void route_manifest_delete(struct req *r)
 		http_fail(r, rc, "MANIFEST_UNKNOWN");
 		return;
 	}
+	gov_audit(r->srv, r, "delete", r->repo, NULL, digest, "ok", NULL);
 	http_empty(r, 202);
 }

@@ -2,6 +2,7 @@
  * GET/PATCH /api/v1/users/NAME ("me" is the caller). Owners may change
  * only their password; role, robot and disabled are for admins. */
 #include "server/auth.h"
+#include "server/gov.h"
 #include "server/http.h"
 #include "util/err.h"
 
@@ -102,9 +103,13 @@ static int user_patch_body(struct req *r, const char *p, size_t n)
 	sodium_memzero(&u, sizeof(u));
 	json_decref(doc);
 	if (rc) {
+		gov_audit(r->srv, r, "account", NULL, target(r), NULL,
+			  "denied", err_msg());
 		http_fail(r, rc, "UNSUPPORTED");
 		return rc;
 	}
+	gov_audit(r->srv, r, "account", NULL, target(r), NULL, "ok",
+		  "account changed over the API");
 	http_empty(r, 204);
 	return 0;
 }
@@ -115,12 +120,16 @@ void route_user_patch(struct req *r)
 		/* A leaked short-lived token must not become a password. */
 		http_error(r, 403, "DENIED", "use Basic credentials to change "
 			   "an account");
+		gov_audit(r->srv, r, "account", NULL, target(r), NULL,
+			  "denied", "bearer token used to change an account");
 		return;
 	}
 	if (strcmp(target(r), r->who.user) &&
 	    r->who.role != META_ROLE_ADMIN) {
 		http_error(r, 403, "DENIED", "only admins change other "
 			   "accounts");
+		gov_audit(r->srv, r, "account", NULL, target(r), NULL,
+			  "denied", "only admins change other accounts");
 		return;
 	}
 	buf_init(&r->buf, USER_BODY_MAX);

@@ -1,6 +1,7 @@
 /* The HTTP front: libmicrohttpd setup, the route table, request
  * dispatch with authentication, streamed bodies and the access log. */
 #include "server/server.h"
+#include "server/gov.h"
 #include "server/http.h"
 #include "server/token.h"
 #include "sign/key.h"
@@ -51,6 +52,9 @@ static const struct route routes[] = {
 	{ "PATCH", R_USER, 0, route_user_patch },
 	{ "GET", R_SCAN, ACT_PULL, route_scan_get },
 	{ "GET", R_VULNS, 0, route_vulns },
+	{ "GET", R_GOV, 0, route_gov },
+	{ "POST", R_GOV, 0, route_gov },
+	{ "DELETE", R_GOV, 0, route_gov },
 	{ NULL, R_NONE, 0, NULL },
 };
 
@@ -113,6 +117,10 @@ static int parse_path(struct req *r, const char *url)
 			return -1;
 		return set_name(r, url + 21, p);
 	}
+	if (!strncmp(url, "/api/v1/", 8)) {
+		r->kind = R_GOV;
+		return set_ref(r, url + 8);
+	}
 	if (!strcmp(url, "/v2/") || !strcmp(url, "/v2"))
 		return r->kind = R_BASE, 0;
 	if (strncmp(url, "/v2/", 4))
@@ -161,8 +169,8 @@ static bool authorize(struct req *r, const struct route *rt)
 	char scope[META_REPO_MAX + 40];
 	int have;
 
-	if (rt->kind == R_TOKEN)
-		return true;
+	if (rt->kind == R_TOKEN || rt->kind == R_GOV)
+		return true;   /* R_GOV: per endpoint, in routes_gov.c */
 	if (rt->kind == R_USER || rt->kind == R_VULNS) {
 		if (r->who.authenticated)
 			return true;
@@ -216,6 +224,8 @@ static void dispatch(struct req *r, const char *url)
 	}
 	rc = authn_request(r->srv, r, &r->who);
 	if (rc) {
+		gov_audit(r->srv, r, "login", NULL, NULL, NULL, "denied",
+			  err_msg());
 		http_challenge(r, NULL, "invalid_token");
 		return;
 	}
@@ -237,7 +247,7 @@ static bool may_answer_early(struct req *r)
 	return strtoll(cl, NULL, 10) > DRAIN_MAX;
 }
 
-static void client_addr(struct req *r, char *out, size_t n)
+void http_client_addr(struct req *r, char *out, size_t n)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
 		r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -273,7 +283,7 @@ static void access_log(struct req *r, const char *url)
 			path[i++] = (char)c;
 	}
 	path[i] = '\0';
-	client_addr(r, from, sizeof(from));
+	http_client_addr(r, from, sizeof(from));
 	if (!s->access) {
 		log_msg(LOG_INFO, r->id, "%s %s %s %u %s %lld", from,
 			r->method, path, r->status, r->who.authenticated ?
@@ -458,6 +468,8 @@ static int srv_open(struct srv *s, const struct server_config *cfg)
 		rc = pipeline_open(cfg->data, &s->pipeline);
 	if (!rc)
 		rc = pipeline_server_key(cfg->data, &s->sign_key);
+	if (!rc)
+		rc = gov_srv_open(s);
 	return rc;
 }
 
@@ -487,6 +499,7 @@ static void srv_close(struct srv *s)
 	pipeline_workers_stop(s->workers);
 	pipeline_close(s->pipeline);
 	sign_key_free(s->sign_key);
+	gov_srv_close(s);
 	meta_close(s->meta);
 	blobstore_close(s->bs);
 	EVP_PKEY_free(s->token_key);
@@ -613,6 +626,7 @@ static void announce(struct MHD_Daemon *d, const struct srv *s)
 	printf("listening on %s://%s:%u\n", *s->cfg.tls_cert ? "https" :
 	       "http", *host ? host : "0.0.0.0",
 	       info ? (unsigned int)info->port : 0);
+	gov_srv_announce(s);
 	fflush(stdout);
 }
 

@@ -52,7 +52,7 @@ def write_log(path, n):
 def data(tmp_path):
     d = tmp_path / "data"
     d.mkdir()
-    write_log(d / "audit.db", 6)
+    write_log(d / "meta.db", 6)
     return d
 
 
@@ -71,7 +71,7 @@ def test_verify_intact_log(stele, data):
      "WHERE seq=6", 7),
 ])
 def test_tampering_is_detected_at_first_bad_record(stele, data, sql, bad):
-    db = sqlite3.connect(data / "audit.db")
+    db = sqlite3.connect(data / "meta.db")
     db.executescript(sql)
     db.commit()
     db.close()
