@@ -1,12 +1,17 @@
-/* stele scan: look for code-injection risks in model files. */
+/* stele scan: look for code-injection risks in model files and known
+ * vulnerabilities in declared dependencies, or show a registry's scan. */
 #include "cli/cli.h"
+#include "cli/pipeline_cli.h"
 #include "scan/scan.h"
 #include "util/err.h"
+#include "vuln/vuln_scan.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Exit statuses of `stele scan` (PRODUCT.md). */
 enum {
@@ -17,7 +22,9 @@ enum {
 
 static const char usage[] =
 	"usage: stele scan [--format text|json|sarif] [--fail-on SEVERITY]\n"
-	"                  [--profile NAME]... PATH...\n"
+	"                  [--profile NAME]... [--vulndb PATH] PATH...\n"
+	"       stele scan [--format text|json] [--fail-on SEVERITY]\n"
+	"                  [--wait] [--timeout SECONDS] HOST/REPO[:TAG|@DIGEST]\n"
 	"\n"
 	"Scan files and directories for code-injection risks in model files\n"
 	"(pickle in every protocol, PyTorch zip/legacy/TorchScript, joblib,\n"
@@ -29,6 +36,12 @@ static const char usage[] =
 	"                    (default), medium, low or info\n"
 	"  --profile NAME    add an allowlist profile to every file: base,\n"
 	"                    numpy, torch, sklearn, xgboost or joblib\n"
+	"  --vulndb PATH     advisory database for the dependency files of\n"
+	"                    directories (default $STELE_HOME/vulndb.sqlite\n"
+	"                    when it exists; see docs/vulnerabilities.md)\n"
+	"  --wait            for a registry reference: wait until the\n"
+	"                    registry's scan is done (docs/pipeline.md)\n"
+	"  --timeout SEC     how long --wait waits (default 600)\n"
 	"\n"
 	"Exit status: 1 when a finding is at or above --fail-on (even if\n"
 	"something else failed), else 2 when anything could not be fully\n"
@@ -40,6 +53,9 @@ struct scan_args {
 	struct scan_opts opts;
 	char **paths;
 	int n_paths;
+	const char *vulndb;
+	bool wait;
+	int timeout;
 };
 
 /* "--opt VALUE" or "--opt=VALUE"; advances *i past a separate value. */
@@ -77,6 +93,18 @@ static int parse_one(int argc, char **argv, int *i, struct scan_args *a)
 			return cli_usage_error("scan", "--fail-on needs "
 					       "critical, high, medium, low "
 					       "or info");
+	} else if (is_opt(argv[*i], "--vulndb")) {
+		a->vulndb = opt_value(argc, argv, i, "--vulndb");
+		if (!a->vulndb)
+			return cli_usage_error("scan", "--vulndb needs a path");
+	} else if (!strcmp(argv[*i], "--wait")) {
+		a->wait = true;
+	} else if (is_opt(argv[*i], "--timeout")) {
+		v = opt_value(argc, argv, i, "--timeout");
+		a->timeout = v ? atoi(v) : 0;
+		if (a->timeout <= 0)
+			return cli_usage_error("scan", "--timeout needs a "
+					       "number of seconds");
 	} else if (is_opt(argv[*i], "--profile")) {
 		v = opt_value(argc, argv, i, "--profile");
 		if (!v || scan_profile_parse(v, &bit))
@@ -95,6 +123,7 @@ static int parse_args(int argc, char **argv, struct scan_args *a)
 
 	a->format = SCAN_FORMAT_TEXT;
 	a->fail_on = SCAN_HIGH;
+	a->timeout = CLI_SCAN_WAIT_DEFAULT;
 	a->paths = calloc((size_t)argc, sizeof(char *));
 	if (!a->paths)
 		return cli_usage_error("scan", "out of memory");
@@ -132,6 +161,36 @@ static int scan_one(struct scan_report *r, char *path, bool prefixed,
 	return scan_dir(r, path, path, o);
 }
 
+/* The advisory database to use: --vulndb, else the default one when it
+ * exists (never created by a scan). NULL: none. */
+static int open_vulndb(const struct scan_args *a, struct vuln_db **db)
+{
+	char def[PATH_MAX];
+
+	*db = NULL;
+	if (a->vulndb)
+		return vulndb_open(a->vulndb, db);
+	if (vulndb_default_path(def, sizeof(def)) || access(def, F_OK))
+		return 0;
+	return vulndb_open(def, db);
+}
+
+/* Dependency files of every directory given, matched against the
+ * advisory database when there is one. */
+static int scan_dependencies(struct scan_report *r,
+			     const struct scan_args *a)
+{
+	struct vuln_db *db = NULL;
+	struct stat st;
+	int rc = open_vulndb(a, &db);
+
+	for (int i = 0; !rc && db && i < a->n_paths; i++)
+		if (!stat(a->paths[i], &st) && S_ISDIR(st.st_mode))
+			rc = vuln_scan_dir(db, a->paths[i], r);
+	vulndb_close(db);
+	return rc;
+}
+
 int cmd_scan(int argc, char **argv)
 {
 	struct scan_args a = { 0 };
@@ -146,6 +205,11 @@ int cmd_scan(int argc, char **argv)
 	rc = parse_args(argc, argv, &a);
 	if (rc)
 		goto out;
+	if (a.n_paths == 1 && cli_scan_is_ref(a.paths[0])) {
+		status = cli_scan_remote(a.paths[0], a.wait, a.timeout,
+					 a.format, a.fail_on);
+		goto out;
+	}
 	r = scan_report_new();
 	if (!r) {
 		fprintf(stderr, "stele scan: out of memory\n");
@@ -166,6 +230,11 @@ int cmd_scan(int argc, char **argv)
 			cli_fail("scan", rc);
 			scan_file_incomplete(f, "%s", err_msg());
 		}
+	}
+	rc = scan_dependencies(r, &a);
+	if (rc) {
+		cli_fail("scan", rc);
+		goto out;
 	}
 	rc = scan_report_render(r, a.format, &out);
 	if (rc) {

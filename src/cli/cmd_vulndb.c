@@ -4,12 +4,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/pipeline_cli.h"
+#include "pipeline/pipeline.h"
 #include "util/err.h"
 #include "vuln/vulndb.h"
 
 static const char usage[] =
-	"usage: stele vulndb import [--db PATH] PATH|URL...\n"
-	"       stele vulndb status [--db PATH]\n"
+	"usage: stele vulndb import [--db PATH | --data DIR] PATH|URL...\n"
+	"       stele vulndb status [--db PATH | --data DIR]\n"
 	"\n"
 	"Load OSV advisories into the local database ($STELE_HOME/\n"
 	"vulndb.sqlite unless --db is given): a directory of JSON or YAML\n"
@@ -17,21 +19,32 @@ static const char usage[] =
 	"record file, or an http(s) URL of a zip or record. Each import is\n"
 	"atomic; a record replaces a stored one only when its 'modified' is\n"
 	"later; withdrawn records are removed. Records that cannot be read\n"
-	"are skipped with one line each on stderr.";
+	"are skipped with one line each on stderr.\n"
+	"\n"
+	"--data DIR works on a registry's data directory (DIR/vulndb.sqlite,\n"
+	"what `stele serve --data DIR` scans with) and then re-evaluates\n"
+	"every stored version's dependencies; the server signs the changed\n"
+	"results (docs/pipeline.md).";
 
-/* Strip "--db PATH" from argv; the rest stay in order. */
-static int take_db(int *argc, char **argv, const char **db)
+/* Strip "--db PATH" and "--data DIR" from argv; the rest stay in
+ * order. */
+static int take_db(int *argc, char **argv, const char **db,
+		   const char **data)
 {
 	int o = 1;
 
 	*db = NULL;
+	*data = NULL;
 	for (int i = 1; i < *argc; i++) {
-		if (!strcmp(argv[i], "--db")) {
+		if (!strcmp(argv[i], "--db") || !strcmp(argv[i], "--data")) {
 			if (i + 1 >= *argc)
 				return -1;
-			*db = argv[++i];
+			*(argv[i][4] ? data : db) = argv[i + 1];
+			i++;
 		} else if (!strncmp(argv[i], "--db=", 5)) {
 			*db = argv[i] + 5;
+		} else if (!strncmp(argv[i], "--data=", 7)) {
+			*data = argv[i] + 7;
 		} else {
 			argv[o++] = argv[i];
 		}
@@ -108,15 +121,23 @@ static int do_status(struct vuln_db *db)
 int cmd_vulndb(int argc, char **argv)
 {
 	struct vuln_db *db = NULL;
-	const char *path;
+	const char *path, *data;
+	char in_data[4096];
 	int rc;
 
 	if (cli_wants_help(argc, argv)) {
 		puts(usage);
 		return CLI_OK;
 	}
-	if (take_db(&argc, argv, &path))
-		return cli_usage_error("vulndb", "--db needs a path");
+	if (take_db(&argc, argv, &path, &data))
+		return cli_usage_error("vulndb", "--db and --data need a "
+				       "path");
+	if (path && data)
+		return cli_usage_error("vulndb", "give --db or --data");
+	if (data) {
+		pipeline_vulndb_path(data, in_data, sizeof(in_data));
+		path = in_data;
+	}
 	if (argc < 2 || (strcmp(argv[1], "import") &&
 			 strcmp(argv[1], "status")))
 		return cli_usage_error("vulndb", "say 'import' or 'status'");
@@ -129,6 +150,8 @@ int cmd_vulndb(int argc, char **argv)
 		return cli_fail("vulndb", rc);
 	rc = !strcmp(argv[1], "import") ? do_import(db, argc, argv)
 					: do_status(db);
+	if (!rc && data && !strcmp(argv[1], "import"))
+		rc = cli_vulndb_reevaluate(data, db);
 	vulndb_close(db);
 	return rc;
 }

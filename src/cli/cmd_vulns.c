@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/pipeline_cli.h"
 #include "util/err.h"
 #include "vuln/match.h"
 #include "vuln/pep440.h"
@@ -15,8 +16,8 @@
 #define VULNS_FOUND 3
 
 static const char usage[] =
-	"usage: stele vulns [--db PATH] (--id ID | --package NAME)\n"
-	"                   [--format text|json]\n"
+	"usage: stele vulns [--db PATH | --registry HOST]\n"
+	"                   (--id ID | --package NAME) [--format text|json]\n"
 	"       stele vulns check [--db PATH] [--format text|json] DIR\n"
 	"\n"
 	"--id shows an advisory by its id or any alias (CVE, GHSA, PYSEC);\n"
@@ -24,10 +25,14 @@ static const char usage[] =
 	"dependency files under DIR (requirements*.txt, pyproject.toml,\n"
 	"poetry.lock, Pipfile.lock, uv.lock, pdm.lock, environment.yml,\n"
 	"CycloneDX SBOMs) and reports pinned versions an advisory affects\n"
-	"and ranges that admit one; it exits 3 when it finds any.";
+	"and ranges that admit one; it exits 3 when it finds any.\n"
+	"\n"
+	"--registry HOST asks a stele registry which stored versions the\n"
+	"advisory or package affects, with their version tags and the\n"
+	"environments that run them now; it exits 3 when any is affected.";
 
 struct opts {
-	const char *db, *id, *package, *dir;
+	const char *db, *id, *package, *dir, *registry;
 	bool json;
 };
 
@@ -38,6 +43,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		const char **dst = !strcmp(a, "--db") ? &o->db
 				 : !strcmp(a, "--id") ? &o->id
 				 : !strcmp(a, "--package") ? &o->package
+				 : !strcmp(a, "--registry") ? &o->registry
 				 : NULL;
 
 		if (dst || !strcmp(a, "--format")) {
@@ -244,6 +250,11 @@ int cmd_vulns(int argc, char **argv)
 	}
 	if ((rc = parse_opts(argc, argv, &o)))
 		return rc;
+	if (o.registry && (o.dir || o.db || !o.id == !o.package))
+		return cli_usage_error("vulns", "--registry takes one of --id "
+				       "or --package");
+	if (o.registry)
+		return cli_vulns_remote(o.registry, o.id, o.package, o.json);
 	rc = cli_vulndb_open(o.db, &db);
 	if (rc)
 		return cli_fail("vulns", rc);

@@ -182,9 +182,9 @@ int pipeline_attest(const struct pipeline_ctx *ctx, const char *repo,
 	struct meta_manifest subj;
 	int rc = pipeline_scan_evidence(ctx->db, repo, digest, &s);
 
-	if (!rc && strcmp(s.status, "done"))
-		rc = err_set(ERR_INVALID, "scan of '%s@%s' is %s, not done",
-			     repo, digest, s.status);
+	if (!rc && !*s.verdict)
+		rc = err_set(ERR_INVALID, "scan of '%s@%s' has no result",
+			     repo, digest);
 	if (!rc)
 		rc = ctx->meta->ops->manifest_get(ctx->meta, repo, digest,
 						  &subj);

@@ -130,9 +130,10 @@ struct pipeline_dep {
 };
 
 /*
- * Store a finished scan in one transaction: the scans row (status done,
- * counts, findings), the version's dependency index and vulnerability
- * rows, the attestation digest, and job_id done.
+ * Store a finished scan in one transaction: the scans row's result
+ * (counts, findings; the status stays 'running' until it is signed), the
+ * version's dependency index and vulnerability rows, and job_id done
+ * when it is > 0.
  */
 int pipeline_scan_store(struct pipeline *p, int64_t job_id,
 			const char *repo, const char *digest,
@@ -141,7 +142,8 @@ int pipeline_scan_store(struct pipeline *p, int64_t job_id,
 			const char *advisory_db, const char *started,
 			const char *attestation);
 
-/* Record a newer attestation of a stored scan and finish job_id. */
+/* Record the (newer) attestation of a stored scan, which makes its
+ * status 'done', and finish job_id. */
 int pipeline_scan_attested(struct pipeline *p, int64_t job_id,
 			   const char *repo, const char *digest,
 			   const char *attestation);

@@ -39,7 +39,10 @@ static enum pipeline_finding_kind finding_kind(json_t *f)
 {
 	if (pipeline_finding_is_dep(f))
 		return PIPELINE_KIND_DEPENDENCY;
-	if (*jtext(f, "owasp"))
+	/* The LLM checks' rules (scan/llm.c); other OWASP-tagged findings,
+	 * such as pickle imports (LLM03, supply chain), are model findings. */
+	if (!strncmp(jtext(f, "rule"), "llm-", 4) ||
+	    !strcmp(jtext(f, "rule"), "secret-exposed"))
 		return PIPELINE_KIND_LLM;
 	return PIPELINE_KIND_MODEL;
 }
@@ -225,8 +228,7 @@ int pipeline_scan_write(struct pipeline *p, const char *repo,
 		if (!text || !key)
 			rc = err_set(ERR_NOMEM, "out of memory");
 	}
-	snprintf(sql, sizeof(sql), "UPDATE scans SET status='done', "
-		 "verdict=?1, sev_info=?2, sev_low=?3, sev_medium=?4, "
+	snprintf(sql, sizeof(sql), "UPDATE scans SET verdict=?1, sev_info=?2, sev_low=?3, sev_medium=?4, "
 		 "sev_high=?5, sev_critical=?6, kind_model=?7, "
 		 "kind_dependency=?8, kind_llm=?9, incomplete=?10, "
 		 "findings=?11, dep_key=?12, advisory_db=?13, error=NULL%s "
@@ -307,8 +309,9 @@ int pipeline_scan_attested(struct pipeline *p, int64_t job_id,
 
 	if (rc)
 		return rc;
-	rc = pipeline_run(p, "UPDATE scans SET attestation=? WHERE repo=? "
-			  "AND digest=?", NULL, 3, args);
+	/* Done means signed: a result is published with its attestation. */
+	rc = pipeline_run(p, "UPDATE scans SET attestation=?, status='done' "
+			  "WHERE repo=? AND digest=?", NULL, 3, args);
 	if (!rc)
 		rc = pipeline_job_done_locked(p, job_id);
 	return pipeline_end(p, rc);

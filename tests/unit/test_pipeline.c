@@ -178,11 +178,19 @@ static void test_scan_store_counts_and_indexes(void **state)
 			 0);
 	assert_int_equal(scan_add(r, "pickle-global-denied", SCAN_CRITICAL,
 				  "m.pkl", NULL, "os.system"), 0);
-	assert_int_equal(pipeline_scan_store(f->p, j.id, "a/m", D1, r, &d, 1,
+	assert_int_equal(pipeline_scan_store(f->p, -1, "a/m", D1, r, &d, 1,
 					     "db1", "2026-01-01T00:00:00Z",
 					     NULL), 0);
+	/* Results stored but not yet signed: still running. */
+	assert_int_equal(pipeline_scan_evidence(f->p, "a/m", D1, &s), 0);
+	assert_string_equal(s.status, "running");
+	assert_string_equal(s.verdict, "malicious");
+	pipeline_scan_release(&s);
+	assert_int_equal(pipeline_scan_attested(f->p, j.id, "a/m", D1, D2),
+			 0);
 	assert_int_equal(pipeline_scan_evidence(f->p, "a/m", D1, &s), 0);
 	assert_string_equal(s.status, "done");
+	assert_string_equal(s.attestation, D2);
 	assert_string_equal(s.verdict, "malicious");
 	assert_int_equal(s.severity[SCAN_HIGH], 1);
 	assert_int_equal(s.severity[SCAN_CRITICAL], 1);

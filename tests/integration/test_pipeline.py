@@ -1,0 +1,325 @@
+"""The registry's scanning pipeline against a real `stele serve`: pushes
+queue scans and never wait, workers scan and sign, results and
+vulnerability answers come back over REST and `stele scan REF`, an
+advisory import re-evaluates stored versions, and a crash loses nothing.
+"""
+import json
+import os
+import pickle
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import stele_bin
+from registry_util import ADMIN, Registry
+
+SCAN = "https://stele.dev/attestations/scan/v1"
+BUNDLE = "application/vnd.dev.sigstore.bundle.v0.3+json"
+SNAPSHOT = Path(os.environ.get(
+    "STELE_OSV_SNAPSHOT",
+    Path(__file__).resolve().parents[2].parent.parent / "shared" / "osv" /
+    "pypa-advisory-database"))
+if not SNAPSHOT.exists():
+    SNAPSHOT = Path("/work/shared/osv/pypa-advisory-database")
+
+
+class Evil:
+    """Pickles to a call of os.system: what a malicious model does."""
+    def __reduce__(self):
+        return (os.system, ("echo pwned",))
+
+
+class World:
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.reg = Registry(tmp)
+        self.home = tmp / "home"
+        self.home.mkdir()
+        self.env = dict(os.environ, HOME=str(self.home),
+                        STELE_HOME=str(self.home / "stele"),
+                        DOCKER_CONFIG=str(self.home / "docker"))
+        self.logged_in = False
+
+    def start(self, *extra):
+        self.reg.start("--scan-workers", "2", *extra)
+        if not self.logged_in:
+            self.run("login", self.reg.host, "-u", ADMIN[0],
+                     "--password-stdin", input=ADMIN[1] + "\n")
+            self.logged_in = True
+
+    def run(self, *args, input=None, check=True, timeout=300):
+        p = subprocess.run([stele_bin(), *map(str, args)], env=self.env,
+                           input=input, capture_output=True, text=True,
+                           timeout=timeout)
+        if check and p.returncode != 0:
+            raise AssertionError(f"stele {args}: {p.stderr}")
+        return p
+
+    def publish(self, repo, tag, files):
+        src = self.tmp / f"src-{repo.replace('/', '-')}-{tag}"
+        src.mkdir()
+        for name, data in files.items():
+            (src / name).write_bytes(data)
+        kit = ["manifestVersion: 1.0.0",
+               f"package:\n  name: {repo.split('/')[-1]}",
+               "model:\n  name: m\n  path: model.bin"]
+        code = [n for n in files if n != "model.bin"]
+        if code:
+            kit.append("code:\n" + "".join(f"  - path: {n}\n" for n in code))
+        (src / "Kitfile").write_text("\n".join(kit) + "\n")
+        ref = f"{self.reg.host}/{repo}:{tag}"
+        self.run("pack", src, "-t", ref)
+        t0 = time.monotonic()
+        self.run("push", ref)
+        pushed = time.monotonic() - t0
+        p = self.run("inspect", ref, "--format", "json")
+        return ref, json.loads(p.stdout)["digest"], pushed
+
+    def scan(self, repo, digest):
+        st, _, body = self.reg.request(
+            "GET", f"/api/v1/repositories/{repo}/scans/{digest}", auth=ADMIN)
+        assert st == 200, body
+        return json.loads(body)
+
+    def wait(self, repo, digest, until=("done", "failed"), timeout=120):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            s = self.scan(repo, digest)
+            if s["status"] in until:
+                return s
+            time.sleep(0.2)
+        raise AssertionError(f"scan of {repo}@{digest} stuck: {s}")
+
+    def referrers(self, repo, digest):
+        st, _, body = self.reg.request(
+            "GET", f"/v2/{repo}/referrers/{digest}", auth=ADMIN)
+        assert st == 200, body
+        return [m for m in json.loads(body)["manifests"]
+                if m.get("annotations", {}).get(
+                    "dev.sigstore.bundle.predicateType") == SCAN]
+
+    def import_advisories(self, source):
+        return self.run("vulndb", "import", "--data", self.reg.data, source)
+
+    def jobs(self):
+        db = sqlite3.connect(self.reg.data / "meta.db")
+        try:
+            return dict(db.execute("SELECT state, count(*) FROM "
+                                   "pipeline_jobs GROUP BY state"))
+        finally:
+            db.close()
+
+
+@pytest.fixture
+def world(tmp_path):
+    w = World(tmp_path)
+    yield w
+    w.reg.stop()
+
+
+def advisory(rid, pkg, fixed, modified="2026-12-01T00:00:00Z"):
+    return {"id": rid, "modified": modified, "aliases": [],
+            "summary": f"problem {rid}",
+            "affected": [{"package": {"ecosystem": "PyPI", "name": pkg},
+                          "ranges": [{"type": "ECOSYSTEM", "events": [
+                              {"introduced": "0"}, {"fixed": fixed}]}]}]}
+
+
+def test_push_scanned_signed_and_verifiable(world):
+    world.start()
+    ref, digest, _ = world.publish("team/clean", "v1.0.0",
+                                   {"model.bin": b"\x00" * 4096})
+    s = world.wait("team/clean", digest)
+    assert s["status"] == "done", s
+    assert s["verdict"] == "clean"
+    assert s["started"] and s["finished"] and s["attestation"]
+    refs = world.referrers("team/clean", digest)
+    assert [r["digest"] for r in refs] == [s["attestation"]]
+    assert refs[0]["artifactType"] == BUNDLE
+    pub = world.reg.data / "keys" / "signing.pub"
+    assert (world.reg.data / "keys" / "signing.key").stat().st_mode & 0o077 \
+        == 0
+    p = world.run("verify-attestation", ref, "--key", pub, "--type", SCAN)
+    assert p.returncode == 0
+    # Another key must not verify it.
+    world.run("key", "generate", "--output-key-prefix",
+              world.tmp / "other", check=False,
+              input="\n")
+    other = world.tmp / "other.pub"
+    if other.exists():
+        p = world.run("verify-attestation", ref, "--key", other, "--type",
+                      SCAN, check=False)
+        assert p.returncode != 0
+
+
+def test_malicious_pickle_verdict_and_scan_ref(world):
+    world.start()
+    evil = pickle.dumps(Evil(), protocol=2)
+    ref, digest, _ = world.publish("team/evil", "v1.0.0",
+                                   {"model.bin": evil})
+    p = world.run("scan", ref, "--wait", "--format", "json", check=False)
+    assert p.returncode == 1, p.stderr
+    s = json.loads(p.stdout)
+    assert s["status"] == "done" and s["verdict"] == "malicious"
+    assert s["counts"]["critical"] >= 1
+    assert s["kinds"]["model"] >= 1
+    assert any(f["path"].endswith("model.bin") for f in s["findings"])
+    text = world.run("scan", ref, check=False)
+    assert "verdict malicious" in text.stdout
+
+
+def test_unknown_scan_and_bad_queries(world):
+    world.start()
+    st, _, _ = world.reg.request(
+        "GET", "/api/v1/repositories/team/none/scans/sha256:" + "0" * 64,
+        auth=ADMIN)
+    assert st == 404
+    st, _, _ = world.reg.request("GET", "/api/v1/vulnerabilities",
+                                 auth=ADMIN)
+    assert st == 400
+    st, _, _ = world.reg.request(
+        "GET", "/api/v1/vulnerabilities?id=CVE-1&package=x", auth=ADMIN)
+    assert st == 400
+    st, _, _ = world.reg.request("GET", "/api/v1/vulnerabilities?id=CVE-1")
+    assert st == 401
+
+
+def test_jinja2_cve_found_and_registry_wide_answer(world):
+    imp = world.import_advisories(SNAPSHOT / "vulns" / "jinja2")
+    assert "added" in imp.stdout
+    world.start()
+    ref, digest, _ = world.publish(
+        "team/web", "v1.0.0",
+        {"model.bin": b"weights", "requirements.txt": b"jinja2==2.10\n"})
+    s = world.wait("team/web", digest)
+    deps = [f for f in s["findings"] if f.get("package") == "jinja2"]
+    ids = {f["id"] for f in deps}
+    assert "CVE-2019-10906" in ids, ids
+    assert s["kinds"]["dependency"] == len(deps)
+    assert s["advisory_db"]
+    # An environment runs it (governance moves environment tags; this
+    # stands in for a promotion).
+    db = sqlite3.connect(world.reg.data / "meta.db")
+    db.execute("INSERT INTO tags(repo, tag, digest, updated) VALUES"
+               "('team/web', 'prod', ?, 0)", (digest,))
+    db.commit()
+    db.close()
+    p = world.run("vulns", "--registry", world.reg.host, "--id",
+                  "CVE-2019-10906", "--format", "json", check=False)
+    assert p.returncode == 3, p.stderr
+    out = json.loads(p.stdout)
+    [hit] = out["affected"]
+    assert hit["repository"] == "team/web" and hit["digest"] == digest
+    assert hit["versions"] == ["v1.0.0"]
+    assert hit["environments"] == ["prod"]
+    p = world.run("vulns", "--registry", world.reg.host, "--package",
+                  "Jinja2", check=False)
+    assert p.returncode == 3 and "team/web@" in p.stdout
+    assert "environments: prod" in p.stdout
+    p = world.run("vulns", "--registry", world.reg.host, "--package",
+                  "numpy", check=False)
+    assert p.returncode == 0 and "no stored version" in p.stdout
+
+
+def test_new_advisories_flag_stored_version_with_newer_attestation(world):
+    world.start()
+    ref, digest, _ = world.publish(
+        "team/dep", "v1.0.0",
+        {"model.bin": b"weights",
+         "requirements.txt": b"# pinned\ndemo-pipeline-pkg==1.0\n"})
+    s = world.wait("team/dep", digest)
+    assert s["verdict"] == "clean" and s["kinds"]["dependency"] == 0
+    first = s["attestation"]
+    adv = world.tmp / "adv"
+    adv.mkdir()
+    (adv / "DEMO-1.json").write_text(json.dumps(advisory(
+        "DEMO-1", "demo-pipeline-pkg", "1.5")))
+    p = world.import_advisories(adv)
+    assert "1 changed, 1 newly affected" in p.stdout or \
+        "queued for the server" in p.stdout, p.stdout
+    end = time.monotonic() + 60
+    while time.monotonic() < end:
+        s = world.scan("team/dep", digest)
+        if s["attestation"] != first and s["changed"]:
+            break
+        time.sleep(0.2)
+    assert s["attestation"] != first, s
+    [f] = [f for f in s["findings"] if f.get("id") == "DEMO-1"]
+    assert f["package"] == "demo-pipeline-pkg" and f["line"] == 2
+    assert f["fixed"] == ["1.5"]
+    refs = world.referrers("team/dep", digest)
+    assert {r["digest"] for r in refs} == {first, s["attestation"]}
+    # The same import again changes nothing and signs nothing.
+    p = world.import_advisories(adv)
+    assert "0 changed" in p.stdout or "queued" in p.stdout
+
+
+def test_push_does_not_wait_for_scan(world):
+    world.start("--log-level", "info")
+    big = os.urandom(48 << 20)
+    _, digest, pushed = world.publish("team/big", "v1.0.0",
+                                      {"model.bin": big})
+    s = world.scan("team/big", digest)
+    # The push returned before its scan could have finished.
+    assert s["status"] in ("pending", "running", "done")
+    world.wait("team/big", digest)
+
+
+def test_crash_mid_scan_resumes(world):
+    world.start()
+    digests = []
+    for i in range(3):
+        _, d, _ = world.publish(f"team/c{i}", "v1.0.0",
+                                {"model.bin": os.urandom(24 << 20)})
+        digests.append((f"team/c{i}", d))
+    # Kill while scans are pending or running.
+    world.reg.crash()
+    states = {world_scan_state(world, r, d) for r, d in digests}
+    assert states <= {"pending", "running", "done"}
+    world.start()
+    for repo, d in digests:
+        s = world.wait(repo, d)
+        assert s["status"] == "done" and s["verdict"] == "clean"
+        assert len(world.referrers(repo, d)) >= 1
+    jobs = world.jobs()
+    assert jobs.get("running", 0) == 0 and jobs.get("pending", 0) == 0
+    assert jobs.get("failed", 0) == 0
+
+
+def world_scan_state(world, repo, digest):
+    db = sqlite3.connect(world.reg.data / "meta.db")
+    try:
+        [(st,)] = db.execute("SELECT status FROM scans WHERE repo=? AND "
+                             "digest=?", (repo, digest)).fetchall()
+        return st
+    finally:
+        db.close()
+
+
+def test_crash_mid_import_old_or_new(world):
+    world.start()
+    _, digest, _ = world.publish(
+        "team/imp", "v1.0.0",
+        {"model.bin": b"w", "requirements.txt": b"jinja2==2.10\n"})
+    world.wait("team/imp", digest)
+    p = subprocess.Popen([stele_bin(), "vulndb", "import", "--data",
+                          world.reg.data, SNAPSHOT], env=world.env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(1.0)
+    p.kill()
+    p.wait()
+    st = world.run("vulndb", "status", "--data", world.reg.data)
+    n = int(st.stdout.split("advisories:")[1].split()[0])
+    assert n == 0 or n > 1000, st.stdout
+    # Import to the end; the server's scan then shows the CVE.
+    world.import_advisories(SNAPSHOT / "vulns" / "jinja2")
+    end = time.monotonic() + 60
+    while time.monotonic() < end:
+        s = world.scan("team/imp", digest)
+        if any(f.get("id") == "CVE-2019-10906" for f in s["findings"]):
+            break
+        time.sleep(0.2)
+    assert any(f.get("id") == "CVE-2019-10906" for f in s["findings"])
