@@ -32,13 +32,32 @@ static const char init_usage[] =
 	"  STELE_TERMINATION_LOG  where the failure reason goes\n"
 	"                         (default /dev/termination-log)\n"
 	"  STELE_DEADLINE_SECONDS, STELE_PARALLEL   limits\n"
+	"  STELE_MAX_BYTES        most bytes one ModelKit may download\n"
+	"                         (K, M, G, T suffixes; default 256G)\n"
 	"\n"
 	"Exit status 0 when every model is in place; otherwise 1 with one line\n"
 	"saying what failed, and DEST left as it was.\n";
 
-/* One structured progress line per step on stderr. */
-static void init_log(const char *event, const char *uri, const char *detail,
-		     void *arg)
+/* A value between double quotes: quotes, backslashes and control bytes
+ * escaped so that one event stays one parseable line. */
+static void init_log_quoted(const char *s)
+{
+	fputc('"', stderr);
+	for (; s && *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(stderr, "\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			fprintf(stderr, "\\x%02x", ch);
+		else
+			fputc(ch, stderr);
+	}
+	fputc('"', stderr);
+}
+
+static void init_log_line(const char *level, const char *event,
+			  const char *uri, const char *detail)
 {
 	char ts[32];
 	time_t t = time(NULL);
@@ -46,8 +65,19 @@ static void init_log(const char *event, const char *uri, const char *detail,
 
 	gmtime_r(&t, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(stderr, "time=%s level=info event=%s uri=\"%s\" detail=\"%s\"\n",
-		ts, event, uri, detail ? detail : "");
+	fprintf(stderr, "time=%s level=%s event=%s uri=", ts, level, event);
+	init_log_quoted(uri);
+	fputs(" detail=", stderr);
+	init_log_quoted(detail);
+	fputc('\n', stderr);
+}
+
+/* One structured progress line per step on stderr. */
+static void init_log(const char *event, const char *uri, const char *detail,
+		     void *arg)
+{
+	(void)arg;
+	init_log_line("info", event, uri, detail);
 }
 
 int cmd_storage_initializer(int argc, char **argv)
@@ -73,6 +103,7 @@ int cmd_storage_initializer(int argc, char **argv)
 			char why[1024];
 
 			snprintf(why, sizeof(why), "%s", err_msg());
+			init_log_line("error", "failed", argv[i], why);
 			err_set(rc, "%s: %s", argv[i], why);
 		}
 	}

@@ -18,11 +18,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #define INIT_CONFIG_MAX (4u << 20)
 #define INIT_LOCAL_REF "stele-initializer/model:deploy"
@@ -48,6 +50,7 @@ struct init_ctx {
 	struct store *store;
 	struct stage stage;
 	struct init_result *res;
+	unsigned long long need_bytes;  /* selected blobs, from the manifest */
 };
 
 static void init_note(struct init_ctx *c, const char *event,
@@ -340,28 +343,49 @@ struct init_fetch {
 	int rc;
 	char why[512];
 	pthread_mutex_t lock;
+	_Atomic unsigned long long streamed;   /* bytes received, all blobs */
 };
 
+struct init_sink_arg {
+	struct init_fetch *f;
+	struct store_blob_writer *w;
+};
+
+/*
+ * The manifest's sizes were checked against STELE_MAX_BYTES before the
+ * download started and regclient refuses a blob longer than its
+ * descriptor; counting again here keeps the limit even if one of those
+ * checks is ever loosened, and a resumed transfer cannot slip past it.
+ */
 static int init_sink(const void *p, size_t n, void *arg)
 {
-	return store_blob_write(arg, p, n);
+	struct init_sink_arg *a = arg;
+	unsigned long long max = a->f->c->s->max_bytes;
+	unsigned long long now = atomic_fetch_add(&a->f->streamed, n) + n;
+
+	if (now > max)
+		return err_set(ERR_LIMIT, "download exceeds STELE_MAX_BYTES="
+			       "%llu", max);
+	return store_blob_write(a->w, p, n);
 }
 
-static int init_fetch_one(struct init_ctx *c, const struct oci_descriptor *d)
+static int init_fetch_one(struct init_fetch *f,
+			  const struct oci_descriptor *d)
 {
-	struct store_blob_writer *w = NULL;
+	struct init_sink_arg a = { .f = f };
+	struct init_ctx *c = f->c;
 	int rc;
 
-	rc = store_blob_open_write(c->store, &w);
+	rc = store_blob_open_write(c->store, &a.w);
 	if (rc)
 		return rc;
 	rc = regclient_blob_get(c->rc, c->ref.repo, d->digest, d->size,
-				init_sink, w);
+				init_sink, &a);
 	if (rc) {
-		store_blob_abort(w);
+		store_blob_abort(a.w);
 		return rc;
 	}
-	return store_blob_commit(w, d->digest, NULL, NULL);
+	return store_blob_commit(a.w, d->digest, NULL, NULL);
 }
 
 static void *init_fetch_worker(void *arg)
@@ -380,7 +404,7 @@ static void *init_fetch_worker(void *arg)
 		d = f->blobs[f->next++];
 		pthread_mutex_unlock(&f->lock);
 
-		rc = init_fetch_one(f->c, d);
+		rc = init_fetch_one(f, d);
 		pthread_mutex_lock(&f->lock);
 		if (rc && !f->rc) {
 			f->rc = rc;
@@ -421,29 +445,67 @@ static int init_select(struct init_ctx *c, unsigned filter,
 	return 0;
 }
 
-static int init_download(struct init_ctx *c, unsigned filter)
+/*
+ * Refuse before anything is written: the selected blobs, by the sizes in
+ * the verified manifest, must fit STELE_MAX_BYTES.
+ */
+static int init_check_size(struct init_ctx *c, struct init_fetch *f)
 {
-	struct init_fetch f = { .c = c };
-	pthread_t tids[32];
-	int threads = c->s->parallel, started = 0, rc;
+	unsigned long long total = 0, max = c->s->max_bytes;
 
-	rc = init_select(c, filter, &f.blobs, &f.n);
-	if (rc)
-		return rc;
-	pthread_mutex_init(&f.lock, NULL);
-	if (threads > (int)f.n)
-		threads = (int)f.n;
+	for (size_t i = 0; i < f->n; i++) {
+		if (f->blobs[i]->size > max - total)
+			return err_set(ERR_LIMIT, "%s needs more than "
+				       "STELE_MAX_BYTES=%llu bytes (layer %s "
+				       "alone is %llu)", c->target.digest,
+				       max, f->blobs[i]->digest,
+				       (unsigned long long)f->blobs[i]->size);
+		total += f->blobs[i]->size;
+	}
+	c->need_bytes = total;
+	return 0;
+}
+
+/*
+ * The download and the extracted files both land on DEST's volume: when
+ * it cannot even hold the download, say so now instead of failing half
+ * way with a full disk. Writes still fail cleanly with ENOSPC if the
+ * space goes while we run.
+ */
+static int init_check_space(struct init_ctx *c, const char *dest)
+{
+	struct statvfs v;
+	unsigned long long avail;
+
+	if (statvfs(c->stage.dir, &v))
+		return err_setsys(ERR_IO, errno, "cannot stat the volume of "
+				  "'%s'", dest);
+	avail = (unsigned long long)v.f_bavail * v.f_frsize;
+	if (avail < c->need_bytes)
+		return err_setsys(ERR_IO, ENOSPC, "the volume of '%s' has %llu "
+				  "bytes free, the ModelKit needs at least "
+				  "%llu", dest, avail, c->need_bytes);
+	return 0;
+}
+
+static int init_download(struct init_ctx *c, struct init_fetch *f)
+{
+	pthread_t tids[32];
+	int threads = c->s->parallel, started = 0;
+
+	pthread_mutex_init(&f->lock, NULL);
+	if (threads > (int)f->n)
+		threads = (int)f->n;
 	for (int i = 0; i < threads && i < 32; i++)
-		if (!pthread_create(&tids[i], NULL, init_fetch_worker, &f))
+		if (!pthread_create(&tids[i], NULL, init_fetch_worker, f))
 			started++;
 	if (started == 0)
-		init_fetch_worker(&f);
+		init_fetch_worker(f);
 	for (int i = 0; i < started; i++)
 		pthread_join(tids[i], NULL);
-	pthread_mutex_destroy(&f.lock);
-	free(f.blobs);
-	if (f.rc)
-		return err_set(f.rc, "%s", f.why);
+	pthread_mutex_destroy(&f->lock);
+	if (f->rc)
+		return err_set(f->rc, "%s", f->why);
 	init_note(c, "downloaded", "%d layer(s), %llu bytes", c->res->layers,
 		  c->res->bytes);
 	return 0;
@@ -466,8 +528,20 @@ static int init_store_manifest(struct init_ctx *c)
 	return rc;
 }
 
+static int init_open_store(struct init_ctx *c)
+{
+	size_t n = strlen(c->stage.dir);
+
+	if (n + 7 > sizeof(c->store_dir))
+		return err_set(ERR_LIMIT, "destination path too long");
+	memcpy(c->store_dir, c->stage.dir, n);
+	memcpy(c->store_dir + n, "-store", 7);
+	return store_open(c->store_dir, &c->store);
+}
+
 static int init_extract(struct init_ctx *c, const char *dest)
 {
+	struct init_fetch f = { .c = c };
 	struct unpack_opts uo = { 0 };
 	unsigned filter;
 	int rc;
@@ -475,16 +549,18 @@ static int init_extract(struct init_ctx *c, const char *dest)
 	rc = unpack_filter_parse(c->s->filter, &filter);
 	if (rc)
 		return err_set(rc, "STELE_FILTER: %s", err_msg());
-	rc = stage_begin(&c->stage, dest);
-	if (rc)
-		return rc;
-	if (strlen(c->stage.dir) + 7 > sizeof(c->store_dir))
-		return err_set(ERR_LIMIT, "destination path too long");
-	memcpy(c->store_dir, c->stage.dir, strlen(c->stage.dir));
-	memcpy(c->store_dir + strlen(c->stage.dir), "-store", 7);
-	rc = store_open(c->store_dir, &c->store);
+	rc = init_select(c, filter, &f.blobs, &f.n);
 	if (!rc)
-		rc = init_download(c, filter);
+		rc = init_check_size(c, &f);
+	if (!rc)
+		rc = stage_begin(&c->stage, dest);
+	if (!rc)
+		rc = init_check_space(c, dest);
+	if (!rc)
+		rc = init_open_store(c);
+	if (!rc)
+		rc = init_download(c, &f);
+	free(f.blobs);
 	if (!rc)
 		rc = init_store_manifest(c);
 	uo.ref = INIT_LOCAL_REF;

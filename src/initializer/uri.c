@@ -2,6 +2,7 @@
 #include "initializer/uri.h"
 #include "util/err.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +86,36 @@ static int init_env_int(const char *name, int def, int min, int max,
 	return 0;
 }
 
+/* A byte count with an optional K, M, G or T suffix (powers of 1024). */
+static int init_env_bytes(const char *name, unsigned long long def,
+			  unsigned long long *out)
+{
+	const char *v = init_env(name);
+	unsigned long long n, mul = 1;
+	char *end;
+
+	*out = def;
+	if (!v)
+		return 0;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (end != v && *end && !end[1]) {
+		const char *units = "KMGT";
+		const char *u = strchr(units, *end);
+
+		if (u) {
+			mul = 1ull << (10 * (u - units + 1));
+			end++;
+		}
+	}
+	if (errno || end == v || *end || v[0] == '-' || n == 0 ||
+	    n > INIT_MAX_BYTES_LIMIT / mul)
+		return err_set(ERR_INVALID, "%s must be a positive byte count "
+			       "(suffix K, M, G or T allowed) up to 1P", name);
+	*out = n * mul;
+	return 0;
+}
+
 static int init_env_bool(const char *name, bool *out)
 {
 	const char *v = init_env(name);
@@ -138,6 +169,9 @@ int init_settings_load(struct init_settings *s)
 				  &s->deadline_seconds);
 	if (!rc)
 		rc = init_env_int("STELE_PARALLEL", 4, 1, 32, &s->parallel);
+	if (!rc)
+		rc = init_env_bytes("STELE_MAX_BYTES", INIT_DEFAULT_MAX_BYTES,
+				    &s->max_bytes);
 	return rc;
 }
 

@@ -37,7 +37,12 @@ struct init_settings {
 	bool insecure;               /* STELE_INSECURE=true: plain HTTP */
 	int deadline_seconds;        /* STELE_DEADLINE_SECONDS, default 1800 */
 	int parallel;                /* STELE_PARALLEL, default 4 */
+	unsigned long long max_bytes; /* STELE_MAX_BYTES: most blob bytes
+					 one ModelKit may download */
 };
+
+#define INIT_DEFAULT_MAX_BYTES (256ull << 30)
+#define INIT_MAX_BYTES_LIMIT (1ull << 50)
 
 #define INIT_DEFAULT_FILTER "model,kitfile"
 

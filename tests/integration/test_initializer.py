@@ -129,8 +129,8 @@ def listing(d):
     return sorted(str(p.relative_to(d)) for p in Path(d).rglob("*"))
 
 
-def ready(world, repo="team/model"):
-    ref, digest = world.publish(repo, "v1.0.0")
+def ready(world, repo="team/model", payload=b"weights-v1"):
+    ref, digest = world.publish(repo, "v1.0.0", payload)
     world.tag(ref, "qa")
     world.scan(ref)
     world.promote(ref, "qa", repo)
