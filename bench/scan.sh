@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Throughput of `stele scan` against picklescan (PyPI) on one pickle-heavy
-# corpus, made fresh by bench/scan_bench.py. Prints MB/s and the ratio.
+# Throughput of `stele scan` against picklescan and modelscan (PyPI) on one
+# pickle-heavy corpus made fresh by bench/scan_bench.py; prints MB/s and
+# the ratios.
 # Usage: bench/scan.sh [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."

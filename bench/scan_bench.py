@@ -1,4 +1,4 @@
-"""Time stele and picklescan on the same generated pickle-heavy corpus."""
+"""Time stele, picklescan and modelscan on one generated pickle corpus."""
 import os
 import pickle
 import shutil
@@ -51,7 +51,9 @@ def main():
         venv_bin = Path(sys.executable).parent
         tools = [("stele", [stele, "scan", "--format", "json", str(d)]),
                  ("picklescan", [str(venv_bin / "picklescan"), "-p",
-                                 str(d)])]
+                                 str(d)]),
+                 ("modelscan", [str(venv_bin / "modelscan"), "-p",
+                                str(d)])]
         print(f"corpus: {len(list(d.iterdir()))} files, "
               f"{size / 1e6:.1f} MB (best of {runs})")
         res = {}
@@ -63,9 +65,10 @@ def main():
             res[name] = dt
             print(f"{name:12s} {dt:8.3f} s  {size / 1e6 / dt:8.1f} MB/s"
                   f"  (exit {rc})")
-        if "stele" in res and "picklescan" in res:
-            print(f"ratio: stele is {res['picklescan'] / res['stele']:.1f}x"
-                  f" picklescan")
+        for peer in ("picklescan", "modelscan"):
+            if "stele" in res and peer in res:
+                print(f"ratio: stele is {res[peer] / res['stele']:.1f}x "
+                      f"{peer}")
     finally:
         shutil.rmtree(d)
 
