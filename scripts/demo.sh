@@ -172,9 +172,8 @@ done
 # Advisories go into the registry's data directory before it starts.
 t=$(date +%s)
 must vulndb "$STELE" vulndb import --data "$DATA" "$OSV"
-say "advisories: $(grep -o '[0-9]* advisories\|[0-9]* imported' \
-	"$LOGS/vulndb.log" | head -1) from the PyPA snapshot" \
-	"($(( $(date +%s) - t ))s)"
+good "$(grep -o '[0-9]* added' "$LOGS/vulndb.log" | head -1) advisories" \
+	"imported from the PyPA snapshot ($(( $(date +%s) - t ))s)"
 
 "$STELE" serve --config "$W/stele.yaml" >"$LOGS/serve.out" \
 	2>"$LOGS/serve.err" &
@@ -187,7 +186,9 @@ for _ in $(seq 100); do
 done
 grep -q "listening on" "$LOGS/serve.out" || fail "server did not start"
 [ -s "$DATA/keys/signing.pub" ] || fail "no registry key in $DATA/keys"
+# What the cluster trusts: the registry's key and the publisher's.
 cp "$DATA/keys/signing.pub" "$W/kserve-keys/registry.pub"
+cp "$W/keys/publisher.pub" "$W/kserve-keys/publisher.pub"
 good "stele serve on http://$REG (pid $SERVER_PID), data in $DATA"
 say "environments staging and prod; registry key" \
 	"$(sha256sum "$DATA/keys/signing.pub" | cut -c1-16)..."
@@ -239,14 +240,24 @@ docs:
 EOF
 }
 
+# progress: the client's per-blob lines, one overwriting line on a
+# terminal, a one-line summary otherwise.
+progress() {
+	awk -v tty="$([ -t 2 ] && echo 1)" '
+		{ n++; if ($3 ~ /^[0-9]+$/) bytes += $3
+		  if (tty) printf "\r\033[K      %s", $0 }
+		END { if (tty) printf "\r\033[K"
+		      printf "      uploaded %d blobs, %d bytes\n", n, bytes }'
+}
+
 # push_version DIR VERSION: pack and push as pat; prints the digest.
 push_version() {
 	local ref=$REG/$REPO:$2
 	must "pack-$2" as pat pack "$1" -t "$ref"
 	# Progress lines of the upload go to the terminal.
 	LAST_LOG=$LOGS/push-$2.log
-	as pat push "$ref" 2> >(tee "$LAST_LOG" >&2) >/dev/null ||
-		fail "push of $ref failed"
+	as pat push "$ref" 2> >(tee "$LAST_LOG" | progress >&2) \
+		>/dev/null || fail "push of $ref failed"
 	digest_of "$ref"
 }
 
@@ -272,19 +283,21 @@ step "4. Automatic scan, signature, approval, promotion"
 scan_wait v1.0.0
 v=$(verdict_of v1.0.0)
 [ "$v" = clean ] || fail "v1.0.0 scan verdict is '$v', not clean"
-good "automatic scan on push: verdict clean," \
-	"$(jget "$LOGS/scan-v1.0.0.json" 'len(d["files"])') files analysed"
+good "automatic scan on push: verdict clean, 0 findings, signed by the" \
+	"registry as attestation $(jget "$LOGS/scan-v1.0.0.json" \
+	'd["attestation"][:19]')..."
 must sign-100 as pat sign "$REG/$REPO:v1.0.0" --key "$W/keys/publisher.key"
-good "pat signed v1.0.0 (cosign format)"
+good "pat: $(cat "$LOGS/sign-100.log") (cosign format)"
 must approve-100 as alex approve "$REG/$REPO:v1.0.0" --env prod \
 	--comment "validation accuracy $(cut -d' ' -f2 \
 	"$LOGS/train-1.0.0.log") on the held-out set"
-good "alex approved v1.0.0 for prod"
+good "alex: $(cat "$LOGS/approve-100.log")"
 must promote-100-staging as dana promote "$REG/$REPO:v1.0.0" --env staging \
 	--reason "first release"
 must promote-100-prod as dana promote "$REG/$REPO:v1.0.0" --env prod \
 	--reason "first release"
-good "dana promoted v1.0.0 to staging, then prod"
+good "dana: $(cat "$LOGS/promote-100-staging.log")"
+good "dana: $(cat "$LOGS/promote-100-prod.log")"
 
 # ----------------------------------------------------- 5 storage initializer
 # init_model URI DEST [ENV]: the KServe init container, as KServe runs it.
@@ -355,9 +368,16 @@ case "$found" in
 	"$found" ;;
 *) fail "v1.2.0: no CVE-2022-21797 with fixed 1.2.0 (got: $found)" ;;
 esac
-must vulns as pat vulns --registry "$REG" --id CVE-2022-21797
+# Staging allows findings up to high: v1.2.0 goes there for testing.
+must promote-120 as dana promote "$REG/$REPO:v1.2.0" --env staging \
+	--reason "candidate with the old joblib pin"
+good "dana: $(cat "$LOGS/promote-120.log")"
+# Exit status 3: some stored version is affected (what we expect here).
+run vulns as pat vulns --registry "$REG" --id CVE-2022-21797 ||
+	[ $? -eq 3 ] || fail "stele vulns --registry failed"
 expect "$LOGS/vulns.log" "$REPO"
 expect "$LOGS/vulns.log" v1.2.0
+expect "$LOGS/vulns.log" staging
 say "stele vulns --id CVE-2022-21797 (where it runs):"
 sed 's/^/      /' "$LOGS/vulns.log" | head -n 8
 
@@ -376,7 +396,7 @@ must promote-130-prod as dana promote "$REG/$REPO:v1.3.0" --env prod \
 	--reason "retrained"
 good "v1.3.0 ($(cat "$LOGS/train-1.3.0.log")) is in prod = $D130"
 say "on-call: v1.3.0 under-calls malignant cases in prod; rolling back"
-must rollback as dana rollback "$REPO" --env prod \
+must rollback as dana rollback "$REG/$REPO" --env prod \
 	--reason "v1.3.0 misbehaving: under-calls malignant cases"
 rm -rf "$W/mnt/after"
 must init-after init_model "stele://$REG/$REPO:prod" "$W/mnt/after" prod
@@ -387,7 +407,7 @@ good "one command: prod runs v1.0.0 again ($D100), verified by a" \
 
 # ------------------------------------------------------------- 9 the audit
 step "9. History and the audit log"
-must history as dana history "$REPO"
+must history as dana history "$REG/$REPO"
 sed 's/^/      /' "$LOGS/history.log"
 expect "$LOGS/history.log" rollback
 must export "$STELE" audit export --data "$DATA" --format jsonl \

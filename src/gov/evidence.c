@@ -8,14 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-static const char scan_schema[] =
-	"CREATE TABLE IF NOT EXISTS scans ("
-	" id INTEGER PRIMARY KEY, repo TEXT NOT NULL, digest TEXT NOT NULL,"
-	" time TEXT NOT NULL, state TEXT NOT NULL,"
-	" complete INTEGER NOT NULL DEFAULT 0, verdict TEXT,"
-	" findings TEXT);"
-	"CREATE INDEX IF NOT EXISTS scans_digest ON scans (repo, digest, id);";
-
 static int ev_sqlerr(struct sqlite3 *db, const char *what)
 {
 	return err_set(ERR_IO, "evidence: %s: %s", what, sqlite3_errmsg(db));
@@ -23,8 +15,12 @@ static int ev_sqlerr(struct sqlite3 *db, const char *what)
 
 int gov_scan_db_init(struct sqlite3 *db)
 {
-	if (sqlite3_exec(db, scan_schema, NULL, NULL, NULL))
-		return ev_sqlerr(db, "cannot create scans table");
+	/* pipeline_open() creates and owns the table (docs/pipeline.md);
+	 * this only checks that its columns are the ones read here. */
+	if (sqlite3_exec(db, "SELECT repo, digest, status, incomplete,"
+			 " verdict, finished, findings FROM scans LIMIT 0",
+			 NULL, NULL, NULL))
+		return ev_sqlerr(db, "no pipeline scans table");
 	return 0;
 }
 
@@ -46,12 +42,31 @@ static int kind_parse(const char *s, enum policy_kind *out)
 	return 0;
 }
 
+/* The pipeline's kinds (docs/pipeline.md): rules dep-* are dependency
+ * findings, llm-* and secret-exposed LLM findings, the rest model ones. */
+static const char *kind_of_rule(const char *rule)
+{
+	if (!rule)
+		return NULL;
+	if (!strncmp(rule, "dep-", 4))
+		return "dependency";
+	if (!strncmp(rule, "llm-", 4) || !strcmp(rule, "secret-exposed"))
+		return "llm";
+	return "model";
+}
+
 static int finding_parse(json_t *o, struct policy_finding *f, size_t i)
 {
 	json_t *al = json_object_get(o, "aliases");
+	const char *rule = json_string_value(json_object_get(o, "rule"));
 	const char *id = json_string_value(json_object_get(o, "id"));
 	const char *sev = json_string_value(json_object_get(o, "severity"));
 	const char *kind = json_string_value(json_object_get(o, "kind"));
+
+	if (!id)
+		id = rule;
+	if (!kind)
+		kind = kind_of_rule(rule);
 	enum scan_severity s;
 	const char **names = NULL;
 	size_t n = 0;
@@ -128,10 +143,9 @@ int gov_scan_evidence(struct sqlite3 *db, const char *repo,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (sqlite3_prepare_v2(db, "SELECT state, complete, verdict, time,"
-			       " findings FROM scans WHERE repo=? AND"
-			       " digest=? ORDER BY id DESC LIMIT 1", -1, &st,
-			       NULL))
+	if (sqlite3_prepare_v2(db, "SELECT status, incomplete = 0, verdict,"
+			       " coalesce(finished, ''), findings FROM scans"
+			       " WHERE repo=? AND digest=?", -1, &st, NULL))
 		return ev_sqlerr(db, "cannot read scans");
 	sqlite3_bind_text(st, 1, repo, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, digest, -1, SQLITE_TRANSIENT);
@@ -191,15 +205,21 @@ int gov_scan_record(struct sqlite3 *db, const char *repo, const char *digest,
 
 	gmtime_r(&t, &tm);
 	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (sqlite3_prepare_v2(db, "INSERT INTO scans (repo, digest, time,"
-			       " state, complete, verdict, findings)"
-			       " VALUES (?,?,?,?,?,?,?)", -1, &st, NULL))
+	if (sqlite3_prepare_v2(db, "INSERT INTO scans (repo, digest,"
+			       " finished, status, incomplete, verdict,"
+			       " findings) VALUES (?,?,?,?,?,?,?)"
+			       " ON CONFLICT(repo, digest) DO UPDATE SET"
+			       " finished=excluded.finished,"
+			       " status=excluded.status,"
+			       " incomplete=excluded.incomplete,"
+			       " verdict=excluded.verdict,"
+			       " findings=excluded.findings", -1, &st, NULL))
 		return ev_sqlerr(db, "cannot record scan");
 	sqlite3_bind_text(st, 1, repo, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, digest, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, now, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 4, state, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 5, complete ? 1 : 0);
+	sqlite3_bind_int(st, 5, complete ? 0 : 1);
 	sqlite3_bind_text(st, 6, verdict, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 7, findings_json, -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step(st) == SQLITE_DONE ? 0 :

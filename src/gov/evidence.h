@@ -31,7 +31,8 @@ struct gov_scan {
 	void *owned;             /* parsed findings JSON */
 };
 
-/* Create the scans table when missing (the pipeline owns its rows). */
+/* Check that the pipeline's scans table is there (pipeline_open()
+ * creates it; docs/pipeline.md). */
 int gov_scan_db_init(struct sqlite3 *db);
 
 /*
