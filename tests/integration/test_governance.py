@@ -114,14 +114,27 @@ class Gov:
 
     def scan(self, digest, findings=(), repo="team/model", state="done",
              complete=True):
-        """What the scan pipeline writes (docs/governance.md)."""
+        """Replace the pipeline's result for digest (docs/pipeline.md):
+        wait for the automatic scan of the push to settle first, so the
+        worker does not overwrite what the test sets."""
         db = sqlite3.connect(self.reg.data / "meta.db", timeout=30)
-        db.execute("INSERT INTO scans (repo, digest, time, state, complete,"
-                   " verdict, findings) VALUES (?,?,?,?,?,?,?)",
-                   (repo, digest, "2026-12-04T00:00:00Z", state,
-                    1 if complete else 0,
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            row = db.execute("SELECT status FROM scans WHERE repo=? AND"
+                             " digest=?", (repo, digest)).fetchone()
+            if row is None or row[0] in ("done", "failed"):
+                break
+            time.sleep(0.1)
+        db.execute("INSERT INTO scans (repo, digest, status, incomplete,"
+                   " verdict, findings, finished) VALUES (?,?,?,?,?,?,?)"
+                   " ON CONFLICT(repo, digest) DO UPDATE SET"
+                   " status=excluded.status,"
+                   " incomplete=excluded.incomplete,"
+                   " verdict=excluded.verdict, findings=excluded.findings,"
+                   " finished=excluded.finished",
+                   (repo, digest, state, 0 if complete else 1,
                     "suspicious" if findings else "clean",
-                    json.dumps(list(findings))))
+                    json.dumps(list(findings)), "2026-12-04T00:00:00Z"))
         db.commit()
         db.close()
 
