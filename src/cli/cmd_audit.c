@@ -1,6 +1,8 @@
 /* stele audit list|export|verify: read and check the audit log. */
 #include "cli/cli.h"
 #include "gov/audit.h"
+#include "gov/checkpoint.h"
+#include "sign/key.h"
 #include "util/err.h"
 
 #include <getopt.h>
@@ -14,13 +16,17 @@ static const char audit_usage[] =
 	"                        [--limit N] [--format text|json]\n"
 	"       stele audit export [--data DIR] [--format jsonl|csv]\n"
 	"                          [-o FILE]\n"
-	"       stele audit verify [--data DIR | --file EXPORT.jsonl]\n"
+	"       stele audit verify [--data DIR [--key REGISTRY.pub] |\n"
+	"                          --file EXPORT.jsonl]\n"
 	"\n"
 	"Read the registry's append-only, hash-chained audit log.\n"
 	"\n"
 	"  --data DIR     the server's data directory (default: $STELE_DATA\n"
 	"                 or ./stele-data)\n"
 	"  --file FILE    verify a JSON Lines export instead of the store\n"
+	"  --key PUB      also check the newest checkpoint the registry\n"
+	"                 signed (its public key, DATA/keys/signing.pub):\n"
+	"                 detects records removed from the end\n"
 	"  --format F     list: text or json; export: jsonl or csv\n"
 	"  -o FILE        write the export to FILE instead of stdout\n"
 	"\n"
@@ -33,11 +39,12 @@ struct audit_opts {
 	const char *file;
 	const char *format;
 	const char *output;
+	const char *key;
 	struct audit_filter filter;
 };
 
 enum { OPT_ACTOR = 256, OPT_ACTION, OPT_REPO, OPT_RESULT, OPT_SINCE,
-       OPT_LIMIT, OPT_FILE };
+       OPT_LIMIT, OPT_FILE, OPT_KEY };
 
 static int audit_parse_opts(int argc, char **argv, struct audit_opts *o)
 {
@@ -52,6 +59,7 @@ static int audit_parse_opts(int argc, char **argv, struct audit_opts *o)
 		{ "since", required_argument, NULL, OPT_SINCE },
 		{ "limit", required_argument, NULL, OPT_LIMIT },
 		{ "file", required_argument, NULL, OPT_FILE },
+		{ "key", required_argument, NULL, OPT_KEY },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -76,6 +84,7 @@ static int audit_parse_opts(int argc, char **argv, struct audit_opts *o)
 						       "be a positive number");
 			break;
 		case OPT_FILE: o->file = optarg; break;
+		case OPT_KEY: o->key = optarg; break;
 		default:
 			return cli_usage_error("audit", "unknown option");
 		}
@@ -166,6 +175,25 @@ static int audit_export(struct audit_opts *o)
 	return rc ? cli_fail("audit", rc) : CLI_OK;
 }
 
+static int audit_verify_checkpoint(const struct audit_opts *o)
+{
+	struct sign_key *key = NULL;
+	char path[4096];
+	int64_t seq = 0;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/meta.db", o->data);
+	rc = sign_key_load_public(o->key, &key);
+	if (!rc)
+		rc = audit_checkpoint_verify(path, key, &seq);
+	sign_key_free(key);
+	if (rc)
+		return cli_fail("audit verify", rc);
+	printf("newest signed checkpoint verified: record %lld\n",
+	       (long long)seq);
+	return CLI_OK;
+}
+
 static int audit_verify(struct audit_opts *o)
 {
 	struct audit_log *log = NULL;
@@ -190,6 +218,8 @@ static int audit_verify(struct audit_opts *o)
 		return cli_fail("audit verify", rc);
 	printf("audit log verified: %lld records, chain intact\n",
 	       (long long)count);
+	if (o->key && !o->file)
+		return audit_verify_checkpoint(o);
 	return CLI_OK;
 }
 

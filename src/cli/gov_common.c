@@ -80,7 +80,7 @@ void gov_cli_print_decision(json_t *j)
 	json_array_foreach(res, i, x) {
 		const char *fix = json_string_value(json_object_get(x, "fix"));
 
-		printf("  %-4s %-12s %s\n", json_is_true(json_object_get(x,
+		printf("  %-4s %-24s %s\n", json_is_true(json_object_get(x,
 		       "passed")) ? "ok" : "FAIL",
 		       json_string_value(json_object_get(x, "rule")),
 		       json_string_value(json_object_get(x, "detail")));

@@ -1,5 +1,6 @@
 /* Scan and publisher evidence read from the registry's SQLite database. */
 #include "gov/evidence.h"
+#include "pipeline/pipeline.h"
 #include "util/err.h"
 
 #include <jansson.h>
@@ -15,13 +16,8 @@ static int ev_sqlerr(struct sqlite3 *db, const char *what)
 
 int gov_scan_db_init(struct sqlite3 *db)
 {
-	/* pipeline_open() creates and owns the table (docs/pipeline.md);
-	 * this only checks that its columns are the ones read here. */
-	if (sqlite3_exec(db, "SELECT repo, digest, status, incomplete,"
-			 " verdict, finished, findings FROM scans LIMIT 0",
-			 NULL, NULL, NULL))
-		return ev_sqlerr(db, "no pipeline scans table");
-	return 0;
+	/* The pipeline owns the table (docs/pipeline.md). */
+	return pipeline_db_init(db);
 }
 
 static void ev_copy(char *dst, size_t n, const unsigned char *v)
@@ -207,7 +203,7 @@ int gov_scan_record(struct sqlite3 *db, const char *repo, const char *digest,
 	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if (sqlite3_prepare_v2(db, "INSERT INTO scans (repo, digest,"
 			       " finished, status, incomplete, verdict,"
-			       " findings) VALUES (?,?,?,?,?,?,?)"
+			       " findings) VALUES (?,?,?,?,?,coalesce(?,''),?)"
 			       " ON CONFLICT(repo, digest) DO UPDATE SET"
 			       " finished=excluded.finished,"
 			       " status=excluded.status,"

@@ -31,8 +31,8 @@ struct gov_scan {
 	void *owned;             /* parsed findings JSON */
 };
 
-/* Check that the pipeline's scans table is there (pipeline_open()
- * creates it; docs/pipeline.md). */
+/* Create the pipeline's tables when missing (pipeline_db_init();
+ * the pipeline owns the scans rows, docs/pipeline.md). */
 int gov_scan_db_init(struct sqlite3 *db);
 
 /*

@@ -31,6 +31,11 @@ struct pipeline;
 
 /* Open DATA/meta.db and create the pipeline tables when missing. */
 int pipeline_open(const char *data, struct pipeline **out);
+
+/* Create the pipeline tables in an open database when missing (what
+ * pipeline_open() does; governance and tests share the tables). */
+struct sqlite3;
+int pipeline_db_init(struct sqlite3 *db);
 void pipeline_close(struct pipeline *p);
 
 /* Return every 'running' job to 'pending' (at server start, when no

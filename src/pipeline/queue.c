@@ -97,6 +97,14 @@ int pipeline_prepare(struct pipeline *p, const char *sql,
 	return 0;
 }
 
+int pipeline_db_init(struct sqlite3 *db)
+{
+	if (sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK)
+		return err_set(ERR_IO, "cannot create the pipeline tables: %s",
+			       sqlite3_errmsg(db));
+	return 0;
+}
+
 int pipeline_open(const char *data, struct pipeline **out)
 {
 	struct pipeline *p = calloc(1, sizeof(*p));

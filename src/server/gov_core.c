@@ -5,6 +5,7 @@
 #include "server/gov.h"
 #include "server/http.h"
 #include "gov/audit.h"
+#include "gov/checkpoint.h"
 #include "gov/evidence.h"
 #include "gov/store.h"
 #include "oci/digest.h"
@@ -192,6 +193,8 @@ static int gov_tables(struct sqlite3 *db, void *arg)
 		rc = audit_db_init(db);
 	if (!rc)
 		rc = gov_scan_db_init(db);
+	if (!rc)
+		rc = audit_checkpoint_db_init(db);
 	if (!rc && sqlite3_exec(db, "CREATE TABLE IF NOT EXISTS gov_settings"
 				" (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
 				NULL, NULL, NULL))
@@ -206,7 +209,7 @@ static int gov_tables(struct sqlite3 *db, void *arg)
 			 (const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
 	if (!strcmp(old, g->policy_hash))
-		return 0;
+		return audit_checkpoint_sign(db, g->key);
 	snprintf(why, sizeof(why), "policy sha256:%s (was %s%s)",
 		 g->policy_hash, *old ? "sha256:" : "", *old ? old : "none");
 	rc = gov_audit_db(db, NULL, "policy-change", NULL, NULL, NULL, "ok",
@@ -220,7 +223,14 @@ static int gov_tables(struct sqlite3 *db, void *arg)
 	rc = sqlite3_step(st) == SQLITE_DONE ? 0 :
 	     err_set(ERR_IO, "cannot write settings");
 	sqlite3_finalize(st);
+	if (!rc)
+		rc = audit_checkpoint_sign(db, g->key);
 	return rc;
+}
+
+static int gov_checkpoint_tx(struct sqlite3 *db, void *arg)
+{
+	return audit_checkpoint_sign(db, arg);
 }
 
 /* Every reserved environment tag has a policy and the reverse: the
@@ -277,6 +287,10 @@ void gov_srv_close(struct srv *s)
 
 	if (!g)
 		return;
+	/* Checkpoint the head on a clean shutdown. */
+	if (g->key && g->policy &&
+	    meta_sqlite_tx(s->meta, gov_checkpoint_tx, g->key))
+		log_msg(LOG_WARN, "-", "audit checkpoint: %s", err_msg());
 	sign_key_free(g->key);
 	policy_free(g->policy);
 	for (size_t i = 0; i < g->ntrust; i++)
@@ -299,6 +313,7 @@ int gov_audit_db(struct sqlite3 *db, struct req *r, const char *action,
 {
 	struct audit_record rec = { 0 };
 	char addr[64] = "";
+	int rc;
 
 	rec.actor = "stele";
 	if (r) {
@@ -315,7 +330,10 @@ int gov_audit_db(struct sqlite3 *db, struct req *r, const char *action,
 	rec.digest = digest && *digest ? digest : NULL;
 	rec.result = result;
 	rec.reason = reason && *reason ? reason : NULL;
-	return audit_db_append(db, &rec);
+	rc = audit_db_append(db, &rec);
+	if (!rc && r && rec.seq % AUDIT_CHECKPOINT_EVERY == 0)
+		rc = audit_checkpoint_sign(db, r->srv->gov->key);
+	return rc;
 }
 
 struct audit_args {

@@ -703,6 +703,11 @@ static void gov_post(struct req *r)
 	for (size_t i = 0; i < sizeof(posts) / sizeof(posts[0]); i++) {
 		if (strcmp(r->ref, posts[i]))
 			continue;
+		if (!r->who.authenticated) {
+			gov_deny(r, 401, posts[i], NULL, "credentials "
+				 "required");
+			return;
+		}
 		buf_init(&r->buf, GOV_BODY_MAX);
 		r->body = gov_body;
 		return;

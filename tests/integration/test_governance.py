@@ -228,7 +228,7 @@ def test_policy_check_explains_every_rule(gov):
     p = gov.run("view", "policy", "check", ref, "--env", "prod",
                 check=False)
     assert p.returncode == 1
-    for rule in ("signature", "approvals", "from"):
+    for rule in ("signature", "approvals", "promotion-order"):
         assert f"FAIL {rule}" in p.stdout, p.stdout
     # The pipeline scans the push by itself: pending or done by now.
     assert "FAIL scan" in p.stdout or "ok   scan" in p.stdout, p.stdout
@@ -330,16 +330,20 @@ def test_waiver_counts_until_it_expires(gov):
     gov.run("appr", "approve", ref, "--env", "prod")
     gov.scan(d, findings=[{"id": "GHSA-yyyy", "severity": "high",
                            "kind": "dependency"}])
-    until = (datetime.now(timezone.utc) + timedelta(seconds=3)).strftime(
-        "%Y-%m-%dT%H:%M:%SZ")
+    for user in ("view", "admin"):
+        gov.env_for(user)          # log in before the clock starts
+    end = datetime.now(timezone.utc) + timedelta(seconds=6)
+    until = end.strftime("%Y-%m-%dT%H:%M:%SZ")
     p = gov.run("dep", "waive", "GHSA-yyyy", "--repo", "team/model",
                 "--until", until, "--reason", "x", check=False)
     assert p.returncode == 1      # only admins accept risk
     gov.run("admin", "waive", "GHSA-yyyy", "--repo", "team/model",
             "--digest", d, "--until", until, "--reason", "fix next sprint")
-    assert gov.run("view", "policy", "check", ref, "--env", "prod",
-                   check=False).returncode == 0
-    time.sleep(4)
+    p = gov.run("view", "policy", "check", ref, "--env", "prod",
+                check=False)
+    assert p.returncode == 0, p.stdout
+    time.sleep(max(0, (end - datetime.now(timezone.utc)).total_seconds())
+               + 1.5)
     p = gov.run("dep", "promote", ref, "--env", "prod", "--reason", "x",
                 check=False)
     refused(p, "GHSA-yyyy")
@@ -408,6 +412,7 @@ def test_concurrent_promotions_serialise(gov):
         results.append(gov.run("dep", "promote", ref, "--env", "staging",
                                "--reason", "race", check=False))
 
+    gov.env_for("dep")
     threads = [threading.Thread(target=promote, args=(r,))
                for r, _ in versions]
     for t in threads:
@@ -495,8 +500,8 @@ def test_edited_audit_record_is_found(gov):
     db.execute("UPDATE audit SET actor='mallory' WHERE seq=3")
     db.commit()
     db.close()
-    p = gov.run("admin", "audit", "verify", "--data", gov.reg.data,
-                check=False)
+    p = gov.reg.stele("audit", "verify", "--data", gov.reg.data,
+                      check=False)
     assert p.returncode == 1 and "3" in p.stderr, p.stderr
 
 
@@ -507,8 +512,8 @@ def test_deleted_audit_record_is_found(gov):
     db.execute("DELETE FROM audit WHERE seq=2")
     db.commit()
     db.close()
-    p = gov.run("admin", "audit", "verify", "--data", gov.reg.data,
-                check=False)
+    p = gov.reg.stele("audit", "verify", "--data", gov.reg.data,
+                      check=False)
     assert p.returncode == 1 and "2" in p.stderr, p.stderr
 
 
@@ -525,8 +530,8 @@ def test_swapped_audit_records_are_found(gov):
                (3,) + a[1:])
     db.commit()
     db.close()
-    p = gov.run("admin", "audit", "verify", "--data", gov.reg.data,
-                check=False)
+    p = gov.reg.stele("audit", "verify", "--data", gov.reg.data,
+                      check=False)
     assert p.returncode == 1 and "2" in p.stderr, p.stderr
 
 
@@ -556,6 +561,7 @@ def test_kill_during_promotions_leaves_consistent_state(gov):
                     "--reason", f"n{i}", check=False)
             i += 1
 
+    gov.env_for("dep")
     threads = [threading.Thread(target=hammer) for _ in range(2)]
     for t in threads:
         t.start()
@@ -578,3 +584,34 @@ def test_kill_during_promotions_leaves_consistent_state(gov):
     assert tag[0] == hist[0] == recs[0]
     assert hist[1] == recs[1]
     gov.run("admin", "audit", "verify", "--data", gov.reg.data)
+
+
+def test_signed_checkpoint_detects_removed_tail(gov):
+    n = _activity(gov)
+    pub = gov.reg.data / "keys" / "signing.pub"
+    p = gov.reg.stele("audit", "verify", "--data", gov.reg.data, "--key",
+                      pub)
+    assert f"record {n}" in p.stdout, p.stdout
+    db = sqlite3.connect(gov.reg.data / "meta.db")
+    _unlock(db)
+    db.execute("DELETE FROM audit WHERE seq=?", (n,))
+    db.commit()
+    db.close()
+    # The chain alone cannot see a cut tail; the checkpoint can.
+    gov.reg.stele("audit", "verify", "--data", gov.reg.data)
+    p = gov.reg.stele("audit", "verify", "--data", gov.reg.data, "--key",
+                      pub, check=False)
+    assert p.returncode == 1 and "removed" in p.stderr, p.stderr
+
+
+def test_checkpoint_signed_by_another_key_is_refused(gov, keys):
+    _activity(gov)
+    other = gov.tmp / "other"
+    other.mkdir()
+    gov.reg.stele("serve", "--help")
+    subprocess.run([stele_bin(), "key", "generate", "--output-key-prefix",
+                    str(other / "x")], check=True, capture_output=True,
+                   env=dict(os.environ, COSIGN_PASSWORD=PASSWORD))
+    p = gov.reg.stele("audit", "verify", "--data", gov.reg.data, "--key",
+                      other / "x.pub", check=False)
+    assert p.returncode == 1 and "checkpoint" in p.stderr, p.stderr
