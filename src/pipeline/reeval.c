@@ -21,6 +21,7 @@
 #include "vuln/vuln_scan.h"
 
 #define REEVAL_MAX_CHANGED 1000000   /* versions rewritten in one run */
+#define REEVAL_BATCH 500             /* versions per write transaction */
 
 /* ---- A small string-keyed cache of match results. ---- */
 
@@ -102,7 +103,8 @@ struct version {
 struct change {
 	char repo[META_REPO_MAX + 1];
 	char digest[DIGEST_STR_LEN];
-	json_t *deps;               /* new dependency findings */
+	json_t *deps;               /* new dependency findings, built in
+				     * the write phase one at a time */
 };
 
 struct run {
@@ -221,47 +223,83 @@ static int render_deps(const struct version *v, json_t **out)
 	return rc;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static const char *nz(const char *s)
+{
+	return s ? s : "";
+}
+
+/* The key pipeline_dep_key() gives the rendered findings, computed from
+ * the findings themselves so unchanged versions are never rendered. */
+static char *key_of(const struct vuln_findings *f)
+{
+	struct buf b = BUF_INIT(PIPELINE_FINDINGS_MAX);
+	char **v = calloc(f->n + 1, sizeof(*v));
+	size_t n = 0;
+
+	if (!v)
+		return NULL;
+	for (; n < f->n; n++)
+		if (asprintf(&v[n], "%s|%s|%s|%s|%d", nz(f->v[n].id),
+			     nz(f->v[n].package), nz(f->v[n].version),
+			     nz(f->v[n].file),
+			     f->v[n].line > 0 ? f->v[n].line : 0) < 0)
+			break;
+	qsort(v, n, sizeof(*v), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		buf_puts(&b, v[i]);
+		buf_putc(&b, '\n');
+		free(v[i]);
+	}
+	free(v);
+	buf_putc(&b, 0);
+	return buf_detach(&b, NULL);
+}
+
+/* Only the version is kept: its findings are rebuilt when written, so
+ * memory does not grow with the number of changed versions. */
+static int remember(struct run *r, const struct version *v)
+{
+	struct change *c;
+
+	if (r->n_changes >= REEVAL_MAX_CHANGED)
+		return err_set(ERR_LIMIT, "more than %d versions changed",
+			       REEVAL_MAX_CHANGED);
+	if (r->n_changes == r->cap_changes) {
+		size_t cap = r->cap_changes ? r->cap_changes * 2 : 64;
+
+		c = realloc(r->changes, cap * sizeof(*c));
+		if (!c)
+			return err_set(ERR_NOMEM, "out of memory");
+		r->changes = c;
+		r->cap_changes = cap;
+	}
+	c = &r->changes[r->n_changes++];
+	memcpy(c->repo, v->repo, sizeof(c->repo));
+	memcpy(c->digest, v->digest, sizeof(c->digest));
+	c->deps = NULL;
+	return 0;
+}
+
 /* The current version is complete: compare and remember a change. */
 static int finish_version(struct run *r)
 {
 	struct version *v = &r->cur;
-	json_t *deps = NULL;
-	char *key = NULL;
-	int rc;
+	char *key;
+	int rc = 0;
 
 	if (!*v->repo)
 		return 0;
 	r->st->versions++;
-	rc = render_deps(v, &deps);
-	if (!rc) {
-		key = pipeline_dep_key(deps);
-		if (!key)
-			rc = err_set(ERR_NOMEM, "out of memory");
-	}
-	if (!rc && strcmp(key, v->old_key ? v->old_key : "")) {
-		if (r->n_changes >= REEVAL_MAX_CHANGED)
-			rc = err_set(ERR_LIMIT, "more than %d versions "
-				     "changed", REEVAL_MAX_CHANGED);
-		if (!rc && r->n_changes == r->cap_changes) {
-			size_t cap = r->cap_changes ? r->cap_changes * 2 : 64;
-			struct change *c = realloc(r->changes,
-						   cap * sizeof(*c));
-
-			if (!c)
-				rc = err_set(ERR_NOMEM, "out of memory");
-			else
-				r->changes = c, r->cap_changes = cap;
-		}
-		if (!rc) {
-			struct change *c = &r->changes[r->n_changes++];
-
-			memcpy(c->repo, v->repo, sizeof(c->repo));
-			memcpy(c->digest, v->digest, sizeof(c->digest));
-			c->deps = deps;
-			deps = NULL;
-		}
-	}
-	json_decref(deps);
+	key = key_of(&v->f);
+	if (!key)
+		rc = err_set(ERR_NOMEM, "out of memory");
+	if (!rc && strcmp(key, v->old_key ? v->old_key : ""))
+		rc = remember(r, v);
 	free(key);
 	version_reset(v);
 	return rc;
@@ -394,17 +432,63 @@ static int apply_change(struct run *r, const struct change *c,
 	return rc;
 }
 
+/* Match one changed version's dependencies again (from the cache) and
+ * render its new dependency findings into c->deps. */
+static int rebuild(struct run *r, sqlite3_stmt *st, struct change *c)
+{
+	int rc = 0, step;
+
+	version_reset(&r->cur);
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, c->repo, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, c->digest, -1, SQLITE_STATIC);
+	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
+		rc = add_dep(r, col(st, 0), col(st, 1),
+			     sqlite3_column_text(st, 2) ? col(st, 2) : NULL,
+			     col(st, 3), sqlite3_column_int(st, 4));
+	if (!rc && step != SQLITE_DONE)
+		rc = pipeline_sql_fail(r->p, "read a version's dependencies");
+	if (!rc)
+		rc = render_deps(&r->cur, &c->deps);
+	version_reset(&r->cur);
+	return rc;
+}
+
 static int write_phase(struct run *r, const char *dbver, int64_t job_id)
 {
 	const char *args[] = { dbver };
+	sqlite3_stmt *st = NULL;
 	char now[32];
 	int rc = pipeline_begin(r->p);
 
 	if (rc)
 		return rc;
 	attest_now(now);
-	for (size_t i = 0; !rc && i < r->n_changes; i++)
-		rc = apply_change(r, &r->changes[i], dbver, now);
+	rc = pipeline_prepare(r->p, "SELECT package, spec, version, file, "
+			      "line FROM scan_deps WHERE repo=? AND digest=?",
+			      &st);
+	for (size_t i = 0; !rc && i < r->n_changes; i++) {
+		struct change *c = &r->changes[i];
+
+		rc = rebuild(r, st, c);
+		if (!rc)
+			rc = apply_change(r, c, dbver, now);
+		json_decref(c->deps);
+		c->deps = NULL;
+		/* Commit in batches so pushes are not held up. A crash between
+		 * batches is safe: the job is not done, it runs again, and the
+		 * versions already rewritten compare equal and are skipped. */
+		if (!rc && (i + 1) % REEVAL_BATCH == 0) {
+			rc = pipeline_end(r->p, 0);
+			if (!rc)
+				rc = pipeline_begin(r->p);
+			if (rc) {
+				sqlite3_finalize(st);
+				return rc;
+			}
+		}
+	}
+	sqlite3_finalize(st);
 	if (!rc)
 		rc = pipeline_run(r->p, "INSERT OR REPLACE INTO pipeline_state"
 				  "(key, value) VALUES('reeval_db_version', ?)",
