@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -243,6 +244,7 @@ static bool is_7z(struct scan_rd *rd)
 static int open_archive(struct ar *ar, struct scan_rd *rd, int fd,
 			struct fdsrc **src, int *tmp)
 {
+	struct stat st;
 	uint64_t size;
 	int rc;
 
@@ -260,8 +262,12 @@ static int open_archive(struct ar *ar, struct scan_rd *rd, int fd,
 	*src = calloc(1, sizeof(**src));
 	if (!*src)
 		return err_set(ERR_NOMEM, "out of memory");
+	/* fstat, not lseek: the hashing reader shares this descriptor's
+	 * file offset and must keep reading where it was. */
+	if (fstat(fd, &st))
+		return err_setsys(ERR_IO, errno, "cannot stat archive");
 	(*src)->fd = fd;
-	(*src)->size = (int64_t)lseek(fd, 0, SEEK_END);
+	(*src)->size = (int64_t)st.st_size;
 	archive_read_set_read_callback(ar->a, fd_cb);
 	archive_read_set_seek_callback(ar->a, fd_seek);
 	archive_read_set_skip_callback(ar->a, fd_skip);

@@ -154,7 +154,7 @@ static int skip_value(struct gg *g, uint32_t type, bool in_array)
 }
 
 /* The chat template GGUF carries is checked like any other. */
-static int read_template(struct gg *g)
+static int read_template(struct gg *g, const char *key)
 {
 	uint64_t n;
 	char *t;
@@ -170,8 +170,7 @@ static int read_template(struct gg *g)
 		return err_set(ERR_NOMEM, "out of memory");
 	rc = scan_rd_read(g->rd, t, (size_t)n);
 	if (!rc)
-		rc = scan_llm_template(g->c, g->f->path,
-				       "tokenizer.chat_template", t, (size_t)n);
+		rc = scan_llm_template(g->c, g->f->path, key, t, (size_t)n);
 	free(t);
 	return rc;
 }
@@ -206,8 +205,10 @@ static int read_kv(struct gg *g)
 		g->alignment = v;
 		return rc;
 	}
-	if (!strcmp(key, "tokenizer.chat_template") && type == GG_STRING)
-		return read_template(g);
+	/* The default template and named ones (chat_template.tool_use). */
+	if (!strncmp(key, "tokenizer.chat_template", 23) &&
+	    (key[23] == '\0' || key[23] == '.') && type == GG_STRING)
+		return read_template(g, key);
 	return skip_value(g, (uint32_t)type, false);
 }
 

@@ -92,6 +92,7 @@ static enum sniffed sniff(const uint8_t *b, size_t n, const char *path)
 	if (has_prefix(b, n, "\x1f\x8b", 2) || has_prefix(b, n, "BZh", 3) ||
 	    has_prefix(b, n, "\xfd" "7zXZ\0", 6) ||
 	    has_prefix(b, n, "\x28\xb5\x2f\xfd", 4) ||
+	    has_prefix(b, n, "\x04\x22\x4d\x18", 4) ||
 	    has_prefix(b, n, "7z\xbc\xaf\x27\x1c", 6) ||
 	    (n >= 262 && !memcmp(b + 257, "ustar", 5)))
 		return SNIFF_ARCHIVE;

@@ -169,3 +169,16 @@ def test_multiple_paths_and_hidden_files(stele, tmp_path):
     assert rc == 1
     assert {f["path"] for f in rep["files"]} == {
         str(tmp_path / ".cache" / "x"), str(other)}
+
+
+def test_every_top_level_hash_and_size_match(stele, tmp_path):
+    import hashlib
+    files = [p for p in sorted(BENIGN.iterdir()) if p.is_file()]
+    files += [p for p in sorted((MODELS / "malicious").iterdir())
+              if p.is_file()][:40]
+    rc, rep, _ = scan_json(stele, *files)
+    by_path = {f["path"]: f for f in rep["files"]}
+    for p in files:
+        data = p.read_bytes()
+        assert by_path[str(p)]["sha256"] == hashlib.sha256(data).hexdigest()
+        assert by_path[str(p)]["size"] == len(data)
