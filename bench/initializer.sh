@@ -77,18 +77,21 @@ model:
   name: bench
   path: model.safetensors
 EOF
+# The environment is an unconfigured name: the registry lets only a
+# governed promotion move its configured ones (dev, staging, prod), and
+# the promotion attestation below is made by hand, as in the tests.
 ref=$host/bench/model:v1.0.0
 "$stele" pack "$work/src" -t "$ref" >/dev/null
-"$stele" push "$ref" >/dev/null
-"$stele" tag "$ref" "$host/bench/model:prod" >/dev/null
-"$stele" push "$host/bench/model:prod" >/dev/null
+"$stele" push "$ref" >/dev/null 2>&1
+"$stele" tag "$ref" "$host/bench/model:bench-env" >/dev/null
+"$stele" push "$host/bench/model:bench-env" >/dev/null 2>&1
 cat >"$work/scan.json" <<EOF
 {"verdict":"clean","time":"2026-12-01T00:00:00Z","scanner":"bench",
  "advisoryDatabase":"","counts":{"critical":0,"high":0,"medium":0,
  "low":0,"info":0}}
 EOF
 cat >"$work/promo.json" <<EOF
-{"environment":"prod","repository":"bench/model","version":"v1.0.0",
+{"environment":"bench-env","repository":"bench/model","version":"v1.0.0",
  "action":"promote","actor":"bench","reason":"bench",
  "time":"2026-12-01T00:00:00Z","previous":null,"requireSignature":true,
  "breakGlass":false}
@@ -138,7 +141,7 @@ measure() { # name command...
 echo
 echo "time until ready, $size model, peak RSS:"
 measure stele env STELE_REGISTRY="$host" STELE_TRUSTED_KEYS="$work/keys" \
-	STELE_ENVIRONMENT=prod \
+	STELE_ENVIRONMENT=bench-env \
 	STELE_USERNAME=bench STELE_PASSWORD=bench-password-1 \
 	STELE_TERMINATION_LOG="$work/termination-log" \
 	"$stele" storage-initializer "stele://bench/model:v1.0.0" \
@@ -146,6 +149,8 @@ measure stele env STELE_REGISTRY="$host" STELE_TRUSTED_KEYS="$work/keys" \
 measure kserve-storage "$kvenv/bin/python" -c "
 from kserve_storage import Storage
 Storage.download('http://127.0.0.1:$hport/model.tar', '$work/dest-kserve')"
+sed -n 's/^time=\([^ ]*\) level=info event=\([^ ]*\) .*/  stele \2 at \1/p' \
+	"$work/out.stele"
 mkdir -p "$work/dest-curl"
 measure curl-tar sh -c "curl -sf http://127.0.0.1:$hport/model.tar |
 	tar -x -C '$work/dest-curl'"

@@ -75,11 +75,42 @@ static void test_settings_defaults_and_errors(void **state)
 	unsetenv("STELE_REQUIRE_SCAN");
 }
 
+static void test_settings_max_bytes_suffixes_and_limits(void **state)
+{
+	struct init_settings s;
+
+	(void)state;
+	unsetenv("STELE_MAX_BYTES");
+	assert_int_equal(init_settings_load(&s), 0);
+	assert_true(s.max_bytes == INIT_DEFAULT_MAX_BYTES);
+	setenv("STELE_MAX_BYTES", "32K", 1);
+	assert_int_equal(init_settings_load(&s), 0);
+	assert_true(s.max_bytes == 32768);
+	setenv("STELE_MAX_BYTES", "3G", 1);
+	assert_int_equal(init_settings_load(&s), 0);
+	assert_true(s.max_bytes == 3ull << 30);
+	setenv("STELE_MAX_BYTES", "1000", 1);
+	assert_int_equal(init_settings_load(&s), 0);
+	assert_true(s.max_bytes == 1000);
+	setenv("STELE_MAX_BYTES", "0", 1);
+	assert_int_equal(init_settings_load(&s), ERR_INVALID);
+	setenv("STELE_MAX_BYTES", "-1", 1);
+	assert_int_equal(init_settings_load(&s), ERR_INVALID);
+	setenv("STELE_MAX_BYTES", "12KB", 1);
+	assert_int_equal(init_settings_load(&s), ERR_INVALID);
+	setenv("STELE_MAX_BYTES", "2048T", 1);
+	assert_int_equal(init_settings_load(&s), ERR_INVALID);
+	setenv("STELE_MAX_BYTES", "99999999999999999999999", 1);
+	assert_int_equal(init_settings_load(&s), ERR_INVALID);
+	unsetenv("STELE_MAX_BYTES");
+}
+
 static void put(const char *dir, const char *name, const char *text)
 {
 	char p[PATH_MAX];
+	int n = snprintf(p, sizeof(p), "%s/%s", dir, name);
 
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	assert_true(n > 0 && (size_t)n < sizeof(p));
 	assert_int_equal(fs_write_atomic(p, text, strlen(text), 0644), 0);
 }
 
@@ -149,6 +180,7 @@ int main(void)
 		cmocka_unit_test(test_uri_host_from_registry),
 		cmocka_unit_test(test_uri_refusals),
 		cmocka_unit_test(test_settings_defaults_and_errors),
+		cmocka_unit_test(test_settings_max_bytes_suffixes_and_limits),
 		cmocka_unit_test(test_stage_commit_and_marker),
 		cmocka_unit_test(test_stage_refuses_overwrite),
 		cmocka_unit_test(test_stage_recovers_interrupted_commit),
