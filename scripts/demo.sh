@@ -172,7 +172,7 @@ done
 # Advisories go into the registry's data directory before it starts.
 t=$(date +%s)
 must vulndb "$STELE" vulndb import --data "$DATA" "$OSV"
-good "$(grep -o '[0-9]* added' "$LOGS/vulndb.log" | head -1) advisories" \
+good "$(grep -o "[0-9]* added" "$LOGS/vulndb.log" | head -1 | cut -d" " -f1) advisories" \
 	"imported from the PyPA snapshot ($(( $(date +%s) - t ))s)"
 
 "$STELE" serve --config "$W/stele.yaml" >"$LOGS/serve.out" \
@@ -288,6 +288,12 @@ good "automatic scan on push: verdict clean, 0 findings, signed by the" \
 	'd["attestation"][:19]')..."
 must sign-100 as pat sign "$REG/$REPO:v1.0.0" --key "$W/keys/publisher.key"
 good "pat: $(cat "$LOGS/sign-100.log") (cosign format)"
+run policy-100 as alex policy check "$REG/$REPO:v1.0.0" --env prod &&
+	fail "policy check passed before any approval"
+expect "$LOGS/policy-100.log" "FAIL approvals"
+say "policy check for prod before approval: $(grep -c '^ *FAIL' \
+	"$LOGS/policy-100.log") rules fail ($(grep '^ *FAIL' \
+	"$LOGS/policy-100.log" | awk '{print $2}' | paste -sd, -))"
 must approve-100 as alex approve "$REG/$REPO:v1.0.0" --env prod \
 	--comment "validation accuracy $(cut -d' ' -f2 \
 	"$LOGS/train-1.0.0.log") on the held-out set"
@@ -412,14 +418,18 @@ sed 's/^/      /' "$LOGS/history.log"
 expect "$LOGS/history.log" rollback
 must export "$STELE" audit export --data "$DATA" --format jsonl \
 	-o "$W/audit.jsonl"
+must export-csv "$STELE" audit export --data "$DATA" --format csv \
+	-o "$W/audit.csv"
 n=$(wc -l <"$W/audit.jsonl")
-grep -q '"result":"denied"' "$W/audit.jsonl" ||
-	fail "the refused promotion is not in the audit log"
-good "audit log exported: $n records to $W/audit.jsonl" \
-	"(including the denial)"
-must verify-store "$STELE" audit verify --data "$DATA"
+denied=$(grep -c '"result":"denied"' "$W/audit.jsonl" || true)
+[ "$denied" -gt 0 ] || fail "the refused promotion is not in the audit log"
+good "audit log exported: $n records ($denied denied) to audit.jsonl" \
+	"and audit.csv"
+must verify-store "$STELE" audit verify --data "$DATA" \
+	--key "$DATA/keys/signing.pub"
 must verify-file "$STELE" audit verify --file "$W/audit.jsonl"
-good "stele audit verify: the hash chain holds, live and exported"
+good "stele audit verify: the hash chain holds, live (with the" \
+	"registry-signed checkpoint) and exported"
 [ ! -e "$MARKER" ] || fail "the payload ran: $MARKER exists"
 
 printf '\n%sdemo passed in %ss%s\n' "$G" "$(( $(date +%s) - T0 ))" "$N"
