@@ -172,8 +172,9 @@ done
 # Advisories go into the registry's data directory before it starts.
 t=$(date +%s)
 must vulndb "$STELE" vulndb import --data "$DATA" "$OSV"
-good "$(grep -o "[0-9]* added" "$LOGS/vulndb.log" | head -1 | cut -d" " -f1) advisories" \
-	"imported from the PyPA snapshot ($(( $(date +%s) - t ))s)"
+added=$(grep -o "[0-9]* added" "$LOGS/vulndb.log" | head -1 | cut -d" " -f1)
+good "${added:-?} advisories imported from the PyPA snapshot" \
+	"($(( $(date +%s) - t ))s)"
 
 "$STELE" serve --config "$W/stele.yaml" >"$LOGS/serve.out" \
 	2>"$LOGS/serve.err" &

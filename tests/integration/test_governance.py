@@ -316,13 +316,24 @@ def test_missing_or_unfinished_scan_fails_closed(gov):
     gov.sign(ref)
     gov.run("dep", "promote", ref, "--env", "staging", "--reason", "qa")
     gov.run("appr", "approve", ref, "--env", "prod")
+    # The pipeline scanned the push; take its result away, then show it
+    # unfinished, failed and incomplete: each refuses.
+    gov.scan(d)
+    db = sqlite3.connect(gov.reg.data / "meta.db", timeout=30)
+    db.execute("DELETE FROM scans WHERE digest=?", (d,))
+    db.commit()
+    db.close()
     p = gov.run("dep", "promote", ref, "--env", "prod", "--reason", "x",
                 check=False)
     refused(p, "scan")
-    gov.scan(d, state="running", complete=False)
-    p = gov.run("dep", "promote", ref, "--env", "prod", "--reason", "x",
-                check=False)
-    refused(p, "scan")
+    for state, complete in (("running", False), ("failed", False),
+                            ("done", False)):
+        gov.scan(d, state=state, complete=complete)
+        p = gov.run("dep", "promote", ref, "--env", "prod", "--reason",
+                    "x", check=False)
+        refused(p, "scan")
+    gov.scan(d)
+    gov.run("dep", "promote", ref, "--env", "prod", "--reason", "x")
 
 
 def test_waiver_counts_until_it_expires(gov):
