@@ -1,5 +1,6 @@
 /* stele user: manage registry accounts in the server's data directory. */
 #include "cli/cli.h"
+#include "gov/audit.h"
 #include "meta/meta.h"
 #include "server/auth.h"
 #include "server/config.h"
@@ -8,6 +9,7 @@
 #include <getopt.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char user_usage[] =
@@ -169,9 +171,44 @@ static int user_grant(struct meta *m, char **args, int n)
 	return rc;
 }
 
+struct user_audit {
+	const char *verb;
+	char **args;
+	int n;
+	const struct user_opts *o;
+};
+
+static int user_audit_tx(struct sqlite3 *db, void *arg)
+{
+	const struct user_audit *a = arg;
+	struct audit_record rec = { 0 };
+	char actor[96], why[256];
+	int rc = audit_db_init(db);
+
+	/* The account change is made on the data directory, not through the
+	 * server: the actor is the local operating-system user. */
+	snprintf(actor, sizeof(actor), "local:%s", getenv("USER") ?
+		 getenv("USER") : "unknown");
+	snprintf(why, sizeof(why), "stele user %s %s%s%s%s%s%s%s", a->verb,
+		 a->args[0], a->o->role ? " --role " : "",
+		 a->o->role ? a->o->role : "", a->n > 2 ? " " : "",
+		 a->n > 2 ? a->args[1] : "", a->n > 2 ? " " : "",
+		 a->n > 2 ? a->args[2] : "");
+	rec.actor = actor;
+	rec.action = "account";
+	rec.tag = a->args[0];
+	rec.result = "ok";
+	rec.reason = why;
+	rec.agent = "stele-cli";
+	if (!rc)
+		rc = audit_db_append(db, &rec);
+	return rc;
+}
+
 static int run(const char *verb, char **args, int n,
 	       const struct user_opts *o)
 {
+	struct user_audit ua = { verb, args, n, o };
 	struct meta *m = NULL;
 	int rc;
 
@@ -194,6 +231,8 @@ static int run(const char *verb, char **args, int n,
 		rc = m->ops->user_list(m, print_name, m);
 	else
 		rc = err_set(ERR_USAGE, "unknown action '%s'", verb);
+	if (!rc && strcmp(verb, "list"))
+		rc = meta_sqlite_tx(m, user_audit_tx, &ua);
 	meta_close(m);
 	return rc;
 }

@@ -30,7 +30,7 @@
 #define OCI_MANIFEST_TYPE "application/vnd.oci.image.manifest.v1+json"
 #define OCI_EMPTY_TYPE "application/vnd.oci.empty.v1+json"
 
-/* --- configuration ------------------------------------------------------ */
+/* --- configuration ----------------------------------------------------- */
 
 static int gov_policy_load(struct srv *s, struct gov *g)
 {
@@ -178,7 +178,7 @@ static int gov_trust_load(struct srv *s, struct gov *g)
 	return rc;
 }
 
-/* --- open, close, policy change ----------------------------------------- */
+/* --- open, close, policy change ---------------------------------------- */
 
 static int gov_tables(struct sqlite3 *db, void *arg)
 {
@@ -305,7 +305,7 @@ void gov_srv_announce(const struct srv *s)
 	printf("signing key %s %s\n", s->gov->key_path, s->gov->fingerprint);
 }
 
-/* --- audit ---------------------------------------------------------------- */
+/* --- audit ------------------------------------------------------------- */
 
 int gov_audit_db(struct sqlite3 *db, struct req *r, const char *action,
 		 const char *repo, const char *tag, const char *digest,
@@ -365,7 +365,7 @@ void gov_audit(struct srv *s, struct req *r, const char *action,
 	err_set(ERR_GENERIC, "%s", keep);
 }
 
-/* --- signatures ----------------------------------------------------------- */
+/* --- signatures -------------------------------------------------------- */
 
 const struct sign_keyring *gov_trust_for(const struct srv *s,
 					 const char *repo)
@@ -509,7 +509,7 @@ int gov_signature_evidence(struct srv *s, const char *repo,
 	return rc;
 }
 
-/* --- data classifications ------------------------------------------------- */
+/* --- data classifications ---------------------------------------------- */
 
 void gov_strv_free(char **v)
 {
@@ -589,7 +589,7 @@ int gov_data_classes(struct srv *s, const char *repo, const char *digest,
 	return rc;
 }
 
-/* --- attestations --------------------------------------------------------- */
+/* --- attestations ------------------------------------------------------ */
 
 static int gov_put_blob(struct srv *s, const char *repo, const void *p,
 			size_t n, char digest[DIGEST_STR_LEN])
@@ -684,7 +684,7 @@ int gov_attach(struct srv *s, const char *repo, const char *digest,
 	return rc;
 }
 
-/* --- signatures recorded at upload ---------------------------------------- */
+/* --- signatures recorded at upload ------------------------------------- */
 
 struct sig_audit {
 	struct srv *s;

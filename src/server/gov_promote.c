@@ -243,7 +243,7 @@ static json_t *eval_json(const struct eval *e)
 	return j;
 }
 
-/* --- the transaction ------------------------------------------------------ */
+/* --- the transaction --------------------------------------------------- */
 
 static int eval_move(struct sqlite3 *db, struct eval *e)
 {
@@ -303,7 +303,7 @@ static int eval_tx(struct sqlite3 *db, void *arg)
 	return eval_move(db, e);
 }
 
-/* --- attestation ------------------------------------------------------------ */
+/* --- attestation ------------------------------------------------------- */
 
 static void eval_attest(struct eval *e, json_t *out)
 {

@@ -145,7 +145,7 @@ static const struct policy_env *gov_env_arg(struct req *r, const char *env)
 	return e;
 }
 
-/* --- the public key ------------------------------------------------------- */
+/* --- the public key ---------------------------------------------------- */
 
 static void gov_signing_key(struct req *r)
 {
@@ -164,7 +164,7 @@ static void gov_signing_key(struct req *r)
 	buf_release(&pem);
 }
 
-/* --- policy ---------------------------------------------------------------- */
+/* --- policy ------------------------------------------------------------ */
 
 static json_t *gov_strv_json(char **v, size_t n)
 {
@@ -216,7 +216,7 @@ static void gov_policy_show(struct req *r)
 	json_decref(j);
 }
 
-/* --- approvals ------------------------------------------------------------- */
+/* --- approvals --------------------------------------------------------- */
 
 /* The roles that may approve for e: its approvals.roles, or approver
  * and admin. */
@@ -483,7 +483,7 @@ static void gov_approval_revoke_route(struct req *r)
 	http_empty(r, 204);
 }
 
-/* --- waivers --------------------------------------------------------------- */
+/* --- waivers ----------------------------------------------------------- */
 
 /* "YYYY-MM-DD" (end of that day, UTC) or "YYYY-MM-DDTHH:MM:SSZ". */
 static int gov_time_parse(const char *s, time_t *out)
@@ -612,7 +612,7 @@ out:
 	json_decref(c.list);
 }
 
-/* --- history --------------------------------------------------------------- */
+/* --- history ----------------------------------------------------------- */
 
 static int gov_event_json(const struct gov_event *ev, void *arg)
 {
@@ -660,7 +660,7 @@ out:
 	json_decref(c.list);
 }
 
-/* --- dispatch -------------------------------------------------------------- */
+/* --- dispatch ---------------------------------------------------------- */
 
 static int gov_body(struct req *r, const char *p, size_t n)
 {

@@ -626,3 +626,12 @@ def test_checkpoint_signed_by_another_key_is_refused(gov, keys):
     p = gov.reg.stele("audit", "verify", "--data", gov.reg.data, "--key",
                       other / "x.pub", check=False)
     assert p.returncode == 1 and "checkpoint" in p.stderr, p.stderr
+
+
+def test_local_account_changes_are_audited(gov):
+    gov.reg.stele("user", "grant", "view", "team/*", "deployer", "--data",
+                  gov.reg.data)
+    recs = gov.audit(action="account")
+    assert any("grant view team/* deployer" in r["reason"] for r in recs)
+    assert all(r["actor"].startswith("local:") for r in recs)
+    assert any("add dep --role deployer" in r["reason"] for r in recs)

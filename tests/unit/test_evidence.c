@@ -11,9 +11,14 @@
 
 #include "client/rest.h"
 #include "gov/audit.h"
+#include "gov/checkpoint.h"
 #include "gov/evidence.h"
 #include "server/config.h"
 #include "util/err.h"
+#include "util/fs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
 
 #define DA "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define DB "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
@@ -182,6 +187,56 @@ static void test_rest_query_escape(void **state)
 	buf_release(&b);
 }
 
+static void append(sqlite3 *db, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct audit_record r = { .action = "push", .result = "ok",
+					  .actor = "pub" };
+
+		assert_int_equal(audit_db_append(db, &r), 0);
+	}
+}
+
+static void test_checkpoint_sign_and_verify(void **state)
+{
+	char dir[] = "/tmp/stele-cp-XXXXXX", path[64], kdir[64];
+	struct sign_key *key = NULL, *other = NULL;
+	bool created;
+	sqlite3 *db;
+	int64_t seq;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/meta.db", dir);
+	snprintf(kdir, sizeof(kdir), "%s/k1", dir);
+	assert_int_equal(sign_key_load_or_create(kdir, &key, &created), 0);
+	snprintf(kdir, sizeof(kdir), "%s/k2", dir);
+	assert_int_equal(sign_key_load_or_create(kdir, &other, &created), 0);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(audit_db_init(db), 0);
+	assert_int_equal(audit_checkpoint_db_init(db), 0);
+	assert_int_equal(audit_checkpoint_verify(path, key, &seq),
+			 ERR_NOTFOUND);
+	append(db, 3);
+	assert_int_equal(audit_checkpoint_sign(db, key), 0);
+	append(db, 2);
+	assert_int_equal(audit_checkpoint_verify(path, key, &seq), 0);
+	assert_int_equal(seq, 3);
+	assert_int_equal(audit_checkpoint_verify(path, other, &seq),
+			 ERR_DENIED);
+	/* Cut the log below the checkpoint. */
+	assert_int_equal(sqlite3_exec(db, "DROP TRIGGER audit_no_delete;"
+				      "DELETE FROM audit WHERE seq >= 3",
+				      NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(audit_checkpoint_verify(path, key, &seq),
+			 ERR_INVALID);
+	assert_non_null(strstr(err_msg(), "removed"));
+	sqlite3_close(db);
+	sign_key_free(key);
+	sign_key_free(other);
+	fs_remove_tree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -200,6 +255,7 @@ int main(void)
 			teardown),
 		cmocka_unit_test(test_config_environment_mapping),
 		cmocka_unit_test(test_rest_query_escape),
+		cmocka_unit_test(test_checkpoint_sign_and_verify),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
