@@ -6,6 +6,7 @@
 #include "util/err.h"
 #include "vuln/vuln_scan.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,6 +169,11 @@ static int open_vulndb(const struct scan_args *a, struct vuln_db **db)
 	char def[PATH_MAX];
 
 	*db = NULL;
+	/* A database named but absent is an error, never an empty one:
+	 * matching against nothing would pass every dependency. */
+	if (a->vulndb && access(a->vulndb, R_OK))
+		return err_setsys(ERR_NOTFOUND, errno, "advisory database "
+				  "'%s'", a->vulndb);
 	if (a->vulndb)
 		return vulndb_open(a->vulndb, db);
 	if (vulndb_default_path(def, sizeof(def)) || access(def, F_OK))

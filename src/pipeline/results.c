@@ -228,9 +228,10 @@ int pipeline_scan_write(struct pipeline *p, const char *repo,
 		if (!text || !key)
 			rc = err_set(ERR_NOMEM, "out of memory");
 	}
-	snprintf(sql, sizeof(sql), "UPDATE scans SET verdict=?1, sev_info=?2, sev_low=?3, sev_medium=?4, "
-		 "sev_high=?5, sev_critical=?6, kind_model=?7, "
-		 "kind_dependency=?8, kind_llm=?9, incomplete=?10, "
+	snprintf(sql, sizeof(sql), "UPDATE scans SET verdict=?1, "
+		 "sev_info=?2, sev_low=?3, sev_medium=?4, sev_high=?5, "
+		 "sev_critical=?6, kind_model=?7, kind_dependency=?8, "
+		 "kind_llm=?9, incomplete=?10, "
 		 "findings=?11, dep_key=?12, advisory_db=?13, error=NULL%s "
 		 "WHERE repo=?14 AND digest=?15", extra_sql);
 	if (!rc)

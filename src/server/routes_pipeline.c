@@ -113,19 +113,23 @@ static int annotate(struct req *r, json_t *in, json_t *out)
 	json_array_foreach(in, i, v) {
 		const char *repo = json_string_value(json_object_get(
 			v, "repository"));
+		const char *digest = json_string_value(json_object_get(
+			v, "digest"));
 		struct tag_sort t = { &s->cfg, json_array(), json_array(),
 				      json_array() };
+		struct meta_manifest mf;
 
+		/* Versions deleted since their scan are not stored now. */
 		if (!(authz_user_actions(s, r->who.user, r->who.role, repo) &
-		      ACT_PULL)) {
+		      ACT_PULL) ||
+		    s->meta->ops->manifest_get(s->meta, repo, digest, &mf)) {
 			json_decref(t.versions);
 			json_decref(t.environments);
 			json_decref(t.tags);
 			continue;
 		}
-		rc = s->meta->ops->manifest_tags(s->meta, repo,
-			json_string_value(json_object_get(v, "digest")),
-			sort_tag, &t);
+		rc = s->meta->ops->manifest_tags(s->meta, repo, digest,
+						 sort_tag, &t);
 		json_object_set_new(v, "versions", t.versions);
 		json_object_set_new(v, "environments", t.environments);
 		json_object_set_new(v, "tags", t.tags);

@@ -40,7 +40,8 @@ class World:
         self.home.mkdir()
         self.env = dict(os.environ, HOME=str(self.home),
                         STELE_HOME=str(self.home / "stele"),
-                        DOCKER_CONFIG=str(self.home / "docker"))
+                        DOCKER_CONFIG=str(self.home / "docker"),
+                        COSIGN_PASSWORD="pipeline-test-key")
         self.logged_in = False
 
     def start(self, *extra):
@@ -145,14 +146,10 @@ def test_push_scanned_signed_and_verifiable(world):
     p = world.run("verify-attestation", ref, "--key", pub, "--type", SCAN)
     assert p.returncode == 0
     # Another key must not verify it.
-    world.run("key", "generate", "--output-key-prefix",
-              world.tmp / "other", check=False,
-              input="\n")
-    other = world.tmp / "other.pub"
-    if other.exists():
-        p = world.run("verify-attestation", ref, "--key", other, "--type",
-                      SCAN, check=False)
-        assert p.returncode != 0
+    world.run("key", "generate", "--output-key-prefix", world.tmp / "other")
+    p = world.run("verify-attestation", ref, "--key",
+                  world.tmp / "other.pub", "--type", SCAN, check=False)
+    assert p.returncode != 0
 
 
 def test_malicious_pickle_verdict_and_scan_ref(world):
@@ -368,3 +365,57 @@ def test_import_without_reevaluation_is_caught_up_on_start(world):
     assert [f["id"] for f in s["findings"] if f.get("package")] == \
         ["LATE-1"]
     assert s["attestation"] != first and s["changed"]
+
+
+def test_storage_initializer_reads_the_registry_scan(world):
+    """The KServe initializer trusts the registry's key and finds its
+    signed scan as a referrer: a malicious version never lands."""
+    world.start()
+    evil = pickle.dumps(Evil(), protocol=2)
+    ref, digest, _ = world.publish("team/kserve", "v1.0.0",
+                                   {"model.bin": evil})
+    world.wait("team/kserve", digest)
+    keys = world.tmp / "trusted"
+    keys.mkdir()
+    (keys / "registry.pub").write_bytes(
+        (world.reg.data / "keys" / "signing.pub").read_bytes())
+    dest = world.tmp / "mnt-models"
+    env = dict(STELE_TRUSTED_KEYS=str(keys),
+               STELE_TERMINATION_LOG=str(world.tmp / "termination-log"),
+               STELE_USERNAME=ADMIN[0], STELE_PASSWORD=ADMIN[1])
+    p = subprocess.run([stele_bin(), "storage-initializer",
+                        f"stele://{ref}", dest], env=dict(world.env, **env),
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode != 0
+    assert "malicious" in (world.tmp / "termination-log").read_text()
+    assert not dest.exists() or not any(dest.iterdir())
+
+
+def test_local_scan_covers_dependencies(world, tmp_path):
+    """`stele scan DIR` matches dependency files against --vulndb, or the
+    default database in $STELE_HOME when it exists."""
+    home_db = world.home / "stele" / "vulndb.sqlite"
+    home_db.parent.mkdir(parents=True)
+    world.run("vulndb", "import", "--db", home_db,
+              SNAPSHOT / "vulns" / "jinja2")
+    d = tmp_path / "model"
+    d.mkdir()
+    (d / "requirements.txt").write_text("numpy\njinja2==2.10\n")
+    for extra in ((), ("--vulndb", home_db)):
+        p = world.run("scan", "--format", "json", "--fail-on", "medium",
+                      *extra, d, check=False)
+        assert p.returncode == 1, p.stderr
+        out = json.loads(p.stdout)
+        [f] = [f for f in out["findings"]
+               if f.get("id") == "CVE-2019-10906"]
+        assert f["package"] == "jinja2" and f["version"] == "2.10"
+        assert f["line"] == 2 and "2.10.1" in f["fixed"]
+        assert any(x["path"] == "requirements.txt" for x in out["files"])
+    # Without a database there is nothing to match: no dependency finding.
+    home_db.unlink()
+    p = world.run("scan", "--format", "json", d, check=False)
+    assert not [f for f in json.loads(p.stdout)["findings"]
+                if f.get("package")]
+    p = world.run("scan", "--vulndb", tmp_path / "missing" / "x.sqlite",
+                  d, check=False)
+    assert p.returncode == 2 and "stele scan:" in p.stderr
