@@ -24,10 +24,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #define INIT_CONFIG_MAX (4u << 20)
 #define INIT_LOCAL_REF "stele-initializer/model:deploy"
+
+struct init_fetch;
 
 struct init_ctx {
 	const struct init_settings *s;
@@ -51,10 +55,13 @@ struct init_ctx {
 	struct stage stage;
 	struct init_result *res;
 	unsigned long long need_bytes;  /* selected blobs, from the manifest */
+	const struct oci_descriptor *streamed; /* extracted as it arrives */
+	struct init_fetch *fetch;
 };
 
 static void init_note(struct init_ctx *c, const char *event,
-		      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+		      const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static void init_note(struct init_ctx *c, const char *event,
 		      const char *fmt, ...)
@@ -262,14 +269,17 @@ static int init_check_scan(struct init_ctx *c)
 		return err_set(ERR_DENIED, "the newest scan (%s) of %s says "
 			       "'%s'", c->scan.time, c->target.digest,
 			       c->scan.verdict);
-	for (int s = (int)fail_on; s <= SCAN_CRITICAL; s++)
+	for (int s = (int)fail_on; s <= SCAN_CRITICAL; s++) {
+		enum scan_severity sev = (enum scan_severity)s;
+
 		if (c->scan.counts[s] > 0)
 			return err_set(ERR_DENIED, "the newest scan (%s) found "
 				       "%d %s finding(s), at or above "
 				       "STELE_FAIL_ON=%s", c->scan.time,
 				       c->scan.counts[s],
-				       scan_severity_name((enum scan_severity)s),
+				       scan_severity_name(sev),
 				       c->s->fail_on);
+	}
 	init_note(c, "scan-verified", "%s at %s", c->scan.verdict,
 		  c->scan.time);
 	return 0;
@@ -427,6 +437,7 @@ static int init_select(struct init_ctx *c, unsigned filter,
 	if (!v)
 		return err_set(ERR_NOMEM, "out of memory");
 	v[k++] = &c->m->config;
+	c->streamed = NULL;
 	for (size_t i = 0; i < c->m->n_layers; i++) {
 		struct oci_layer_info info;
 		int rc = oci_layer_classify(&c->m->layers[i], &info);
@@ -443,6 +454,23 @@ static int init_select(struct init_ctx *c, unsigned filter,
 	*out = v;
 	*n = k;
 	return 0;
+}
+
+/*
+ * The largest selected layer is extracted while it downloads (see
+ * init_stream_open); the others are fetched in parallel first.
+ */
+static void init_pick_streamed(struct init_ctx *c, struct init_fetch *f)
+{
+	size_t best = 0;
+
+	for (size_t i = 1; i < f->n; i++)
+		if (!best || f->blobs[i]->size > f->blobs[best]->size)
+			best = i;
+	if (!best)
+		return;
+	c->streamed = f->blobs[best];
+	f->blobs[best] = f->blobs[--f->n];
 }
 
 /*
@@ -506,8 +534,142 @@ static int init_download(struct init_ctx *c, struct init_fetch *f)
 	pthread_mutex_destroy(&f->lock);
 	if (f->rc)
 		return err_set(f->rc, "%s", f->why);
-	init_note(c, "downloaded", "%d layer(s), %llu bytes", c->res->layers,
-		  c->res->bytes);
+	init_note(c, "downloaded", "%zu blob(s) before extraction, %llu "
+		  "bytes", f->n, c->res->bytes);
+	return 0;
+}
+
+/* --- extracting while downloading ---------------------------------------- */
+
+/*
+ * One layer flows from regclient_blob_get, in a producer thread, through
+ * a socket pair into unpack's tar reader, so the model is written once
+ * and extraction overlaps the transfer. The reader sees the end of the
+ * stream only after the producer checked size and digest; a failed
+ * transfer is an error on read, and whatever was extracted stays in the
+ * staging directory, which is then thrown away.
+ */
+struct init_stream {
+	struct stream_in base;
+	struct init_fetch *f;
+	const struct oci_descriptor *d;
+	int fd[2];             /* [0] read by unpack, [1] the producer's */
+	pthread_t tid;
+	bool running;
+	int rc;                /* the producer's result */
+	char why[512];
+};
+
+static int init_stream_sink(const void *p, size_t n, void *arg)
+{
+	struct init_stream *st = arg;
+	unsigned long long max = st->f->c->s->max_bytes;
+	const char *q = p;
+
+	if (atomic_fetch_add(&st->f->streamed, n) + n > max)
+		return err_set(ERR_LIMIT, "download exceeds STELE_MAX_BYTES="
+			       "%llu", max);
+	while (n) {
+		ssize_t w = send(st->fd[1], q, n, MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return err_setsys(ERR_IO, errno, "extraction of %s "
+					  "stopped", st->d->digest);
+		q += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void *init_stream_producer(void *arg)
+{
+	struct init_stream *st = arg;
+	struct init_ctx *c = st->f->c;
+
+	st->rc = regclient_blob_get(c->rc, c->ref.repo, st->d->digest,
+				    st->d->size, init_stream_sink, st);
+	if (st->rc)
+		snprintf(st->why, sizeof(st->why), "%s", err_msg());
+	shutdown(st->fd[1], SHUT_WR);
+	return NULL;
+}
+
+static int init_stream_join(struct init_stream *st)
+{
+	if (st->running) {
+		pthread_join(st->tid, NULL);
+		st->running = false;
+		if (!st->rc)
+			st->f->c->res->bytes += st->d->size;
+	}
+	if (st->rc)
+		return err_set(st->rc, "%s", st->why);
+	return 0;
+}
+
+static ssize_t init_stream_read(struct stream_in *in, void *p, size_t n)
+{
+	struct init_stream *st = stream_container_of(in, struct init_stream,
+						     base);
+
+	for (;;) {
+		ssize_t got = recv(st->fd[0], p, n, 0);
+
+		if (got > 0)
+			return got;
+		if (got == 0)
+			return init_stream_join(st);
+		if (errno != EINTR)
+			return err_setsys(ERR_IO, errno, "cannot read the "
+					  "download of %s", st->d->digest);
+	}
+}
+
+static void init_stream_close(void *arg, struct stream_in *in)
+{
+	struct init_stream *st = stream_container_of(in, struct init_stream,
+						     base);
+
+	(void)arg;
+	/* A reader that stopped early makes the producer's send fail. */
+	close(st->fd[0]);
+	if (st->running)
+		pthread_join(st->tid, NULL);
+	close(st->fd[1]);
+	free(st);
+}
+
+static int init_stream_open(void *arg, const struct oci_descriptor *d,
+			    struct stream_in **in)
+{
+	struct init_ctx *c = arg;
+	struct init_stream *st;
+
+	*in = NULL;
+	if (!c->streamed || strcmp(d->digest, c->streamed->digest))
+		return 0;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return err_set(ERR_NOMEM, "out of memory");
+	st->base.read = init_stream_read;
+	st->f = c->fetch;
+	st->d = c->streamed;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, st->fd)) {
+		free(st);
+		return err_setsys(ERR_IO, errno, "cannot create a socket "
+				  "pair");
+	}
+	st->running = !pthread_create(&st->tid, NULL, init_stream_producer,
+				      st);
+	if (!st->running) {
+		close(st->fd[0]);
+		close(st->fd[1]);
+		free(st);
+		return err_set(ERR_NOMEM, "cannot start a download thread");
+	}
+	*in = &st->base;
 	return 0;
 }
 
@@ -539,36 +701,55 @@ static int init_open_store(struct init_ctx *c)
 	return store_open(c->store_dir, &c->store);
 }
 
+static int init_unpack(struct init_ctx *c, unsigned filter)
+{
+	struct unpack_layer_source from = { .open = init_stream_open,
+					    .close = init_stream_close,
+					    .arg = c };
+	struct unpack_opts uo = { 0 };
+	int rc;
+
+	uo.ref = INIT_LOCAL_REF;
+	uo.dir = c->stage.dir;
+	uo.filter = filter;
+	uo.overwrite = true;
+	rc = unpack_modelkit_from(c->store, &uo, &from);
+	if (!rc)
+		init_note(c, "extracted", "%d layer(s), %llu bytes, %s while "
+			  "downloading", c->res->layers, c->res->bytes,
+			  c->streamed ? c->streamed->digest : "none");
+	return rc;
+}
+
 static int init_extract(struct init_ctx *c, const char *dest)
 {
 	struct init_fetch f = { .c = c };
-	struct unpack_opts uo = { 0 };
 	unsigned filter;
 	int rc;
 
 	rc = unpack_filter_parse(c->s->filter, &filter);
 	if (rc)
 		return err_set(rc, "STELE_FILTER: %s", err_msg());
+	c->fetch = &f;
 	rc = init_select(c, filter, &f.blobs, &f.n);
 	if (!rc)
 		rc = init_check_size(c, &f);
-	if (!rc)
+	if (!rc) {
+		init_pick_streamed(c, &f);
 		rc = stage_begin(&c->stage, dest);
+	}
 	if (!rc)
 		rc = init_check_space(c, dest);
 	if (!rc)
 		rc = init_open_store(c);
 	if (!rc)
 		rc = init_download(c, &f);
-	free(f.blobs);
 	if (!rc)
 		rc = init_store_manifest(c);
-	uo.ref = INIT_LOCAL_REF;
-	uo.dir = c->stage.dir;
-	uo.filter = filter;
-	uo.overwrite = true;
 	if (!rc)
-		rc = unpack_modelkit(c->store, &uo);
+		rc = init_unpack(c, filter);
+	free(f.blobs);
+	c->fetch = NULL;
 	if (!rc)
 		rc = stage_commit(&c->stage, c->target.digest);
 	if (!rc)

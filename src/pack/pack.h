@@ -8,6 +8,7 @@
 
 #include "oci/manifest.h"
 #include "pack/compress.h"
+#include "pack/stream.h"
 #include "store/store.h"
 #include "util/sha256.h"
 
@@ -69,5 +70,26 @@ struct unpack_opts {
  * failure leaves dir as it was.
  */
 int unpack_modelkit(struct store *s, const struct unpack_opts *o);
+
+/*
+ * Where unpack_modelkit_from() may read layers instead of the store, so a
+ * caller can extract while it downloads. open() sets *in to a stream of
+ * exactly the layer's bytes, or leaves it NULL to read the layer from the
+ * store. The stream's read() must return 0 only at the end of a blob
+ * whose digest and size were verified, and a negative err code (message
+ * set) otherwise: the extracted files are kept only then. close()
+ * releases a stream open() returned, consumed or not.
+ */
+struct unpack_layer_source {
+	int (*open)(void *arg, const struct oci_descriptor *d,
+		    struct stream_in **in);
+	void (*close)(void *arg, struct stream_in *in);
+	void *arg;
+};
+
+/* unpack_modelkit() reading layers through from (NULL: the store). The
+ * manifest and config still come from the store. */
+int unpack_modelkit_from(struct store *s, const struct unpack_opts *o,
+			 const struct unpack_layer_source *from);
 
 #endif

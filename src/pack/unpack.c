@@ -200,6 +200,7 @@ static int extract_tar(int root, struct stream_in *in, const char *what,
 
 struct layer_job {
 	struct store *s;
+	const struct unpack_layer_source *from;   /* NULL: the store only */
 	const struct oci_descriptor *d;
 	struct oci_layer_info info;
 	const char *diff_id;      /* expected, "" when unknown */
@@ -207,11 +208,12 @@ struct layer_job {
 	uint8_t *buf;
 };
 
-/* Read whatever is left so the store reader checks the digest. */
-static int finish_blob(struct store_blob_reader *r, const char *digest)
+/* Read whatever is left so the source checks the digest: both the store
+ * reader and an unpack_layer_source end with 0 only on a verified blob. */
+static int finish_blob(struct stream_in *in, const char *digest)
 {
 	uint8_t tmp[512];
-	ssize_t got = store_blob_read(r, tmp, sizeof(tmp));
+	ssize_t got = stream_read(in, tmp, sizeof(tmp));
 
 	if (got > 0)
 		return err_set(ERR_INVALID, "layer %s: data after the end of "
@@ -228,27 +230,46 @@ static int check_diff_id(const struct layer_job *j, const char *got)
 		       j->diff_id);
 }
 
-static int extract_layer(struct layer_job *j)
+/* The layer's bytes: from the caller's source when it offers them,
+ * otherwise from the store, whose size must match the manifest's. */
+static int open_layer(struct layer_job *j, struct blob_src *src,
+		      struct stream_in **in)
 {
-	struct blob_src src = { .base.read = blob_src_read };
-	struct stream_hash_in diff = { 0 };
-	struct pack_zin *z = NULL;
-	struct stream_in *in;
-	char what[DIGEST_STR_LEN + 8], got[DIGEST_STR_LEN];
 	uint64_t size;
 	int rc;
 
-	snprintf(what, sizeof(what), "layer %s", j->d->digest);
-	rc = store_blob_open_read(j->s, j->d->digest, &src.r, &size);
+	*in = NULL;
+	if (j->from) {
+		rc = j->from->open(j->from->arg, j->d, in);
+		if (rc || *in)
+			return rc;
+	}
+	rc = store_blob_open_read(j->s, j->d->digest, &src->r, &size);
 	if (!rc && size != j->d->size)
 		rc = err_set(ERR_DIGEST, "layer %s is %s: %" PRIu64 " bytes "
 			     "stored, the manifest says %" PRIu64,
 			     j->d->digest, size < j->d->size ? "truncated" :
 			     "damaged", size, j->d->size);
 	if (!rc)
-		rc = pack_zin_new((enum pack_compression)j->info.comp,
-				  &src.base, what, &z);
-	/* Uncompressed, the blob digest the store checks is the diffId:
+		*in = &src->base;
+	return rc;
+}
+
+static int extract_layer(struct layer_job *j)
+{
+	struct blob_src src = { .base.read = blob_src_read };
+	struct stream_hash_in diff = { 0 };
+	struct stream_in *raw = NULL, *in;
+	struct pack_zin *z = NULL;
+	char what[DIGEST_STR_LEN + 8], got[DIGEST_STR_LEN];
+	int rc;
+
+	snprintf(what, sizeof(what), "layer %s", j->d->digest);
+	rc = open_layer(j, &src, &raw);
+	if (!rc)
+		rc = pack_zin_new((enum pack_compression)j->info.comp, raw,
+				  what, &z);
+	/* Uncompressed, the blob digest the source checks is the diffId:
 	 * no second hash over the same bytes. */
 	if (!rc && j->info.comp != OCI_COMP_NONE)
 		rc = stream_hash_in_init(&diff, pack_zin_stream(z));
@@ -263,7 +284,7 @@ static int extract_layer(struct layer_job *j)
 	if (!rc)
 		rc = pack_zin_end(z);
 	if (!rc)
-		rc = finish_blob(src.r, j->d->digest);
+		rc = finish_blob(raw, j->d->digest);
 	if (rc)
 		goto out;
 	if (j->info.comp == OCI_COMP_NONE)
@@ -275,6 +296,8 @@ out:
 	if (j->info.comp != OCI_COMP_NONE)
 		stream_hash_in_release(&diff);
 	pack_zin_free(z);
+	if (raw && raw != &src.base)
+		j->from->close(j->from->arg, raw);
 	store_blob_close(src.r);
 	return rc;
 }
@@ -284,6 +307,7 @@ out:
 struct unpack_ctx {
 	struct store *s;
 	const struct unpack_opts *o;
+	const struct unpack_layer_source *from;
 	struct oci_manifest *m;
 	struct kitfile *kf;
 	json_t *mp_config;        /* ModelPack config, for rootfs.diff_ids */
@@ -511,7 +535,8 @@ static int write_kitfile(struct unpack_ctx *c)
 
 static int extract_layers(struct unpack_ctx *c)
 {
-	struct layer_job j = { .s = c->s, .root = c->stage_fd };
+	struct layer_job j = { .s = c->s, .from = c->from,
+			       .root = c->stage_fd };
 	int rc = 0;
 
 	j.buf = malloc(UNPACK_BUF);
@@ -543,7 +568,14 @@ static int extract_layers(struct unpack_ctx *c)
 
 int unpack_modelkit(struct store *s, const struct unpack_opts *o)
 {
-	struct unpack_ctx c = { .s = s, .o = o, .stage_fd = -1 };
+	return unpack_modelkit_from(s, o, NULL);
+}
+
+int unpack_modelkit_from(struct store *s, const struct unpack_opts *o,
+			 const struct unpack_layer_source *from)
+{
+	struct unpack_ctx c = { .s = s, .o = o, .from = from,
+				.stage_fd = -1 };
 	int rc = load_manifest(&c);
 
 	if (!rc)

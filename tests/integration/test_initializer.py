@@ -48,7 +48,7 @@ class World:
             raise AssertionError(f"stele {args}: {p.stderr}")
         return p
 
-    def publish(self, repo, tag, payload=b"weights-v1"):
+    def publish(self, repo, tag, payload=b"weights-v1", compression="none"):
         src = self.tmp / f"src-{repo.replace('/', '-')}-{tag}"
         src.mkdir()
         (src / "model.safetensors").write_bytes(payload)
@@ -59,7 +59,7 @@ class World:
             "model:\n  name: m\n  path: model.safetensors\n"
             "docs:\n  - path: README.md\n")
         ref = f"{self.reg.host}/{repo}:{tag}"
-        self.run("pack", src, "-t", ref)
+        self.run("pack", src, "-t", ref, "--compression", compression)
         self.run("push", ref)
         p = self.run("inspect", ref, "--format", "json")
         return ref, json.loads(p.stdout)["digest"]
@@ -129,8 +129,9 @@ def listing(d):
     return sorted(str(p.relative_to(d)) for p in Path(d).rglob("*"))
 
 
-def ready(world, repo="team/model", payload=b"weights-v1"):
-    ref, digest = world.publish(repo, "v1.0.0", payload)
+def ready(world, repo="team/model", payload=b"weights-v1",
+          compression="none"):
+    ref, digest = world.publish(repo, "v1.0.0", payload, compression)
     world.tag(ref, "qa")
     world.scan(ref)
     world.promote(ref, "qa", repo)

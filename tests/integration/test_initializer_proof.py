@@ -141,13 +141,22 @@ def via(proxy_, ref):
 
 
 def test_layer_tampered_in_transit_refused(world, proxy):
-    ref, _ = ready(world)
+    # Large enough that the flipped byte lands in file data, which only
+    # the digest can catch (the file was already extracted into staging).
+    ref, _ = ready(world, payload=os.urandom(256 * 1024))
     px = proxy(digest=layer_digest(world, ref), mode="flip")
     dest = world.tmp / "d"
     refused_logged(world, via(px, ref), dest, "has digest sha256:")
     assert px.blob_gets()
     p = world.init(via(px, ref), dest, env="qa")
     check_log(p.stderr, ok=False)
+
+
+def test_tar_header_tampered_in_transit_refused(world, proxy):
+    ref, _ = ready(world)
+    px = proxy(digest=layer_digest(world, ref), mode="flip")
+    refused_logged(world, via(px, ref), world.tmp / "d",
+                   "bad tar header checksum")
 
 
 def test_longer_blob_than_manifest_refused(world, proxy):
@@ -197,6 +206,19 @@ def test_hostile_layer_refused(world, members, needle):
     refused_logged(world, f"stele://{ref}", dest, needle)
     assert not (world.tmp / "mnt" / "escape.txt").exists()
     assert not (dest / "link").exists()
+
+
+def test_hostile_entry_stops_the_download(world, proxy):
+    """The layer is extracted while it downloads: a bad entry at its
+    start ends the transfer instead of waiting for the rest."""
+    big = os.urandom(4 << 20)
+    layer = tar_of(file_member("../escape.txt", b"x"),
+                   file_member("weights.bin", big))
+    ref = push_crafted(world, "team/crafted", layer)
+    px = proxy(digest=sha(layer), mode="slow", delay=0.05)
+    refused_logged(world, via(px, ref), world.tmp / "d",
+                   "escapes the destination")
+    assert px.blob_bytes < (1 << 20), px.blob_bytes
 
 
 def test_oversized_refused_before_download(world, proxy):
@@ -276,7 +298,9 @@ def test_full_disk_refused_before_download(world, tmpfs):
 
 
 def test_disk_filling_while_extracting_refused(world, tmpfs):
-    ref, _ = ready(world, payload=os.urandom(1200 * 1024))
+    # 3 MiB of zeros compress to almost nothing: the download fits and
+    # passes the free-space check, the extracted file does not fit.
+    ref, _ = ready(world, payload=bytes(3 << 20), compression="zstd")
     (tmpfs / "keep.txt").write_text("was here")
     before = used(tmpfs)
     refused_logged(world, f"stele://{ref}", tmpfs,

@@ -1,4 +1,5 @@
-/* Unit tests for storage URIs, settings and crash-safe staging. */
+/* Unit tests for storage URIs, settings, crash-safe staging, and the
+ * layer-source contract the initializer streams through. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,8 @@
 
 #include "initializer/stage.h"
 #include "initializer/uri.h"
+#include "pack/pack.h"
+#include "store/store.h"
 #include "util/err.h"
 #include "util/fs.h"
 
@@ -105,6 +108,123 @@ static void test_settings_max_bytes_suffixes_and_limits(void **state)
 	unsetenv("STELE_MAX_BYTES");
 }
 
+/*
+ * A layer source that hands out the store's own bytes and then reports
+ * verdict at the end, as the initializer's download stream does.
+ */
+struct test_src {
+	struct stream_in base;
+	struct store_blob_reader *r;
+	int verdict;
+	int opened, closed;
+	bool offer;
+};
+
+static ssize_t test_src_read(struct stream_in *in, void *p, size_t n)
+{
+	struct test_src *t = stream_container_of(in, struct test_src, base);
+	ssize_t got = store_blob_read(t->r, p, n);
+
+	if (got == 0 && t->verdict)
+		return err_set(t->verdict, "test: digest mismatch at the end");
+	return got;
+}
+
+static struct store *test_store;
+
+static int test_src_open(void *arg, const struct oci_descriptor *d,
+			 struct stream_in **in)
+{
+	struct test_src *t = arg;
+
+	*in = NULL;
+	if (!t->offer)
+		return 0;
+	t->opened++;
+	assert_int_equal(store_blob_open_read(test_store, d->digest, &t->r,
+					      NULL), 0);
+	*in = &t->base;
+	return 0;
+}
+
+static void test_src_close(void *arg, struct stream_in *in)
+{
+	struct test_src *t = arg;
+
+	assert_ptr_equal(in, &t->base);
+	store_blob_close(t->r);
+	t->r = NULL;
+	t->closed++;
+}
+
+static void pack_one(const char *root, char *ref_out, size_t len)
+{
+	struct pack_opts po = { 0 };
+	struct pack_result res;
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/src", root);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/src/model.bin", root);
+	assert_int_equal(fs_write_atomic(p, "weights", 7, 0644), 0);
+	snprintf(p, sizeof(p), "%s/src/Kitfile", root);
+	assert_int_equal(fs_write_atomic(p, "manifestVersion: 1.0.0\n"
+					 "model:\n  path: model.bin\n", 48,
+					 0644), 0);
+	snprintf(p, sizeof(p), "%s/store", root);
+	assert_int_equal(store_open(p, &test_store), 0);
+	snprintf(p, sizeof(p), "%s/src", root);
+	snprintf(ref_out, len, "local/m:v1");
+	po.dir = p;
+	po.ref = ref_out;
+	po.comp = PACK_COMP_NONE;
+	assert_int_equal(pack_modelkit(test_store, &po, &res), 0);
+}
+
+static void test_layer_source_verdict_gates_unpack(void **state)
+{
+	char root[] = "/tmp/stele-src-XXXXXX", ref[64], out[PATH_MAX + 8];
+	struct test_src t = { .base.read = test_src_read, .offer = true,
+			      .verdict = ERR_DIGEST };
+	struct unpack_layer_source from = { test_src_open, test_src_close,
+					    &t };
+	struct unpack_opts uo = { .filter = UNPACK_ALL };
+	struct stat st;
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	pack_one(root, ref, sizeof(ref));
+	snprintf(out, sizeof(out), "%s/out", root);
+	uo.ref = ref;
+	uo.dir = out;
+
+	/* A source that fails at the end: nothing reaches the directory. */
+	assert_int_equal(unpack_modelkit_from(test_store, &uo, &from),
+			 ERR_DIGEST);
+	assert_int_equal(t.opened, 1);
+	assert_int_equal(t.closed, 1);
+	assert_int_not_equal(stat(out, &st), 0);
+
+	/* The same bytes with a good verdict land. */
+	t.verdict = 0;
+	assert_int_equal(unpack_modelkit_from(test_store, &uo, &from), 0);
+	assert_int_equal(t.closed, 2);
+	snprintf(out, sizeof(out), "%s/out/model.bin", root);
+	assert_int_equal(stat(out, &st), 0);
+	assert_int_equal(st.st_size, 7);
+
+	/* A source that offers nothing falls back to the store. */
+	t.offer = false;
+	snprintf(out, sizeof(out), "%s/out2", root);
+	assert_int_equal(unpack_modelkit_from(test_store, &uo, &from), 0);
+	assert_int_equal(t.opened, 2);
+	snprintf(out, sizeof(out), "%s/out2/model.bin", root);
+	assert_int_equal(stat(out, &st), 0);
+	store_free(test_store);
+	test_store = NULL;
+	fs_remove_tree(root);
+}
+
 static void put(const char *dir, const char *name, const char *text)
 {
 	char p[PATH_MAX];
@@ -181,6 +301,7 @@ int main(void)
 		cmocka_unit_test(test_uri_refusals),
 		cmocka_unit_test(test_settings_defaults_and_errors),
 		cmocka_unit_test(test_settings_max_bytes_suffixes_and_limits),
+		cmocka_unit_test(test_layer_source_verdict_gates_unpack),
 		cmocka_unit_test(test_stage_commit_and_marker),
 		cmocka_unit_test(test_stage_refuses_overwrite),
 		cmocka_unit_test(test_stage_recovers_interrupted_commit),
