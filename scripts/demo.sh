@@ -42,7 +42,7 @@ if [ -z "$STELE" ]; then
 	step "Install and build"
 	scripts/setup.sh --demo
 	[ -d build ] || meson setup build --buildtype=release >/dev/null
-	ninja -C build >/dev/null
+	ninja -C build -j "$(nproc)" >/dev/null
 	STELE=$ROOT/build/stele
 	say "built $("$STELE" version)"
 fi
