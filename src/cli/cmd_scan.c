@@ -25,7 +25,7 @@ static const char usage[] =
 	"usage: stele scan [--format text|json|sarif] [--fail-on SEVERITY]\n"
 	"                  [--profile NAME]... [--vulndb PATH] PATH...\n"
 	"       stele scan [--format text|json] [--fail-on SEVERITY]\n"
-	"                  [--wait] [--timeout SECONDS] HOST/REPO[:TAG|@DIGEST]\n"
+	"                  [--wait] [--timeout SEC] HOST/REPO[:TAG|@DIGEST]\n"
 	"\n"
 	"Scan files and directories for code-injection risks in model files\n"
 	"(pickle in every protocol, PyTorch zip/legacy/TorchScript, joblib,\n"

@@ -265,7 +265,12 @@ int pipeline_run_job(const struct pipeline_ctx *ctx,
 		snprintf(why, sizeof(why), "%s", err_msg());
 		log_msg(LOG_WARN, "-", "job %lld (%s@%s) failed: %s",
 			(long long)j->id, j->repo, j->digest, why);
-		pipeline_job_fail(ctx->db, j, why);
+		/* A busy store is not the version's fault: try again. */
+		if (rc == ERR_CONFLICT &&
+		    j->attempts < PIPELINE_MAX_ATTEMPTS)
+			pipeline_job_retry(ctx->db, j, why);
+		else
+			pipeline_job_fail(ctx->db, j, why);
 	}
 	return rc;
 }

@@ -44,8 +44,9 @@ int pipeline_recover(struct pipeline *p, int *n);
 
 /*
  * Queue a scan of repo@digest unless that version already has a scan
- * (pending, running or done): its scans row becomes 'pending'. Returns
- * 0, and *queued says whether a job was added.
+ * that is pending, running or done (a failed one is queued again): its
+ * scans row becomes 'pending'. Returns 0, and *queued says whether a job
+ * was added.
  */
 int pipeline_enqueue_scan(struct pipeline *p, const char *repo,
 			  const char *digest, bool *queued);
@@ -81,6 +82,11 @@ int pipeline_claim_id(struct pipeline *p, int64_t id,
 
 /* Finish a running job ('done'); 0 even if it was no longer running. */
 int pipeline_job_done(struct pipeline *p, int64_t id);
+
+/* Return a running job to 'pending' after a transient failure (the
+ * store was busy); its attempts still count towards the limit. */
+int pipeline_job_retry(struct pipeline *p, const struct pipeline_job *j,
+		       const char *why);
 
 /* Fail a running job with a one-line reason; its scan becomes 'failed'. */
 int pipeline_job_fail(struct pipeline *p, const struct pipeline_job *j,

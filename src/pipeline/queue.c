@@ -252,9 +252,11 @@ int pipeline_enqueue_scan(struct pipeline *p, const char *repo,
 	*queued = false;
 	if (rc)
 		return rc;
-	rc = pipeline_run(p, "INSERT OR IGNORE INTO scans(repo, digest, "
-			  "status) VALUES(?, ?, 'pending')", &changes, 2,
-			  args);
+	/* A failed scan is tried again when the version is pushed again. */
+	rc = pipeline_run(p, "INSERT INTO scans(repo, digest, status) "
+			  "VALUES(?, ?, 'pending') ON CONFLICT(repo, digest) "
+			  "DO UPDATE SET status='pending', error=NULL WHERE "
+			  "status='failed'", &changes, 2, args);
 	if (!rc && changes) {
 		rc = insert_job(p, PIPELINE_SCAN, repo, digest, NULL);
 		*queued = !rc;
@@ -387,6 +389,27 @@ int pipeline_job_done(struct pipeline *p, int64_t id)
 	if (rc)
 		return rc;
 	return pipeline_end(p, pipeline_job_done_locked(p, id));
+}
+
+int pipeline_job_retry(struct pipeline *p, const struct pipeline_job *j,
+		       const char *why)
+{
+	char id[24];
+	const char *args[] = { why, id };
+	const char *sargs[] = { j->repo, j->digest };
+	int rc = pipeline_begin(p);
+
+	if (rc)
+		return rc;
+	snprintf(id, sizeof(id), "%lld", (long long)j->id);
+	rc = pipeline_run(p, "UPDATE pipeline_jobs SET state='pending', "
+			  "error=?, updated=strftime('%s','now') WHERE id=? "
+			  "AND state='running'", NULL, 2, args);
+	if (!rc && j->kind == PIPELINE_SCAN)
+		rc = pipeline_run(p, "UPDATE scans SET status='pending' WHERE "
+				  "repo=? AND digest=? AND status='running'",
+				  NULL, 2, sargs);
+	return pipeline_end(p, rc);
 }
 
 int pipeline_job_fail(struct pipeline *p, const struct pipeline_job *j,

@@ -482,7 +482,12 @@ static int pipeline_resume(struct srv *s)
 		.gc_lock = &s->gc_lock, .data = s->cfg.data,
 		.key = s->sign_key,
 	};
+	char fp[DIGEST_STR_LEN];
 	int n = 0, rc = pipeline_recover(s->pipeline, &n);
+
+	if (!rc && !sign_key_fingerprint(s->sign_key, fp))
+		log_msg(LOG_INFO, "-", "scan results signed by %s/keys/"
+			"signing.pub (%s)", s->cfg.data, fp);
 
 	if (!rc && n)
 		log_msg(LOG_INFO, "-", "%d interrupted jobs queued again", n);

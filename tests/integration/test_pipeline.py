@@ -419,3 +419,51 @@ def test_local_scan_covers_dependencies(world, tmp_path):
     p = world.run("scan", "--vulndb", tmp_path / "missing" / "x.sqlite",
                   d, check=False)
     assert p.returncode == 2 and "stele scan:" in p.stderr
+
+
+def put_blob(world, repo, data):
+    import hashlib
+    d = "sha256:" + hashlib.sha256(data).hexdigest()
+    st, _, body = world.reg.request(
+        "POST", f"/v2/{repo}/blobs/uploads/?digest={d}", body=data,
+        headers={"Content-Type": "application/octet-stream"}, auth=ADMIN)
+    assert st == 201, body
+    return {"digest": d, "size": len(data)}
+
+
+def test_layer_escaping_scratch_fails_the_scan(world):
+    """A layer pushed by another client with a '..' entry is refused by
+    the extraction: the scan fails with the reason, never clean."""
+    import io
+    import tarfile
+    world.start()
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as t:
+        info = tarfile.TarInfo("../../escape.txt")
+        info.size = 1
+        t.addfile(info, io.BytesIO(b"x"))
+    layer = put_blob(world, "team/bad", buf.getvalue())
+    cfg = put_blob(world, "team/bad", json.dumps(
+        {"manifestVersion": "1.0.0", "package": {"name": "bad"}}).encode())
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": dict(cfg, mediaType=
+                       "application/vnd.kitops.modelkit.config.v1+json"),
+        "layers": [dict(layer, mediaType=
+                        "application/vnd.kitops.modelkit.code.v1.tar")]}
+    st, h, body = world.reg.request(
+        "PUT", "/v2/team/bad/manifests/v1.0.0",
+        body=json.dumps(manifest).encode(),
+        headers={"Content-Type":
+                 "application/vnd.oci.image.manifest.v1+json"}, auth=ADMIN)
+    assert st == 201, body
+    digest = h["Docker-Content-Digest"]
+    s = world.wait("team/bad", digest)
+    assert s["status"] == "failed" and s["verdict"] is None, s
+    assert ".." in s["error"]
+    assert not (world.reg.data / "escape.txt").exists()
+    assert not (world.reg.data / "scratch" / "escape.txt").exists()
+    assert world.referrers("team/bad", digest) == []
+    p = world.run("scan", f"{world.reg.host}/team/bad:v1.0.0", check=False)
+    assert p.returncode == 2 and "failed" in p.stdout

@@ -138,6 +138,37 @@ static void test_queue_fails_job_interrupted_too_often(void **state)
 	pipeline_scan_release(&s);
 }
 
+static void test_queue_retry_returns_job_until_limit(void **state)
+{
+	struct fx *f = *state;
+	struct pipeline_job j, again;
+	struct pipeline_scan s;
+	bool q;
+
+	assert_int_equal(pipeline_enqueue_scan(f->p, "a/m", D1, &q), 0);
+	assert_int_equal(pipeline_claim(f->p, &j), 1);
+	assert_int_equal(pipeline_job_retry(f->p, &j, "busy"), 0);
+	assert_int_equal(pipeline_scan_evidence(f->p, "a/m", D1, &s), 0);
+	assert_string_equal(s.status, "pending");
+	pipeline_scan_release(&s);
+	assert_int_equal(pipeline_claim(f->p, &again), 1);
+	assert_int_equal(again.id, j.id);
+	assert_int_equal(again.attempts, 2);
+	assert_int_equal(pipeline_job_fail(f->p, &again, "bad layer"), 0);
+	assert_int_equal(pipeline_scan_evidence(f->p, "a/m", D1, &s), 0);
+	assert_string_equal(s.status, "failed");
+	assert_string_equal(s.error, "bad layer");
+	pipeline_scan_release(&s);
+	/* A failed job is not retried. */
+	assert_int_equal(pipeline_job_retry(f->p, &again, "busy"), 0);
+	assert_int_equal(pipeline_claim(f->p, &again), 0);
+	/* Pushing the version again queues a new scan. */
+	assert_int_equal(pipeline_enqueue_scan(f->p, "a/m", D1, &q), 0);
+	assert_true(q);
+	assert_int_equal(pipeline_claim(f->p, &again), 1);
+	assert_true(again.id != j.id);
+}
+
 static void test_queue_done_is_final(void **state)
 {
 	struct fx *f = *state;
@@ -230,6 +261,7 @@ int main(void)
 		T(test_queue_claims_in_order_and_once),
 		T(test_queue_recover_returns_running_to_pending),
 		T(test_queue_fails_job_interrupted_too_often),
+		T(test_queue_retry_returns_job_until_limit),
 		T(test_queue_done_is_final),
 		T(test_scan_store_counts_and_indexes),
 		T(test_scan_evidence_of_unknown_version),
