@@ -191,8 +191,13 @@ grep -q "listening on" "$LOGS/serve.out" || fail "server did not start"
 cp "$DATA/keys/signing.pub" "$W/kserve-keys/registry.pub"
 cp "$W/keys/publisher.pub" "$W/kserve-keys/publisher.pub"
 good "stele serve on http://$REG (pid $SERVER_PID), data in $DATA"
-say "environments staging and prod; registry key" \
-	"$(sha256sum "$DATA/keys/signing.pub" | cut -c1-16)..."
+for _ in $(seq 20); do
+	grep -q "^signing key" "$LOGS/serve.out" && break
+	sleep 0.05
+done
+fp=$(awk '/^signing key/ { print $NF }' "$LOGS/serve.out")
+say "environments staging and prod; registry signing key ${fp:-?}"
+say "(the cluster pins this key: copied to its trusted keys as registry.pub)"
 
 step "2. Accounts for a publisher, an approver and a deployer"
 for u in pat alex dana; do
