@@ -2,12 +2,15 @@
 # Install what stele needs on a Debian machine, then build it.
 #   scripts/setup.sh            build dependencies and a release build
 #   scripts/setup.sh --test     plus test peers (Python venv, Go tools, ...)
+#   scripts/setup.sh --demo     plus what scripts/demo.sh needs
 # Safe to run again: every step skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
+want_demo=0
+[ "${1:-}" = "--demo" ] && want_demo=1
 
 # One package per line, so parallel changes merge line by line.
 build_pkgs=(
@@ -43,6 +46,10 @@ test_pkgs=(
 	wrk
 	podman
 )
+# The demo trains its model in a Python virtual environment.
+demo_pkgs=(
+	python3-venv
+)
 # Go builds test peers; the machines come with a current Go in /usr/local.
 command -v go >/dev/null || test_pkgs+=(golang-go)
 
@@ -62,6 +69,7 @@ apt_install() {
 }
 
 apt_install "${build_pkgs[@]}"
+[ $want_demo -eq 1 ] && apt_install "${demo_pkgs[@]}"
 if [ $want_test -eq 1 ]; then
 	apt_install "${test_pkgs[@]}"
 	scripts/setup-peers.sh

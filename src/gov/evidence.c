@@ -1,5 +1,6 @@
 /* Scan and publisher evidence read from the registry's SQLite database. */
 #include "gov/evidence.h"
+#include "scan/rules.h"
 #include "util/err.h"
 
 #include <jansson.h>
@@ -74,13 +75,7 @@ static const char *finding_kind(json_t *o)
 	const char *kind = json_string_value(json_object_get(o, "kind"));
 	const char *rule = json_string_value(json_object_get(o, "rule"));
 
-	if (kind || !rule)
-		return kind;
-	if (!strncmp(rule, "dep-", 4))
-		return "dependency";
-	if (!strncmp(rule, "llm-", 4) || !strcmp(rule, "secret-exposed"))
-		return "llm";
-	return "model";
+	return kind ? kind : scan_rule_kind(rule);
 }
 
 static int finding_parse(json_t *o, struct policy_finding *f, size_t i)

@@ -1,6 +1,7 @@
 /* Scan results in the metadata store: the scans row of each version, its
  * dependency index and its vulnerability rows. */
 #include "pipeline/internal.h"
+#include "scan/rules.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -37,12 +38,11 @@ bool pipeline_finding_is_dep(json_t *f)
 
 static enum pipeline_finding_kind finding_kind(json_t *f)
 {
-	if (pipeline_finding_is_dep(f))
+	const char *kind = scan_rule_kind(jtext(f, "rule"));
+
+	if (!strcmp(kind, "dependency"))
 		return PIPELINE_KIND_DEPENDENCY;
-	/* The LLM checks' rules (scan/llm.c); other OWASP-tagged findings,
-	 * such as pickle imports (LLM03, supply chain), are model findings. */
-	if (!strncmp(jtext(f, "rule"), "llm-", 4) ||
-	    !strcmp(jtext(f, "rule"), "secret-exposed"))
+	if (!strcmp(kind, "llm"))
 		return PIPELINE_KIND_LLM;
 	return PIPELINE_KIND_MODEL;
 }

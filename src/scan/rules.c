@@ -233,3 +233,19 @@ const struct scan_rule *scan_rule_find(const char *id)
 			return r;
 	return NULL;
 }
+
+const char *scan_rule_kind(const char *id)
+{
+	static const char *const llm[] = {
+		"template-", "hf-", "python-", "text-", "secret-", NULL
+	};
+
+	if (!id)
+		return "model";
+	if (!strncmp(id, "dep-", 4))
+		return "dependency";
+	for (const char *const *p = llm; *p; p++)
+		if (!strncmp(id, *p, strlen(*p)))
+			return "llm";
+	return "model";
+}

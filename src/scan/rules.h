@@ -13,6 +13,15 @@ struct scan_rule {
 /* The rule with this id, or NULL (dependency rules live elsewhere). */
 const struct scan_rule *scan_rule_find(const char *id);
 
+/*
+ * The kind of finding a rule id reports, as policies cap them
+ * (docs/governance.md): "dependency" for advisories (dep-*), "llm" for
+ * the LLM checks (chat templates, Hugging Face remote-code hooks and the
+ * Python they name, hidden Unicode, secrets), "model" for everything
+ * else. Never NULL.
+ */
+const char *scan_rule_kind(const char *id);
+
 /* All rules, terminated by an entry whose id is NULL. */
 extern const struct scan_rule scan_rules[];
 
