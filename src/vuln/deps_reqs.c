@@ -175,11 +175,14 @@ static int parse_lines(struct reqs *c, const char *rel, const struct buf *b)
 	const char *p = buf_cstr(b), *end = p + b->len, *nl;
 	int line = 0, first = 0, rc = 0;
 	bool cont, skipping = false;
-	size_t n;
+	size_t n, adv;
 
 	while (!rc && p < end) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		/* Advance past the whole physical line, whatever is trimmed
+		 * from it: a last line ending in '\r' must still end. */
+		adv = nl ? n + 1 : n;
 		line++;
 		if (!logical.len && !skipping)
 			first = line;
@@ -199,7 +202,7 @@ static int parse_lines(struct reqs *c, const char *rel, const struct buf *b)
 			buf_clear(&logical);
 			skipping = false;
 		}
-		p += n + (nl ? 1 + (p[n] == '\r') : 0);
+		p += adv;
 	}
 	if (!rc && logical.len && !skipping)
 		rc = logical_line(c, rel, logical.data, first);
