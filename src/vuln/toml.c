@@ -434,6 +434,18 @@ static int parse_inline(struct tp *t, int depth, struct toml_node *tab)
 	}
 }
 
+/* The input is counted, not NUL-terminated: copy exactly n bytes. */
+static char *toml_dupn(const char *s, size_t n)
+{
+	char *d = malloc(n + 1);
+
+	if (d) {
+		memcpy(d, s, n);
+		d[n] = '\0';
+	}
+	return d;
+}
+
 static int parse_scalar(struct tp *t, struct toml_node *n)
 {
 	const char *s = t->p;
@@ -447,7 +459,7 @@ static int parse_scalar(struct tp *t, struct toml_node *n)
 			t->p++;
 	if (t->p == s)
 		return fail(t, "expected a value");
-	n->str = strndup(s, (size_t)(t->p - s));
+	n->str = toml_dupn(s, (size_t)(t->p - s));
 	return n->str ? 0 : err_set(ERR_NOMEM, "out of memory");
 }
 
