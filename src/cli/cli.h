@@ -38,6 +38,8 @@ bool cli_wants_help(int argc, char **argv);
 
 CLI_DECLARE(cmd_version);
 CLI_DECLARE(cmd_help);
+/* The command list on stderr, for 'stele' alone; returns CLI_USAGE. */
+int cli_usage_list(void);
 CLI_DECLARE(cmd_audit);
 CLI_DECLARE(cmd_storage_initializer);
 CLI_DECLARE(cmd_init);
@@ -61,6 +63,12 @@ CLI_DECLARE(cmd_vulns);
 /* Open --db PATH or the default advisory database (cmd_vulndb.c). */
 struct vuln_db;
 int cli_vulndb_open(const char *path, struct vuln_db **db);
+/*
+ * The same, for matching: fails with ERR_NOTFOUND and a hint to import
+ * when the database does not exist (it is not created) or holds no
+ * advisory, since matching against nothing would pass everything.
+ */
+int cli_vulndb_open_loaded(const char *path, struct vuln_db **db);
 CLI_DECLARE(cmd_key);
 CLI_DECLARE(cmd_sign_blob);
 CLI_DECLARE(cmd_verify_blob);

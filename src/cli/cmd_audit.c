@@ -23,6 +23,8 @@ static const char audit_usage[] =
 	"\n"
 	"  --data DIR     the server's data directory (default: $STELE_DATA\n"
 	"                 or ./stele-data)\n"
+	"  --limit N      list: only the newest N matching records (still\n"
+	"                 printed oldest first)\n"
 	"  --file FILE    verify a JSON Lines export instead of the store\n"
 	"  --key PUB      also check the newest checkpoint the registry\n"
 	"                 signed (its public key, DATA/keys/signing.pub):\n"
@@ -134,6 +136,48 @@ static int audit_print_csv(const struct audit_record *r, void *arg)
 	return rc;
 }
 
+/* --limit N shows the newest N matching records, still oldest first:
+ * one pass counts the matches, the next skips all but the last N. */
+struct audit_tail {
+	int64_t skip;
+	int (*print)(const struct audit_record *rec, void *arg);
+};
+
+static int audit_count(const struct audit_record *rec, void *arg)
+{
+	(void)rec;
+	++*(int64_t *)arg;
+	return 0;
+}
+
+static int audit_print_tail(const struct audit_record *rec, void *arg)
+{
+	struct audit_tail *t = arg;
+
+	if (t->skip > 0) {
+		t->skip--;
+		return 0;
+	}
+	return t->print(rec, stdout);
+}
+
+static int audit_list_each(struct audit_log *log, struct audit_opts *o)
+{
+	struct audit_filter all = o->filter;
+	struct audit_tail t = { 0, audit_print_text };
+	int64_t n = 0;
+	int rc;
+
+	if (o->format && !strcmp(o->format, "json"))
+		t.print = audit_print_jsonl;
+	all.limit = 0;
+	rc = o->filter.limit > 0 ? audit_log_each(log, &all, audit_count, &n)
+				 : 0;
+	if (!rc && n > o->filter.limit)
+		t.skip = n - o->filter.limit;
+	return rc ? rc : audit_log_each(log, &all, audit_print_tail, &t);
+}
+
 static int audit_list(struct audit_opts *o)
 {
 	struct audit_log *log;
@@ -143,10 +187,7 @@ static int audit_list(struct audit_opts *o)
 		return cli_usage_error("audit", "list formats: text, json");
 	rc = audit_open(o, &log);
 	if (!rc)
-		rc = audit_log_each(log, &o->filter,
-				    o->format && !strcmp(o->format, "json") ?
-				    audit_print_jsonl : audit_print_text,
-				    stdout);
+		rc = audit_list_each(log, o);
 	audit_log_close(log);
 	return rc ? cli_fail("audit", rc) : CLI_OK;
 }

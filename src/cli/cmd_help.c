@@ -4,26 +4,34 @@
 #include <stdio.h>
 #include <string.h>
 
-static void help_list(void)
+static void help_list(FILE *f)
 {
 	int w = 0;
 
-	puts("usage: stele <command> [options] [args]\n");
-	puts("stele is a registry and governance layer for ML models.\n");
+	fputs("usage: stele <command> [options] [args]\n\n", f);
+	fputs("stele is a registry and governance layer for ML models.\n\n",
+	      f);
 	/* One column, as wide as the longest name. */
 	for (const struct cli_cmd *c = cli_commands; c->name; c++)
 		if ((int)strlen(c->name) > w)
 			w = (int)strlen(c->name);
-	puts("Commands:");
+	fputs("Commands:\n", f);
 	for (const struct cli_cmd *c = cli_commands; c->name; c++)
-		printf("   %-*s  %s\n", w, c->name, c->summary);
-	puts("\nRun 'stele <command> --help' for one command's options.");
+		fprintf(f, "   %-*s  %s\n", w, c->name, c->summary);
+	fputs("\nRun 'stele <command> --help' for one command's options.\n",
+	      f);
+}
+
+int cli_usage_list(void)
+{
+	help_list(stderr);
+	return CLI_USAGE;
 }
 
 int cmd_help(int argc, char **argv)
 {
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		help_list();
+		help_list(stdout);
 		return CLI_OK;
 	}
 	for (const struct cli_cmd *c = cli_commands; c->name; c++) {

@@ -70,6 +70,12 @@ static int write_kitfile(const struct init_opts *o, const char *path)
 	int rc;
 
 	rc = kitfile_generate(o->dir, &kf);
+	/* A Kitfile of no layers packs nothing: say what to put there. */
+	if (rc == 0 && kf->n_entries == 0)
+		rc = err_set(ERR_NOTFOUND, "nothing to package in '%s': put "
+			     "the model file(s) there (and code, datasets, "
+			     "docs), then run 'stele init %s' again", o->dir,
+			     o->dir);
 	if (rc == 0 && o->name) {
 		name = strdup(o->name);
 		rc = name ? 0 : err_set(ERR_NOMEM, "out of memory");

@@ -54,7 +54,8 @@ static int login_prompt(const char *label, bool secret, struct buf *b)
 {
 	if (!isatty(STDIN_FILENO))
 		return err_set(ERR_USAGE, "no %s given and standard input is "
-			       "not a terminal (use %s)", label,
+			       "not a terminal (use %s)", secret ? "password"
+			       : "user name",
 			       secret ? "--password-stdin" : "-u");
 	fprintf(stderr, "%s: ", label);
 	fflush(stderr);

@@ -54,20 +54,85 @@ static int policy_check(const char *text, const char *env, int json)
 	return rc;
 }
 
+/* "a, b" from a JSON array of strings into b. */
+static void policy_join(struct buf *b, json_t *arr, const char *sep)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(arr, i, v) {
+		if (i)
+			buf_puts(b, sep);
+		buf_puts(b, json_string_value(v) ? json_string_value(v) : "?");
+	}
+}
+
+/* The severity limits: "max severity high", or per kind when they differ. */
+static void policy_severity(struct buf *b, json_t *sev)
+{
+	const char *m = gov_cli_str(sev, "model", NULL);
+	const char *d = gov_cli_str(sev, "dependency", NULL);
+	const char *l = gov_cli_str(sev, "llm", NULL);
+	char line[160];
+
+	if (!m && !d && !l)
+		return;
+	if (m && d && l && !strcmp(m, d) && !strcmp(m, l))
+		snprintf(line, sizeof(line), "; max severity %s", m);
+	else
+		snprintf(line, sizeof(line), "; max severity: model %s, "
+			 "dependency %s, llm %s", m ? m : "any",
+			 d ? d : "any", l ? l : "any");
+	buf_puts(b, line);
+}
+
+/* One readable line for an environment's rules. */
+static void policy_env_line(json_t *e)
+{
+	struct buf b = BUF_INIT(4096);
+	json_t *ap = json_object_get(e, "approvals");
+	json_int_t n = json_integer_value(json_object_get(ap, "count"));
+	char num[64];
+
+	buf_puts(&b, json_is_true(json_object_get(e, "signature")) ?
+		 "signature required" : "signature optional");
+	buf_puts(&b, json_is_true(json_object_get(e, "scan")) ?
+		 "; scan required" : "; scan optional");
+	policy_severity(&b, json_object_get(e, "max_severity"));
+	if (n > 0) {
+		snprintf(num, sizeof(num), "; %lld approval%s", (long long)n,
+			 n == 1 ? "" : "s");
+		buf_puts(&b, num);
+		if (json_array_size(json_object_get(ap, "roles"))) {
+			buf_puts(&b, " by ");
+			policy_join(&b, json_object_get(ap, "roles"), " or ");
+		}
+		if (json_is_true(json_object_get(ap, "not_publisher")))
+			buf_puts(&b, ", not the publisher");
+	}
+	if (gov_cli_str(e, "from", NULL)) {
+		buf_puts(&b, "; only from ");
+		buf_puts(&b, gov_cli_str(e, "from", ""));
+	}
+	if (json_is_array(json_object_get(e, "allow_data"))) {
+		buf_puts(&b, "; data classes allowed: ");
+		policy_join(&b, json_object_get(e, "allow_data"), ", ");
+		if (!json_array_size(json_object_get(e, "allow_data")))
+			buf_puts(&b, "none");
+	}
+	printf("%s: %s\n", gov_cli_str(e, "name", "?"),
+	       buf_cstr(&b));
+	buf_release(&b);
+}
+
 static void policy_print(json_t *j)
 {
 	json_t *e;
 	size_t i;
 
-	printf("policy sha256:%s\n", json_string_value(json_object_get(j,
-	       "policy_hash")));
-	json_array_foreach(json_object_get(j, "environments"), i, e) {
-		char *rules = json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER);
-
-		printf("%s: %s\n", json_string_value(json_object_get(e,
-		       "name")), rules ? rules : "");
-		free(rules);
-	}
+	printf("policy sha256:%s\n", gov_cli_str(j, "policy_hash", "?"));
+	json_array_foreach(json_object_get(j, "environments"), i, e)
+		policy_env_line(e);
 }
 
 static int policy_show(const char *host, int json)

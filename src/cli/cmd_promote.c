@@ -45,7 +45,10 @@ int cli_gov_move(const char *cmd, const struct oci_ref *ref,
 	if (!rc && json_is_true(json_object_get(out, "break_glass")))
 		fprintf(stderr, "stele %s: BREAK-GLASS: the policy was "
 			"overridden; this is flagged in the history and the "
-			"audit log\n", cmd);
+			"audit log\nstele %s: warning: break-glass moves the "
+			"tag only; the storage initializer still verifies "
+			"the signature, the scan and the promotion, and "
+			"refuses a version that fails them\n", cmd, cmd);
 	json_decref(out);
 	return rc ? cli_fail(cmd, rc) : CLI_OK;
 }

@@ -41,8 +41,9 @@ static const char usage[] =
 	"  --profile NAME    add an allowlist profile to every file: base,\n"
 	"                    numpy, torch, sklearn, xgboost or joblib\n"
 	"  --vulndb PATH     advisory database for the dependency files of\n"
-	"                    directories (default $STELE_HOME/vulndb.sqlite\n"
-	"                    when it exists; see docs/vulnerabilities.md)\n"
+	"                    directories (default $STELE_HOME/vulndb.sqlite);\n"
+	"                    with no advisories loaded those files are\n"
+	"                    incomplete (docs/vulnerabilities.md)\n"
 	"  --wait            for a registry reference: wait until the\n"
 	"                    registry's scan is done (docs/pipeline.md)\n"
 	"  --timeout SEC     how long --wait waits (default 600)\n"
@@ -167,37 +168,43 @@ static int scan_one(struct scan_report *r, char *path, bool prefixed,
 	return scan_dir(r, path, path, o);
 }
 
-/* The advisory database to use: --vulndb, else the default one when it
- * exists (never created by a scan). NULL: none. */
-static int open_vulndb(const struct scan_args *a, struct vuln_db **db)
+/* The advisory database to use: --vulndb, else the default one. *db NULL
+ * with the reason in why when it is absent or holds no advisory. */
+static int open_vulndb(const struct scan_args *a, struct vuln_db **db,
+		       char *why, size_t n)
 {
-	char def[PATH_MAX];
+	int rc;
 
-	*db = NULL;
 	/* A database named but absent is an error, never an empty one:
 	 * matching against nothing would pass every dependency. */
 	if (a->vulndb && access(a->vulndb, R_OK))
 		return err_setsys(ERR_NOTFOUND, errno, "advisory database "
 				  "'%s'", a->vulndb);
-	if (a->vulndb)
-		return vulndb_open(a->vulndb, db);
-	if (vulndb_default_path(def, sizeof(def)) || access(def, F_OK))
-		return 0;
-	return vulndb_open(def, db);
+	rc = cli_vulndb_open_loaded(a->vulndb, db);
+	if (rc == ERR_NOTFOUND) {
+		snprintf(why, n, "%s", err_msg());
+		err_clear();
+		rc = 0;
+	}
+	return rc;
 }
 
 /* Dependency files of every directory given, matched against the
- * advisory database when there is one. */
+ * advisory database; incomplete when there are no advisories. */
 static int scan_dependencies(struct scan_report *r,
 			     const struct scan_args *a)
 {
 	struct vuln_db *db = NULL;
 	struct stat st;
-	int rc = open_vulndb(a, &db);
+	char why[PATH_MAX + 128] = "";
+	int rc = open_vulndb(a, &db, why, sizeof(why));
 
-	for (int i = 0; !rc && db && i < a->n_paths; i++)
-		if (!stat(a->paths[i], &st) && S_ISDIR(st.st_mode))
-			rc = vuln_scan_dir(db, a->paths[i], r);
+	for (int i = 0; !rc && i < a->n_paths; i++) {
+		if (stat(a->paths[i], &st) || !S_ISDIR(st.st_mode))
+			continue;
+		rc = db ? vuln_scan_dir(db, a->paths[i], r)
+			: vuln_scan_dir_unchecked(a->paths[i], why, r);
+	}
 	vulndb_close(db);
 	return rc;
 }

@@ -1,5 +1,6 @@
 /* stele sign / stele verify: cosign-compatible signatures in a registry. */
 #include "cli/cli.h"
+#include "cli/gov_common.h"
 #include "sign/attach.h"
 #include "sign/password.h"
 #include "oci/digest.h"
@@ -72,6 +73,72 @@ static int sign_cli_parse(int argc, char **argv, struct sign_cli *o)
 	return 0;
 }
 
+/* The first environment of the registry's policy that requires a
+ * trusted signature, or NULL (also when the registry is not stele). */
+static const char *signature_env(const struct oci_ref *ref, json_t **pol)
+{
+	json_t *e;
+	size_t i;
+
+	if (gov_cli_call(ref, "GET", "/api/v1/policy", NULL, pol))
+		return NULL;
+	json_array_foreach(json_object_get(*pol, "environments"), i, e)
+		if (json_is_true(json_object_get(e, "signature")))
+			return gov_cli_str(e, "name", NULL);
+	return NULL;
+}
+
+/* Whether the registry counts any signature on digest as trusted, asked
+ * through the policy check of env: 1 yes, 0 no, -1 unknown. */
+static int signature_counted(const struct oci_ref *ref, const char *digest,
+			     const char *env)
+{
+	struct buf path = BUF_INIT(8192);
+	json_t *out = NULL, *r;
+	size_t i;
+	int rc, ans = -1;
+
+	rc = buf_puts(&path, "/api/v1/policy-check");
+	if (!rc)
+		rc = gov_cli_query(&path, "repo", ref->repo);
+	if (!rc)
+		rc = gov_cli_query(&path, "reference", digest);
+	if (!rc)
+		rc = gov_cli_query(&path, "environment", env);
+	if (!rc)
+		rc = gov_cli_call(ref, "GET", buf_cstr(&path), NULL, &out);
+	json_array_foreach(rc ? NULL : json_object_get(out, "results"), i, r)
+		if (!strcmp(gov_cli_str(r, "rule", ""), "signature"))
+			ans = json_is_true(json_object_get(r, "passed"));
+	json_decref(out);
+	buf_release(&path);
+	return ans;
+}
+
+/*
+ * After signing: a stele registry verifies signatures against the keys it
+ * trusts for the repository. When no trusted signature is on the digest,
+ * the key just used is not one of them: say so, since the signature was
+ * stored all the same. Any failure to ask (another registry, no right to
+ * read the policy) is silent: signing itself succeeded.
+ */
+static void sign_trust_note(const char *text, const char *digest)
+{
+	struct oci_ref ref;
+	json_t *pol = NULL;
+	const char *env;
+
+	if (!gov_cli_ref(text, true, &ref)) {
+		env = signature_env(&ref, &pol);
+		if (env && signature_counted(&ref, digest, env) == 0)
+			printf("note: %s does not trust this key; policies "
+			       "requiring a trusted signature will not count "
+			       "it\n", ref.repo);
+	}
+	json_decref(pol);
+	err_clear();
+}
+
 static int sign_cli_run(const struct sign_cli *o)
 {
 	struct regclient *c = NULL;
@@ -91,6 +158,8 @@ static int sign_cli_run(const struct sign_cli *o)
 		rc = sign_attach_image_bundle(c, &t, k);
 	if (!rc)
 		printf("signed %s@%s\n", t.name, t.digest);
+	if (!rc)
+		sign_trust_note(o->ref, t.digest);
 	regclient_free(c);
 	sign_key_free(k);
 	return rc;

@@ -7,10 +7,12 @@
 #include "util/err.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char user_usage[] =
 	"usage: stele user add NAME --role ROLE [--robot] [--password-stdin]\n"
@@ -45,7 +47,12 @@ static bool name_valid(const char *s)
 	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789._-") == n;
 }
 
-static int open_meta(const struct user_opts *o, struct meta **m)
+/* The data directory (--data, else the config's, else ./stele-data when
+ * it exists) into dir, and its metadata. Without --data or --config a
+ * missing ./stele-data is refused: creating it would give accounts to a
+ * registry nobody runs. */
+static int open_meta(const struct user_opts *o, struct meta **m,
+		     char *dir, size_t n)
 {
 	struct server_config cfg;
 	int rc = 0;
@@ -55,7 +62,12 @@ static int open_meta(const struct user_opts *o, struct meta **m)
 		rc = config_load(&cfg, o->config);
 	if (rc)
 		return rc;
-	return meta_sqlite_open(o->data ? o->data : cfg.data, m);
+	snprintf(dir, n, "%s", o->data ? o->data : cfg.data);
+	if (!o->data && !o->config && access(dir, F_OK))
+		return err_set(ERR_NOTFOUND, "no data directory: ./%s does "
+			       "not exist; give the server's --config FILE "
+			       "or --data DIR", dir);
+	return meta_sqlite_open(dir, m);
 }
 
 /* Read one line from stdin (no trailing newline) or generate. */
@@ -210,17 +222,22 @@ static int run(const char *verb, char **args, int n,
 {
 	struct user_audit ua = { verb, args, n, o };
 	struct meta *m = NULL;
+	char dir[PATH_MAX];
 	int rc;
 
 	if (strcmp(verb, "list") && (n < 1 || !name_valid(args[0])))
 		return err_set(ERR_USAGE, "a valid user NAME is needed "
 			       "([a-z0-9][a-z0-9._-]*, at most %d)",
 			       META_USER_MAX);
-	rc = open_meta(o, &m);
+	rc = open_meta(o, &m, dir, sizeof(dir));
 	if (rc)
 		return rc;
 	if (!strcmp(verb, "add"))
 		rc = user_add(m, args[0], o);
+	/* stdout keeps only the generated password, for scripts. */
+	if (!rc && !strcmp(verb, "add") && fflush(stdout) == 0)
+		fprintf(stderr, "added '%s' (%s) to %s/meta.db\n", args[0],
+			o->role, dir);
 	else if (!strcmp(verb, "passwd"))
 		rc = user_passwd(m, args[0], o);
 	else if (!strcmp(verb, "rm"))

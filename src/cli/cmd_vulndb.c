@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/pipeline_cli.h"
 #include "pipeline/pipeline.h"
@@ -65,6 +66,48 @@ int cli_vulndb_open(const char *path, struct vuln_db **db)
 		path = def;
 	}
 	return vulndb_open(path, db);
+}
+
+/* How many advisories db holds. */
+static int count_advisories(struct vuln_db *db, long long *n)
+{
+	struct vulndb_status st;
+	int rc = vulndb_status(db, &st);
+
+	*n = rc ? 0 : st.advisories;
+	vulndb_status_release(&st);
+	return rc;
+}
+
+int cli_vulndb_open_loaded(const char *path, struct vuln_db **db)
+{
+	char def[4096];
+	long long n;
+	int rc;
+
+	*db = NULL;
+	if (!path) {
+		rc = vulndb_default_path(def, sizeof(def));
+		if (rc)
+			return rc;
+		path = def;
+	}
+	/* Never create a database to match against: it would be empty. */
+	if (access(path, F_OK))
+		return err_set(ERR_NOTFOUND, "no advisories loaded (%s does "
+			       "not exist): run 'stele vulndb import PATH'",
+			       path);
+	rc = vulndb_open(path, db);
+	if (!rc)
+		rc = count_advisories(*db, &n);
+	if (!rc && n == 0)
+		rc = err_set(ERR_NOTFOUND, "no advisories loaded (%s is "
+			     "empty): run 'stele vulndb import PATH'", path);
+	if (rc) {
+		vulndb_close(*db);
+		*db = NULL;
+	}
+	return rc;
 }
 
 static int do_import(struct vuln_db *db, int argc, char **argv)

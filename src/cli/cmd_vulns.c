@@ -25,7 +25,8 @@ static const char usage[] =
 	"dependency files under DIR (requirements*.txt, pyproject.toml,\n"
 	"poetry.lock, Pipfile.lock, uv.lock, pdm.lock, environment.yml,\n"
 	"CycloneDX SBOMs) and reports pinned versions an advisory affects\n"
-	"and ranges that admit one; it exits 3 when it finds any.\n"
+	"and ranges that admit one; it exits 3 when it finds any, 1 when\n"
+	"no advisories are loaded (run 'stele vulndb import PATH' first).\n"
 	"\n"
 	"--registry HOST asks a stele registry which stored versions the\n"
 	"advisory or package affects, with their version tags and the\n"
@@ -230,7 +231,8 @@ static int check(struct vuln_db *db, const struct opts *o)
 			fprintf(stderr, "stele vulns check: %s: %s\n",
 				deps.problems[i].file,
 				deps.problems[i].reason);
-		printf("%zu dependencies, %zu vulnerable\n", deps.n, f.n);
+		printf("%zu %s, %zu vulnerable\n", deps.n,
+		       deps.n == 1 ? "dependency" : "dependencies", f.n);
 	}
 	rc = f.n ? VULNS_FOUND : CLI_OK;
 	vuln_deps_release(&deps);
@@ -255,7 +257,7 @@ int cmd_vulns(int argc, char **argv)
 				       "or --package");
 	if (o.registry)
 		return cli_vulns_remote(o.registry, o.id, o.package, o.json);
-	rc = cli_vulndb_open(o.db, &db);
+	rc = cli_vulndb_open_loaded(o.db, &db);
 	if (rc)
 		return cli_fail("vulns", rc);
 	rc = o.dir ? check(db, &o) : list(db, &o);

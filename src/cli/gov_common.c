@@ -33,8 +33,8 @@ const char *gov_cli_reference(const struct oci_ref *ref)
 	return ref->digest[0] ? ref->digest : ref->tag;
 }
 
-int gov_cli_call(const struct oci_ref *ref, const char *method,
-		 const char *path, json_t *body, json_t **out)
+static int gov_cli_call_once(const struct oci_ref *ref, const char *method,
+			     const char *path, json_t *body, json_t **out)
 {
 	struct regclient *c = NULL;
 	long status;
@@ -45,6 +45,40 @@ int gov_cli_call(const struct oci_ref *ref, const char *method,
 	if (!rc)
 		rc = rest_call(c, method, path, body, &status, out);
 	regclient_free(c);
+	return rc;
+}
+
+/* The environment names of the registry's policy, "a, b", into b. */
+static void gov_cli_env_names(const struct oci_ref *ref, struct buf *b)
+{
+	json_t *pol = NULL, *e;
+	size_t i;
+
+	if (!gov_cli_call_once(ref, "GET", "/api/v1/policy", NULL, &pol))
+		json_array_foreach(json_object_get(pol, "environments"), i,
+				   e)
+			buf_printf(b, "%s%s", i ? ", " : "",
+				   gov_cli_str(e, "name", "?"));
+	json_decref(pol);
+}
+
+int gov_cli_call(const struct oci_ref *ref, const char *method,
+		 const char *path, json_t *body, json_t **out)
+{
+	struct buf names = BUF_INIT(4096);
+	char msg[512];
+	int rc = gov_cli_call_once(ref, method, path, body, out);
+
+	/* An unknown environment: name the ones there are. */
+	if (!rc || !strstr(err_msg(), "no environment '"))
+		return rc;
+	snprintf(msg, sizeof(msg), "%s", err_msg());
+	gov_cli_env_names(ref, &names);
+	if (names.len)
+		err_set(rc, "%s (environments: %s)", msg, buf_cstr(&names));
+	else
+		err_set(rc, "%s", msg);
+	buf_release(&names);
 	return rc;
 }
 

@@ -52,8 +52,9 @@ int main(int argc, char **argv)
 	char *version_argv[] = { name_version, NULL };
 	const struct cli_cmd *cmd;
 
+	/* No command is a usage error, as for git: usage on stderr, 2. */
 	if (argc < 2)
-		return cmd_help(1, help_argv);
+		return cli_usage_list();
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
 		return cmd_help(1, help_argv);
 	if (!strcmp(argv[1], "--version"))

@@ -221,11 +221,7 @@ static int rc_token_result(const struct regclient *c, CURL *h, CURLcode cc,
 			       "'%s': %s", c->host, curl_easy_strerror(cc));
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	if (status == 401 || status == 403)
-		return err_set(ERR_UNAUTH, "authentication failed for "
-			       "registry '%s': %s", c->host,
-			       c->username || c->identity_token
-			       ? "wrong user name or password"
-			       : "credentials required (run 'stele login')");
+		return rc_auth_refused(c, false);
 	if (status != 200)
 		return err_set(ERR_NET, "token service of '%s' answered "
 			       "HTTP %ld", c->host, status);
@@ -382,14 +378,24 @@ int rc_auth_header(struct regclient *c, const char *scope, struct buf *hdr)
 	return 0;
 }
 
-static int rc_unauth(const struct regclient *c)
+int rc_auth_refused(const struct regclient *c, bool scoped)
 {
 	if (c->username || c->identity_token || c->bearer_token)
 		return err_set(ERR_UNAUTH, "authentication failed for "
-			       "registry '%s': wrong user name or password",
-			       c->host);
+			       "registry '%s': wrong user name or password%s",
+			       c->host, scoped ? ", or no access to this "
+			       "repository" : "");
+	if (c->credentials_hint)
+		return err_set(ERR_UNAUTH, "registry '%s' requires "
+			       "authentication (%s)", c->host,
+			       c->credentials_hint);
 	return err_set(ERR_UNAUTH, "registry '%s' requires authentication "
 		       "(run 'stele login %s')", c->host, c->host);
+}
+
+static int rc_unauth(const struct regclient *c)
+{
+	return rc_auth_refused(c, false);
 }
 
 int rc_auth_challenge(struct regclient *c, const struct rc_resp *resp,

@@ -522,14 +522,7 @@ int rc_do_once(struct regclient *c, const struct rc_req *req,
 	/* The first attempt may have consumed part of the body. */
 	resp->rewound = true;
 	if (!rc && resp->status == 401)
-		rc = err_set(ERR_UNAUTH, "authentication failed for registry "
-			     "'%s': %s%s", c->host, c->username ||
-			     c->identity_token || c->bearer_token ?
-			     "wrong user name or password" :
-			     "credentials required (run 'stele login')",
-			     req->scope && (c->username || c->bearer_token ||
-					    c->identity_token) ?
-			     ", or no access to this repository" : "");
+		rc = rc_auth_refused(c, req->scope != NULL);
 out:
 	buf_wipe(&auth);
 	return rc;

@@ -37,7 +37,7 @@ struct regclient {
 	char host[OCI_HOST_MAX + 1];
 	bool allow_http;
 	char *username, *password, *identity_token, *bearer_token;
-	char *ca_file, *user_agent;
+	char *ca_file, *user_agent, *credentials_hint;
 	int timeout_sec, retries;
 	uint64_t monolithic_max, chunk_size;
 	CURLSH *share;
@@ -139,6 +139,12 @@ time_t rc_deadline(const struct regclient *c);
  * fetching a bearer token when the registry asked for one before.
  */
 int rc_auth_header(struct regclient *c, const char *scope, struct buf *hdr);
+
+/*
+ * ERR_UNAUTH for a refusal: wrong credentials (with scoped: or no access
+ * to the repository), or none given, with the credentials hint.
+ */
+int rc_auth_refused(const struct regclient *c, bool scoped);
 
 /* React to a 401: learn the challenge and fetch a fresh token. */
 int rc_auth_challenge(struct regclient *c, const struct rc_resp *resp,

@@ -100,6 +100,8 @@ static int rc_copy_opts(struct regclient *c, const struct regclient_opts *o)
 	if (!rc)
 		rc = rc_strdup_opt(&c->user_agent, o->user_agent ?
 				   o->user_agent : "stele/" STELE_VERSION);
+	if (!rc)
+		rc = rc_strdup_opt(&c->credentials_hint, o->credentials_hint);
 	c->timeout_sec = o->timeout_sec > 0 ? o->timeout_sec
 					    : RC_DEFAULT_TIMEOUT;
 	c->retries = o->retries > 0 ? o->retries : RC_DEFAULT_RETRIES;
@@ -198,6 +200,7 @@ void regclient_free(struct regclient *c)
 	rc_free_secret(c->bearer_token);
 	free(c->ca_file);
 	free(c->user_agent);
+	free(c->credentials_hint);
 	free(c);
 }
 

@@ -46,6 +46,9 @@ struct regclient_opts {
 				    REGCLIENT_MONOLITHIC_MAX) */
 	uint64_t chunk_size;    /* PATCH size (REGCLIENT_CHUNK_SIZE) */
 	const char *user_agent;
+	const char *credentials_hint; /* what to do when the registry wants
+					 credentials and none were given
+					 (default "run 'stele login HOST'") */
 };
 
 struct regclient;

@@ -49,7 +49,11 @@ struct init_ctx {
 	bool have_promotion;
 	struct attest_scan scan;
 	bool have_scan;
-	int publisher_sigs;
+	/* Distinct keys with a valid signature over the target: one
+	 * 'stele sign' writes two formats, which count once. */
+	char (*signers)[DIGEST_STR_LEN];
+	int n_signers;
+	int publisher_sigs;             /* n_signers, or 1 if none fit */
 	char store_dir[PATH_MAX];
 	struct store *store;
 	struct stage stage;
@@ -141,6 +145,9 @@ static int init_connect(struct init_ctx *c)
 	o.insecure = c->s->insecure;
 	o.timeout_sec = c->s->deadline_seconds;
 	o.user_agent = "stele-storage-initializer/" STELE_VERSION;
+	/* stele login does not reach the init container. */
+	o.credentials_hint = "set STELE_USERNAME and STELE_PASSWORD, or "
+			     "STELE_TOKEN";
 	return regclient_new(c->ref.host, &o, &c->rc);
 }
 
@@ -288,9 +295,23 @@ static int init_check_scan(struct init_ctx *c)
 static void init_on_signature(const struct sign_record *r, void *arg)
 {
 	struct init_ctx *c = arg;
+	void *grown;
 
-	if (r->rc == 0 && !strcmp(r->subject, c->target.digest))
-		c->publisher_sigs++;
+	if (r->rc || strcmp(r->subject, c->target.digest))
+		return;
+	for (int i = 0; i < c->n_signers; i++)
+		if (!strcmp(c->signers[i], r->fingerprint))
+			return;
+	/* Every signer is a key of the ring, so this stays bounded by it.
+	 * Out of memory only loses the count: the key did verify. */
+	grown = realloc(c->signers, (size_t)(c->n_signers + 1) *
+			sizeof(*c->signers));
+	if (grown) {
+		c->signers = grown;
+		snprintf(c->signers[c->n_signers++], DIGEST_STR_LEN, "%s",
+			 r->fingerprint);
+	}
+	c->publisher_sigs = c->n_signers ? c->n_signers : 1;
 }
 
 static bool init_needs_signature(const struct init_ctx *c)
@@ -322,8 +343,9 @@ static int init_check_signature(struct init_ctx *c)
 	if (c->publisher_sigs == 0)
 		return err_set(ERR_DENIED, "%s is not signed by a trusted "
 			       "publisher key", c->target.digest);
-	init_note(c, "signature-verified", "%d valid publisher signature(s)",
-		  c->publisher_sigs);
+	init_note(c, "signature-verified", "signed by %d trusted publisher "
+		  "key%s", c->publisher_sigs, c->publisher_sigs == 1 ? "" :
+		  "s");
 	return 0;
 }
 
@@ -773,6 +795,7 @@ static void init_release(struct init_ctx *c)
 	regclient_free(c->rc);
 	sign_keyring_release(&c->registry_keys);
 	sign_keyring_release(&c->publisher_keys);
+	free(c->signers);
 	err_set(ERR_GENERIC, "%s", why);
 }
 

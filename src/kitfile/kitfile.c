@@ -405,17 +405,18 @@ static bool part_type_valid(const char *t)
 static int check_part_type(const struct kitfile_entry *e, const char *name)
 {
 	const char *pn = e->name ? e->name : "";
+	const char *sp = *pn ? " " : "";
 
 	if (!e->type)
 		return 0;
 	if (!part_type_valid(e->type))
 		return kitfile_err_at(ERR_INVALID, name, e->line, e->column,
-			"modelpart %s has invalid type (must be alphanumeric "
-			"with dots, dashes, and underscores)", pn);
+			"modelpart%s%s has invalid type (must be alphanumeric "
+			"with dots, dashes, and underscores)", sp, pn);
 	if (strlen(e->type) > KITFILE_PART_TYPE_MAX)
 		return kitfile_err_at(ERR_INVALID, name, e->line, e->column,
-			"modelpart %s type is too long (must be fewer than %d "
-			"characters)", pn, KITFILE_PART_TYPE_MAX);
+			"modelpart%s%s type is too long (must be fewer than %d "
+			"characters)", sp, pn, KITFILE_PART_TYPE_MAX);
 	return 0;
 }
 
@@ -432,11 +433,14 @@ static void entry_id(const struct kitfile *kf, size_t i, char *out,
 
 	for (size_t j = 0; j < i; j++)
 		idx += kf->entries[j].kind == e->kind;
+	/* An unnamed model or part is just "model", never "model ". */
 	if (e->kind == KITFILE_MODEL)
-		snprintf(out, size, "model %s",
+		snprintf(out, size, "model%s%s", kf->model.name &&
+			 *kf->model.name ? " " : "",
 			 kf->model.name ? kf->model.name : "");
 	else if (e->kind == KITFILE_MODELPART)
-		snprintf(out, size, "modelpart %s", e->name ? e->name : "");
+		snprintf(out, size, "modelpart%s%s", e->name && *e->name ?
+			 " " : "", e->name ? e->name : "");
 	else
 		snprintf(out, size, "%s layer %zu", layer[e->kind], idx);
 }

@@ -228,7 +228,8 @@ static int find_kitfile(const struct pack_opts *o, char *out)
 		if (fs_exists(out))
 			return 0;
 	}
-	return err_set(ERR_NOTFOUND, "no Kitfile in '%s' (use -f KITFILE)",
+	return err_set(ERR_NOTFOUND, "no Kitfile in '%s' (run 'stele init "
+		       "%s' to write one, or use -f KITFILE)", o->dir,
 		       o->dir);
 }
 

@@ -42,8 +42,10 @@ static int add_finding(struct scan_report *r, const struct vuln_finding *f)
 			    f->safe);
 }
 
-/* One record per file read; incomplete with its first problem. */
-static int add_files(struct scan_report *r, const struct vuln_deps *d)
+/* One record per file read; incomplete with its problems, and with why
+ * when it could not be matched at all (NULL: it was). */
+static int add_files(struct scan_report *r, const struct vuln_deps *d,
+		     const char *why)
 {
 	for (size_t i = 0; i < d->n_files + d->n_problems; i++) {
 		const char *path = i < d->n_files ? d->files[i]
@@ -60,6 +62,8 @@ static int add_files(struct scan_report *r, const struct vuln_deps *d)
 			if (!strcmp(d->problems[k].file, path))
 				scan_file_incomplete(f, "%s",
 						     d->problems[k].reason);
+		if (why)
+			scan_file_incomplete(f, "%s", why);
 	}
 	return 0;
 }
@@ -67,7 +71,7 @@ static int add_files(struct scan_report *r, const struct vuln_deps *d)
 int vuln_scan_add(struct scan_report *r, const struct vuln_deps *deps,
 		  const struct vuln_findings *f)
 {
-	int rc = deps ? add_files(r, deps) : 0;
+	int rc = deps ? add_files(r, deps, NULL) : 0;
 
 	for (size_t i = 0; !rc && i < f->n; i++)
 		rc = add_finding(r, &f->v[i]);
@@ -85,5 +89,17 @@ int vuln_scan_dir(struct vuln_db *db, const char *dir,
 		rc = vuln_scan_add(r, &deps, &f);
 	vuln_deps_release(&deps);
 	vuln_findings_release(&f);
+	return rc;
+}
+
+int vuln_scan_dir_unchecked(const char *dir, const char *why,
+			    struct scan_report *r)
+{
+	struct vuln_deps deps = { 0 };
+	int rc = vuln_deps_scan_dir(dir, &deps);
+
+	if (!rc)
+		rc = add_files(r, &deps, why);
+	vuln_deps_release(&deps);
 	return rc;
 }

@@ -18,6 +18,14 @@ int vuln_scan_dir(struct vuln_db *db, const char *dir,
 		  struct scan_report *r);
 
 /*
+ * Without advisories to match against: read every dependency file under
+ * dir and add its file record, incomplete with the reason why, so a scan
+ * never reports unchecked dependencies as clean. No findings are added.
+ */
+int vuln_scan_dir_unchecked(const char *dir, const char *why,
+			    struct scan_report *r);
+
+/*
  * Add what vuln_check_dir() found to r: a file record per dependency file
  * of deps (NULL: none) and a finding per entry of f.
  */
