@@ -211,8 +211,12 @@ def test_malformed_records_are_skipped(tmp_path, stele):
 
 def test_later_modified_wins_and_withdrawn_removes(tmp_path, stele):
     a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    # Another record keeps the database non-empty after the withdrawal
+    # (an empty one is refused: see test_no_advisories_fails_closed).
     write_records(a, [record("GHSA-t-1", "2024-02-01T00:00:00Z",
-                             fixed="2.0", aliases=["CVE-2099-1"])])
+                             fixed="2.0", aliases=["CVE-2099-1"]),
+                      record("GHSA-other-1", "2024-02-01T00:00:00Z",
+                             pkg="other-pkg")])
     write_records(b, [record("GHSA-t-1", "2024-01-01T00:00:00Z",
                              fixed="9.0", aliases=["CVE-2099-1"])])
     write_records(c, [record("GHSA-t-1", "2024-03-01T00:00:00Z",
@@ -317,3 +321,44 @@ def test_huge_and_absurd_inputs(snapshot_home, stele, tmp_path):
     p = stele.run("vulndb", "import", "--db", tmp_path / "h.sqlite", src)
     assert "1 added" in p.stdout and "1 skipped" in p.stdout
     assert "huge.json: record larger than" in p.stderr
+
+
+def test_no_advisories_fails_closed(tmp_path, stele):
+    """Matching against nothing must not call a dependency safe."""
+    d = tmp_path / "model"
+    d.mkdir()
+    (d / "requirements.txt").write_text("joblib==1.1.0\n")
+    db = tmp_path / "home" / "vulndb.sqlite"
+    for args in (["vulns", "check", d], ["vulns", "--id", "CVE-2022-21797"],
+                 ["vulns", "--package", "joblib"]):
+        p = stele.run(*args, check=False)
+        assert p.returncode == 1, p.stdout + p.stderr
+        assert p.stdout == ""
+        assert p.stderr == (f"stele vulns: no advisories loaded ({db} does "
+                            "not exist): run 'stele vulndb import PATH'\n")
+        assert not db.exists()
+    # A scan reads the file but says it could not be checked.
+    p = stele.run("scan", "--format", "json", d, check=False)
+    assert p.returncode == 2, p.stdout + p.stderr
+    out = json.loads(p.stdout)
+    assert out["verdict"] == "incomplete"
+    req = [f for f in out["files"] if f["path"] == "requirements.txt"
+           and f["format"] == "python-dependencies"]
+    assert req and req[0]["complete"] is False
+    assert "no advisories loaded" in req[0]["reason"]
+    # An existing but empty database is refused the same way.
+    empty = tmp_path / "empty.sqlite"
+    stele.run("vulndb", "status", "--db", empty)
+    p = stele.run("vulns", "check", "--db", empty, d, check=False)
+    assert p.returncode == 1
+    assert f"({empty} is empty)" in p.stderr
+    p = stele.run("scan", "--vulndb", empty, d, check=False)
+    assert p.returncode == 2 and "is empty" in p.stdout
+    # With advisories: checked, complete, and counted in the singular.
+    write_records(tmp_path / "adv", [record("GHSA-x-1", "2024-01-01T00:00:00Z",
+                                            pkg="other")])
+    stele.run("vulndb", "import", tmp_path / "adv")
+    p = stele.run("vulns", "check", d)
+    assert p.stdout == "1 dependency, 0 vulnerable\n"
+    out = json.loads(stele.run("scan", "--format", "json", d).stdout)
+    assert out["verdict"] == "clean"
