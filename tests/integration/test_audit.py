@@ -113,6 +113,19 @@ def test_list_filters(stele, data):
     assert [r["seq"] for r in recs] == [3, 6]
 
 
+def test_list_limit_shows_the_newest_records_oldest_first(stele, data):
+    def seqs(*args):
+        p = stele.run("audit", "list", "--data", data, "--format", "json",
+                      *args)
+        return [json.loads(l)["seq"] for l in p.stdout.splitlines()]
+
+    assert seqs("--limit", "2") == [5, 6]
+    assert seqs("--limit", "1", "--result", "denied") == [6]
+    assert seqs("--limit", "100") == [1, 2, 3, 4, 5, 6]
+    text = stele.run("audit", "list", "--data", data, "--limit", "3")
+    assert len(text.stdout.splitlines()) == 3
+
+
 def test_missing_log_is_one_line_error(stele, tmp_path):
     p = stele.run("audit", "verify", "--data", tmp_path / "none",
                   check=False)

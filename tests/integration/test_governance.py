@@ -236,6 +236,45 @@ def test_policy_show_lists_the_configured_environments(gov):
     assert js["environments"][1]["approvals"]["not_publisher"] is True
 
 
+def test_policy_show_text_is_one_readable_line_per_environment(gov):
+    out = gov.run("view", "policy", "show").stdout.splitlines()
+    assert out[0].startswith("policy sha256:")
+    assert out[1] == "staging: signature optional; scan optional"
+    assert out[2] == ("prod: signature required; scan required; max "
+                      "severity medium; 1 approval by approver or admin, "
+                      "not the publisher; only from staging; data classes "
+                      "allowed: public, internal")
+    assert "{" not in "\n".join(out)
+
+
+def test_unknown_environment_lists_the_valid_ones(gov):
+    ref, _ = gov.publish("v1.0.0")
+    for args in (("dep", "promote", ref, "--env", "production",
+                  "--reason", "x"),
+                 ("view", "policy", "check", ref, "--env", "production")):
+        p = gov.run(*args, check=False)
+        assert p.returncode == 1
+        line = p.stderr.strip()
+        assert "no environment 'production'" in line, line
+        assert line.endswith("(environments: staging, prod)"), line
+
+
+def test_sign_notes_a_key_the_repository_does_not_trust(gov, tmp_path):
+    ref, _ = gov.publish("v1.0.0")
+    gov.run("pub", "key", "generate", "--output-key-prefix",
+            tmp_path / "rogue")
+    p = gov.run("pub", "sign", ref, "--key", tmp_path / "rogue.key")
+    lines = p.stdout.splitlines()
+    assert lines[0].startswith("signed ")
+    assert lines[1] == ("note: team/model does not trust this key; "
+                        "policies requiring a trusted signature will not "
+                        "count it")
+    assert gov.audit(action="signature", result="untrusted")
+    # The trusted key: no note.
+    p = gov.run("pub", "sign", ref, "--key", gov.keys / "publisher.key")
+    assert len(p.stdout.splitlines()) == 1 and "note" not in p.stdout
+
+
 # --- the classes that broke other systems ---------------------------------
 
 def test_approval_for_another_digest_is_refused(gov):
@@ -456,6 +495,11 @@ def test_break_glass_needs_admin_and_is_flagged(gov):
     p = gov.run("admin", "rollback", "team/model", "--env", "prod", "--to",
                 "v2.0.0", "--reason", "incident 42", "--break-glass")
     assert "BREAK-GLASS" in p.stderr
+    # The override moves the tag only: the CLI says the initializer
+    # still checks (tests/integration/test_initializer_governed.py).
+    assert ("warning: break-glass moves the tag only; the storage "
+            "initializer still verifies the signature, the scan and the "
+            "promotion") in p.stderr
     assert gov.tag_digest("prod") == d2
     hist = json.loads(gov.run("view", "history", "team/model", "--env",
                               "prod", "--format", "json").stdout)

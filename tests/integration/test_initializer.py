@@ -149,6 +149,8 @@ def test_promoted_signed_scanned_version_lands(world):
     assert not (dest / "README.md").exists()       # docs not in filter
     assert (dest / ".stele-complete").read_text() == digest
     assert "event=ready" in p.stderr
+    # One 'stele sign' writes both formats: one key, counted once.
+    assert 'detail="signed by 1 trusted publisher key"' in p.stderr
     # KServe reuses the volume: a second run finds it in place.
     p = world.init(f"stele://{ref}", dest, env="qa")
     assert p.returncode == 0 and "already" in p.stderr
@@ -250,6 +252,16 @@ def test_no_trusted_keys_refused(world):
     ref, _ = ready(world)
     refused(world, f"stele://{ref}", world.tmp / "d", "STELE_TRUSTED_KEYS",
             STELE_TRUSTED_KEYS="")
+
+
+def test_missing_credentials_name_the_variables(world):
+    """stele login cannot reach the init container: the hint says what
+    does."""
+    ref, _ = ready(world)
+    refused(world, f"stele://{ref}", world.tmp / "d",
+            f"registry '{world.reg.host}' requires authentication (set "
+            "STELE_USERNAME and STELE_PASSWORD, or STELE_TOKEN)",
+            STELE_USERNAME="", STELE_PASSWORD="")
 
 
 def test_corrupt_blob_refused_and_dest_untouched(world):
