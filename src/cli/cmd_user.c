@@ -234,10 +234,6 @@ static int run(const char *verb, char **args, int n,
 		return rc;
 	if (!strcmp(verb, "add"))
 		rc = user_add(m, args[0], o);
-	/* stdout keeps only the generated password, for scripts. */
-	if (!rc && !strcmp(verb, "add") && fflush(stdout) == 0)
-		fprintf(stderr, "added '%s' (%s) to %s/meta.db\n", args[0],
-			o->role, dir);
 	else if (!strcmp(verb, "passwd"))
 		rc = user_passwd(m, args[0], o);
 	else if (!strcmp(verb, "rm"))
@@ -250,6 +246,10 @@ static int run(const char *verb, char **args, int n,
 		rc = err_set(ERR_USAGE, "unknown action '%s'", verb);
 	if (!rc && strcmp(verb, "list"))
 		rc = meta_sqlite_tx(m, user_audit_tx, &ua);
+	/* stdout keeps only the generated password, for scripts. */
+	if (!rc && !strcmp(verb, "add") && fflush(stdout) == 0)
+		fprintf(stderr, "added '%s' (%s) to %s/meta.db\n", args[0],
+			o->role, dir);
 	meta_close(m);
 	return rc;
 }

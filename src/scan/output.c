@@ -358,10 +358,11 @@ static int render_text(const struct scan_report *r, struct buf *b)
 				"finish");
 	}
 	if (!rc)
-		rc = buf_printf(b, "verdict: %s (%zu files, %zu findings, "
+		rc = buf_printf(b, "verdict: %s (%zu file%s, %zu finding%s, "
 				"%zu incomplete)\n",
 				scan_verdict_name(scan_report_verdict(r)),
-				nfiles, nf, incomplete);
+				nfiles, nfiles == 1 ? "" : "s", nf,
+				nf == 1 ? "" : "s", incomplete);
 	return rc;
 }
 

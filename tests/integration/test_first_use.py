@@ -75,3 +75,10 @@ def test_user_add_needs_the_servers_data_dir(stele, tmp_path):
     assert p.stderr == "added 'alex' (approver) to stele-data/meta.db\n"
     listing = stele.run("user", "list", cwd=tmp_path).stdout
     assert "alex\tapprover" in listing
+
+
+def test_scan_summary_counts_in_the_singular(stele, tmp_path):
+    f = tmp_path / "m.safetensors"
+    f.write_bytes(b"\x02\0\0\0\0\0\0\0{}")
+    p = stele.run("scan", f)
+    assert p.stdout == "verdict: clean (1 file, 0 findings, 0 incomplete)\n"
