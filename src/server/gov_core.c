@@ -257,19 +257,15 @@ int gov_srv_open(struct srv *s)
 
 	_Static_assert(sizeof(((struct gov *)0)->key_path) >= PATH_MAX + 20,
 		       "key path fits");
-	bool created = false;
 	int rc;
 
 	if (!g)
 		return err_set(ERR_NOMEM, "out of memory");
 	s->gov = g;
+	g->key = s->sign_key;
 	snprintf(dir, sizeof(dir), "%s/keys", s->cfg.data);
 	snprintf(g->key_path, sizeof(g->key_path), "%s/signing.pub", dir);
-	rc = fs_mkdirs(dir, 0700);
-	if (!rc)
-		rc = sign_key_load_or_create(dir, &g->key, &created);
-	if (!rc)
-		rc = sign_key_fingerprint(g->key, g->fingerprint);
+	rc = sign_key_fingerprint(g->key, g->fingerprint);
 	if (!rc)
 		rc = gov_policy_load(s, g);
 	if (!rc)
@@ -291,7 +287,6 @@ void gov_srv_close(struct srv *s)
 	if (g->key && g->policy &&
 	    meta_sqlite_tx(s->meta, gov_checkpoint_tx, g->key))
 		log_msg(LOG_WARN, "-", "audit checkpoint: %s", err_msg());
-	sign_key_free(g->key);
 	policy_free(g->policy);
 	for (size_t i = 0; i < g->ntrust; i++)
 		sign_keyring_release(&g->trust[i].ring);
