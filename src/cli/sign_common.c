@@ -47,7 +47,8 @@ static int parse_opts(int argc, char **argv, const struct sign_cli_spec *sp,
 			o->fmt = optarg;
 		else if (c == 'f')
 			return cli_usage_error(argv[0], "--%s is legacy, "
-					       "bundle or both", sp->fmt_option);
+					       "bundle or both",
+					       sp->fmt_option);
 		else if (c == 'p')
 			o->predicate = optarg;
 		else if (c == 't')

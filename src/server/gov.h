@@ -39,7 +39,8 @@ struct gov {
  * Sign with s->sign_key (srv_open loads it before and srv_close frees it
  * after), read the policies and the trusted publisher keys from the
  * configuration file, create the governance, scan and audit tables in the
- * metadata database, and audit a policy change when the policy hash differs from the last one recorded.
+ * metadata database, and audit a policy change when the policy hash
+ * differs from the last one recorded.
  */
 int gov_srv_open(struct srv *s);
 void gov_srv_close(struct srv *s);
