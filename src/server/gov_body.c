@@ -102,17 +102,11 @@ static const struct field move_fields[] = {
 static int move_read(json_t *body, struct gov_move_body *out,
 		     const char **code)
 {
-	json_t *bg = json_object_get(body, "break_glass");
 	int rc = read_strings(body, move_fields, NFIELDS(move_fields), out,
 			      code);
 
-	if (!rc)
-		rc = check_repo(out->repo, code);
-	if (!rc && bg && !json_is_boolean(bg))
-		rc = bad(code, "INVALID", err_set(ERR_INVALID, "'break_glass'"
-			 " must be a boolean"));
-	out->break_glass = !rc && json_is_true(bg);
-	return rc;
+	out->break_glass = false;
+	return rc ? rc : check_repo(out->repo, code);
 }
 
 int gov_promote_body_read(json_t *body, struct gov_move_body *out,
@@ -123,15 +117,21 @@ int gov_promote_body_read(json_t *body, struct gov_move_body *out,
 	if (!rc && !out->reference)
 		rc = bad(code, "INVALID", err_set(ERR_INVALID, "'reference' "
 			 "must be a string of 1 to %d bytes", GOV_REF_MAX));
-	/* Break-glass is a rollback's; a promotion ignores it. */
-	out->break_glass = false;
 	return rc;
 }
 
+/* Break-glass is a rollback's alone; a promotion ignores the member. */
 int gov_rollback_body_read(json_t *body, struct gov_move_body *out,
 			   const char **code)
 {
-	return move_read(body, out, code);
+	json_t *bg = json_object_get(body, "break_glass");
+	int rc = move_read(body, out, code);
+
+	if (!rc && bg && !json_is_boolean(bg))
+		rc = bad(code, "INVALID", err_set(ERR_INVALID, "'break_glass'"
+			 " must be a boolean"));
+	out->break_glass = !rc && json_is_true(bg);
+	return rc;
 }
 
 static const struct field waive_fields[] = {
