@@ -95,33 +95,38 @@ int gov_approval_revoke(sqlite3 *db, const char *repo, int64_t id,
 	return rc;
 }
 
+struct approval_each {
+	int (*fn)(const struct gov_approval *a, void *arg);
+	void *arg;
+};
+
+static int approval_row(sqlite3_stmt *st, void *arg)
+{
+	const struct approval_each *e = arg;
+	struct gov_approval a = {
+		sqlite3_column_int64(st, 0), sql_col(st, 1),
+		sql_col(st, 2), sql_col(st, 3), sql_col(st, 4),
+		sql_col(st, 5), sql_col(st, 6), sql_col(st, 7),
+		sqlite3_column_int(st, 8) != 0,
+	};
+
+	return e->fn(&a, e->arg);
+}
+
 int gov_approvals_each(sqlite3 *db, const char *repo, const char *digest,
 		       int (*fn)(const struct gov_approval *a, void *arg),
 		       void *arg)
 {
+	struct approval_each e = { fn, arg };
 	sqlite3_stmt *st;
-	int rc, step;
+	int rc;
 
 	rc = sql_prep(db, &st, "SELECT id, repo, digest, env, approver, role,"
 		      " comment, time, revoked_at IS NOT NULL FROM"
 		      " gov_approvals WHERE repo=? AND digest=? ORDER BY id",
 		      "ss", repo, digest);
-	if (rc)
-		return rc;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		struct gov_approval a = {
-			sqlite3_column_int64(st, 0), sql_col(st, 1),
-			sql_col(st, 2), sql_col(st, 3), sql_col(st, 4),
-			sql_col(st, 5), sql_col(st, 6), sql_col(st, 7),
-			sqlite3_column_int(st, 8) != 0,
-		};
-
-		rc = fn(&a, arg);
-		if (rc)
-			break;
-	}
 	if (!rc)
-		rc = sql_done(db, step, "reading approvals");
+		rc = sql_each(db, st, "reading approvals", approval_row, &e);
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -145,34 +150,39 @@ int gov_waiver_add(sqlite3 *db, const struct gov_waiver *w, int64_t *id)
 	return rc;
 }
 
+struct waiver_each {
+	int (*fn)(const struct gov_waiver *w, void *arg);
+	void *arg;
+};
+
+static int waiver_row(sqlite3_stmt *st, void *arg)
+{
+	const struct waiver_each *e = arg;
+	struct gov_waiver w = {
+		sqlite3_column_int64(st, 0), sql_col(st, 1),
+		sql_col(st, 2), sql_col(st, 3),
+		(time_t)sqlite3_column_int64(st, 4), sql_col(st, 5),
+		sql_col(st, 6),
+	};
+
+	return e->fn(&w, e->arg);
+}
+
 int gov_waivers_each(sqlite3 *db, const char *repo, const char *digest,
 		     time_t now,
 		     int (*fn)(const struct gov_waiver *w, void *arg),
 		     void *arg)
 {
+	struct waiver_each e = { fn, arg };
 	sqlite3_stmt *st;
-	int rc, step;
+	int rc;
 
 	rc = sql_prep(db, &st, "SELECT id, repo, digest, rule, until, reason,"
 		      " actor FROM gov_waivers WHERE repo=? AND (digest IS"
 		      " NULL OR digest=?) AND until > ? ORDER BY id", "ssi",
 		      repo, digest, (int64_t)now);
-	if (rc)
-		return rc;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		struct gov_waiver w = {
-			sqlite3_column_int64(st, 0), sql_col(st, 1),
-			sql_col(st, 2), sql_col(st, 3),
-			(time_t)sqlite3_column_int64(st, 4), sql_col(st, 5),
-			sql_col(st, 6),
-		};
-
-		rc = fn(&w, arg);
-		if (rc)
-			break;
-	}
 	if (!rc)
-		rc = sql_done(db, step, "reading waivers");
+		rc = sql_each(db, st, "reading waivers", waiver_row, &e);
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -272,34 +282,39 @@ int gov_env_previous(sqlite3 *db, const char *repo, const char *env,
 	return rc;
 }
 
+struct event_each {
+	int (*fn)(const struct gov_event *ev, void *arg);
+	void *arg;
+};
+
+static int event_row(sqlite3_stmt *st, void *arg)
+{
+	const struct event_each *e = arg;
+	struct gov_event ev = {
+		sqlite3_column_int64(st, 0), sql_col(st, 1),
+		sql_col(st, 2), sql_col(st, 3), sql_col(st, 4),
+		sql_col(st, 5), sql_col(st, 6), sql_col(st, 7),
+		sql_col(st, 8), sql_col(st, 9),
+		sqlite3_column_int(st, 10) != 0,
+	};
+
+	return e->fn(&ev, e->arg);
+}
+
 int gov_history_each(sqlite3 *db, const char *repo, const char *env,
 		     int (*fn)(const struct gov_event *ev, void *arg),
 		     void *arg)
 {
+	struct event_each e = { fn, arg };
 	sqlite3_stmt *st;
-	int rc, step;
+	int rc;
 
 	rc = sql_prep(db, &st, "SELECT id, repo, env, digest, version, action,"
 		      " actor, reason, time, previous, break_glass FROM"
 		      " gov_history WHERE repo=?1 AND (?2 IS NULL OR env=?2)"
 		      " ORDER BY id DESC", "ss", repo, env);
-	if (rc)
-		return rc;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		struct gov_event ev = {
-			sqlite3_column_int64(st, 0), sql_col(st, 1),
-			sql_col(st, 2), sql_col(st, 3), sql_col(st, 4),
-			sql_col(st, 5), sql_col(st, 6), sql_col(st, 7),
-			sql_col(st, 8), sql_col(st, 9),
-			sqlite3_column_int(st, 10) != 0,
-		};
-
-		rc = fn(&ev, arg);
-		if (rc)
-			break;
-	}
 	if (!rc)
-		rc = sql_done(db, step, "reading history");
+		rc = sql_each(db, st, "reading history", event_row, &e);
 	sqlite3_finalize(st);
 	return rc;
 }

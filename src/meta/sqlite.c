@@ -145,9 +145,6 @@ static void copy_col(sqlite3_stmt *st, int col, char *dst, size_t n)
 	snprintf(dst, n, "%s", v ? (const char *)v : "");
 }
 
-/* Reads the current row of a query; non-zero stops the walk. */
-typedef int (*row_fn)(sqlite3_stmt *st, void *arg);
-
 /*
  * Run a query on a pooled connection. With one, only its first row is
  * read (fn may be NULL) and ERR_NOTFOUND, with no message, says there is
@@ -155,13 +152,13 @@ typedef int (*row_fn)(sqlite3_stmt *st, void *arg);
  * returned.
  */
 static int pool_vquery(struct meta *m, bool one, const char *what,
-		       row_fn fn, void *arg, const char *sql,
+		       sql_row_fn fn, void *arg, const char *sql,
 		       const char *types, va_list ap)
 {
 	struct msql *s = (struct msql *)m;
 	sqlite3 *db = db_get(s);
 	sqlite3_stmt *st = NULL;
-	int rc, step = SQLITE_DONE;
+	int rc;
 
 	if (!db)
 		return ERR_IO;
@@ -170,17 +167,15 @@ static int pool_vquery(struct meta *m, bool one, const char *what,
 		rc = sql_row(db, st, what);
 	if (!rc && one && fn)
 		rc = fn(st, arg);
-	while (!rc && !one && (step = sqlite3_step(st)) == SQLITE_ROW)
-		rc = fn(st, arg);
 	if (!rc && !one)
-		rc = sql_done(db, step, what);
+		rc = sql_each(db, st, what, fn, arg);
 	sqlite3_finalize(st);
 	db_put(s, db);
 	return rc;
 }
 
 static int pool_query(struct meta *m, bool one, const char *what,
-		      row_fn fn, void *arg, const char *sql,
+		      sql_row_fn fn, void *arg, const char *sql,
 		      const char *types, ...)
 {
 	va_list ap;

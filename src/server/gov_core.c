@@ -16,6 +16,7 @@
 #include "util/err.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/sql.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -216,13 +217,9 @@ static int gov_tables(struct sqlite3 *db, void *arg)
 			  why);
 	if (rc)
 		return rc;
-	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO gov_settings"
-			       " VALUES ('policy_hash', ?)", -1, &st, NULL))
-		return err_set(ERR_IO, "cannot write settings");
-	sqlite3_bind_text(st, 1, g->policy_hash, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 :
-	     err_set(ERR_IO, "cannot write settings");
-	sqlite3_finalize(st);
+	rc = sql_exec(db, "writing settings", "INSERT OR REPLACE INTO"
+		      " gov_settings VALUES ('policy_hash', ?)", "s",
+		      g->policy_hash);
 	if (!rc)
 		rc = audit_checkpoint_sign(db, g->key);
 	return rc;

@@ -8,6 +8,7 @@
 #include "oci/digest.h"
 #include "oci/ref.h"
 #include "util/err.h"
+#include "util/sql.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -406,19 +407,19 @@ static int gov_revoke_tx(struct sqlite3 *db, void *arg)
 	char digest[DIGEST_STR_LEN] = "", why[64];
 	int rc;
 
-	if (sqlite3_prepare_v2(db, "SELECT approver, env, digest FROM"
-			       " gov_approvals WHERE id=? AND repo=?", -1,
-			       &st, NULL))
-		return err_set(ERR_IO, "cannot read approvals");
-	sqlite3_bind_int64(st, 1, c->id);
-	sqlite3_bind_text(st, 2, c->repo, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(who, sizeof(who), "%s", sqlite3_column_text(st, 0));
-		snprintf(env, sizeof(env), "%s", sqlite3_column_text(st, 1));
-		snprintf(digest, sizeof(digest), "%s",
-			 sqlite3_column_text(st, 2));
+	rc = sql_prep(db, &st, "SELECT approver, env, digest FROM"
+		      " gov_approvals WHERE id=? AND repo=?", "is", c->id,
+		      c->repo);
+	if (!rc)
+		rc = sql_row(db, st, "reading approvals");
+	if (!rc) {
+		snprintf(who, sizeof(who), "%s", sql_col(st, 0));
+		snprintf(env, sizeof(env), "%s", sql_col(st, 1));
+		snprintf(digest, sizeof(digest), "%s", sql_col(st, 2));
 	}
 	sqlite3_finalize(st);
+	if (rc && rc != ERR_NOTFOUND)
+		return rc;
 	if (!*who)
 		return err_set(ERR_NOTFOUND, "no approval %lld in '%s'",
 			       (long long)c->id, c->repo);

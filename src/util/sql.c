@@ -93,9 +93,16 @@ int sql_row(sqlite3 *db, sqlite3_stmt *st, const char *what)
 	return sql_fail(db, what);
 }
 
-int sql_done(sqlite3 *db, int step, const char *what)
+int sql_each(sqlite3 *db, sqlite3_stmt *st, const char *what,
+	     sql_row_fn fn, void *arg)
 {
-	return step == SQLITE_DONE ? 0 : sql_fail(db, what);
+	int rc = 0, step;
+
+	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
+		rc = fn(st, arg);
+	if (!rc && step != SQLITE_DONE)
+		rc = sql_fail(db, what);
+	return rc;
 }
 
 const char *sql_col(sqlite3_stmt *st, int col)

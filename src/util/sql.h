@@ -38,9 +38,14 @@ int sql_vexec(struct sqlite3 *db, const char *what, const char *sql,
  * there is none, or the error of sql_fail(db, what). */
 int sql_row(struct sqlite3 *db, struct sqlite3_stmt *st, const char *what);
 
-/* After the last sqlite3_step() returned step: 0 when it was SQLITE_DONE,
- * otherwise the error of sql_fail(db, what). For loops over rows. */
-int sql_done(struct sqlite3 *db, int step, const char *what);
+/* Reads the current row of st; a non-zero return stops the walk. */
+typedef int (*sql_row_fn)(struct sqlite3_stmt *st, void *arg);
+
+/* Step st through its rows calling fn on each until fn returns non-zero,
+ * which is returned; 0 after the last row, or the error of
+ * sql_fail(db, what). The caller finalises st. */
+int sql_each(struct sqlite3 *db, struct sqlite3_stmt *st, const char *what,
+	     sql_row_fn fn, void *arg);
 
 /* Column col of the current row as text; NULL for SQL NULL. */
 const char *sql_col(struct sqlite3_stmt *st, int col);
