@@ -332,7 +332,12 @@ class World:
 def world(tmp_path_factory):
     w = World(tmp_path_factory.mktemp("openapi"))
     yield w
-    w.reg.stop()
+    rc = w.reg.stop()
+    log = w.reg.log.read_text(errors="replace")
+    # Whatever the tests sent, the server stops cleanly and the sanitizer
+    # build reported nothing.
+    assert rc == 0, log[-3000:]
+    assert "Sanitizer" not in log and "runtime error" not in log, log[-3000:]
 
 
 def user(name):
@@ -615,6 +620,27 @@ def test_every_documented_get_and_api_post_was_checked_live(world):
     assert not posts - ok, f"POSTs never checked: {sorted(posts - ok)}"
     errors = {(m, t) for m, t, st in world.covered if st >= 400}
     assert len(errors) >= 20, sorted(errors)
+
+
+def test_refused_policy_reads_leak_nothing(tmp_path):
+    """Regression: an unauthenticated GET /api/v1/policy leaked the JSON
+    array built for the answer (LeakSanitizer reported it at exit in the
+    sanitizer build, one per request: a remote memory drain)."""
+    reg = Registry(tmp_path)
+    reg.config = tmp_path / "stele.yaml"
+    reg.config.write_text(CONFIG)
+    reg.start("--scan-workers", "0")
+    try:
+        for _ in range(20):
+            st, _, _ = reg.request("GET", "/api/v1/policy")
+            assert st == 401
+        st, _, _ = reg.request("GET", "/api/v1/policy", auth=ADMIN)
+        assert st == 200
+    finally:
+        rc = reg.stop()
+    log = reg.log.read_text(errors="replace")
+    assert "LeakSanitizer" not in log, log[-3000:]
+    assert rc == 0, log[-3000:]
 
 
 # --- (4) a bounded schemathesis run ----------------------------------------
