@@ -45,6 +45,9 @@ KIND_PATHS = {
     "R_VULNS": "/api/v1/vulnerabilities",
 }
 
+ROLES = {"anonymous", "viewer", "deployer", "approver", "publisher",
+         "admin"}
+
 USERS = {
     "pub": ("pub", "publisher-password-1", "publisher"),
     "appr": ("appr", "approver-password-1", "approver"),
@@ -92,7 +95,8 @@ def test_document_is_valid_openapi_31():
     for method, path in doc_routes(doc):
         op = doc["paths"][path][method.lower()]
         assert op.get("x-stele-access"), (method, path)
-        assert op.get("x-stele-roles"), (method, path)
+        roles = op.get("x-stele-roles")
+        assert roles and set(roles) <= ROLES, (method, path, roles)
         assert op["responses"], (method, path)
     # The validator is live: a broken copy is refused.
     bad = copy.deepcopy(doc)
