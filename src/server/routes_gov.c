@@ -186,12 +186,13 @@ static json_t *gov_env_json(const struct policy_env *e)
 static void gov_policy_show(struct req *r)
 {
 	const struct gov *g = r->srv->gov;
-	json_t *envs = json_array(), *j;
+	json_t *envs, *j;
 
 	if (!r->who.authenticated) {
 		gov_deny(r, 401, "policy", NULL, "credentials required");
 		return;
 	}
+	envs = json_array();
 	for (size_t i = 0; i < g->policy->n_envs; i++)
 		json_array_append_new(envs, gov_env_json(&g->policy->envs[i]));
 	j = json_pack("{s:s,s:o}", "policy_hash", g->policy_hash,
