@@ -168,7 +168,8 @@ struct pipeline_ctx {
 
 /*
  * The registry's signing key: DATA/keys/signing.key, created on first
- * use (sign_key_load_or_create). Governance signs with the same key.
+ * use (sign_key_load_or_create). The server loads it once and hands the
+ * same key to governance and the workers.
  */
 int pipeline_server_key(const char *data, struct sign_key **out);
 

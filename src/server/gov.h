@@ -26,7 +26,7 @@ struct gov_trust {
 };
 
 struct gov {
-	struct sign_key *key;
+	struct sign_key *key;              /* borrowed: srv's sign_key */
 	char key_path[PATH_MAX + 32];      /* the public key file */
 	char fingerprint[DIGEST_STR_LEN];
 	struct policy *policy;
@@ -36,10 +36,11 @@ struct gov {
 };
 
 /*
- * Load or create the signing key in DATA/keys, read the policies and the
- * trusted publisher keys from the configuration file, create the
- * governance, scan and audit tables in the metadata database, and audit a
- * policy change when the policy hash differs from the last one recorded.
+ * Sign with s->sign_key (srv_open loads it before and srv_close frees it
+ * after), read the policies and the trusted publisher keys from the
+ * configuration file, create the governance, scan and audit tables in the
+ * metadata database, and audit a policy change when the policy hash
+ * differs from the last one recorded.
  */
 int gov_srv_open(struct srv *s);
 void gov_srv_close(struct srv *s);

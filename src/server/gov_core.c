@@ -16,6 +16,7 @@
 #include "util/err.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/sql.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -216,13 +217,9 @@ static int gov_tables(struct sqlite3 *db, void *arg)
 			  why);
 	if (rc)
 		return rc;
-	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO gov_settings"
-			       " VALUES ('policy_hash', ?)", -1, &st, NULL))
-		return err_set(ERR_IO, "cannot write settings");
-	sqlite3_bind_text(st, 1, g->policy_hash, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 :
-	     err_set(ERR_IO, "cannot write settings");
-	sqlite3_finalize(st);
+	rc = sql_exec(db, "writing settings", "INSERT OR REPLACE INTO"
+		      " gov_settings VALUES ('policy_hash', ?)", "s",
+		      g->policy_hash);
 	if (!rc)
 		rc = audit_checkpoint_sign(db, g->key);
 	return rc;
@@ -257,19 +254,15 @@ int gov_srv_open(struct srv *s)
 
 	_Static_assert(sizeof(((struct gov *)0)->key_path) >= PATH_MAX + 20,
 		       "key path fits");
-	bool created = false;
 	int rc;
 
 	if (!g)
 		return err_set(ERR_NOMEM, "out of memory");
 	s->gov = g;
+	g->key = s->sign_key;
 	snprintf(dir, sizeof(dir), "%s/keys", s->cfg.data);
 	snprintf(g->key_path, sizeof(g->key_path), "%s/signing.pub", dir);
-	rc = fs_mkdirs(dir, 0700);
-	if (!rc)
-		rc = sign_key_load_or_create(dir, &g->key, &created);
-	if (!rc)
-		rc = sign_key_fingerprint(g->key, g->fingerprint);
+	rc = sign_key_fingerprint(g->key, g->fingerprint);
 	if (!rc)
 		rc = gov_policy_load(s, g);
 	if (!rc)
@@ -291,7 +284,6 @@ void gov_srv_close(struct srv *s)
 	if (g->key && g->policy &&
 	    meta_sqlite_tx(s->meta, gov_checkpoint_tx, g->key))
 		log_msg(LOG_WARN, "-", "audit checkpoint: %s", err_msg());
-	sign_key_free(g->key);
 	policy_free(g->policy);
 	for (size_t i = 0; i < g->ntrust; i++)
 		sign_keyring_release(&g->trust[i].ring);

@@ -498,12 +498,14 @@ static int srv_open(struct srv *s, const struct server_config *cfg)
 		rc = token_key_load(path, &s->token_key);
 	if (!rc)
 		rc = fs_random(s->cache_key, sizeof(s->cache_key));
+	/* One copy of the signing key, shared by governance and the
+	 * pipeline workers; srv_close frees it after both stopped. */
+	if (!rc)
+		rc = pipeline_server_key(cfg->data, &s->sign_key);
 	if (!rc)
 		rc = gov_srv_open(s);
 	if (!rc)
 		rc = pipeline_open(cfg->data, &s->pipeline);
-	if (!rc)
-		rc = pipeline_server_key(cfg->data, &s->sign_key);
 	return rc;
 }
 
