@@ -41,7 +41,8 @@ static const char usage[] =
 	"  --profile NAME    add an allowlist profile to every file: base,\n"
 	"                    numpy, torch, sklearn, xgboost or joblib\n"
 	"  --vulndb PATH     advisory database for the dependency files of\n"
-	"                    directories (default $STELE_HOME/vulndb.sqlite);\n"
+	"                    directories and local ModelKits (default\n"
+	"                    $STELE_HOME/vulndb.sqlite);\n"
 	"                    with no advisories loaded those files are\n"
 	"                    incomplete (docs/vulnerabilities.md)\n"
 	"  --wait            for a registry reference: wait until the\n"
@@ -189,23 +190,33 @@ static int open_vulndb(const struct scan_args *a, struct vuln_db **db,
 	return rc;
 }
 
-/* Dependency files of every directory given, matched against the
- * advisory database; incomplete when there are no advisories. */
-static int scan_dependencies(struct scan_report *r,
-			     const struct scan_args *a)
-{
-	struct vuln_db *db = NULL;
-	struct stat st;
-	char why[PATH_MAX + 128] = "";
-	int rc = open_vulndb(a, &db, why, sizeof(why));
+/* The advisories dependency files are matched against; db NULL with the
+ * reason in why when there are none. */
+struct scan_deps {
+	struct vuln_db *db;
+	char why[PATH_MAX + 128];
+};
 
-	for (int i = 0; !rc && i < a->n_paths; i++) {
-		if (stat(a->paths[i], &st) || !S_ISDIR(st.st_mode))
-			continue;
-		rc = db ? vuln_scan_dir(db, a->paths[i], r)
-			: vuln_scan_dir_unchecked(a->paths[i], why, r);
-	}
-	vulndb_close(db);
+/* Dependency files under dir: matched, or incomplete without advisories.
+ * Also called with each local ModelKit's unpacked directory. */
+static int scan_deps_dir(void *arg, const char *dir, struct scan_report *r)
+{
+	struct scan_deps *d = arg;
+
+	return d->db ? vuln_scan_dir(d->db, dir, r)
+		     : vuln_scan_dir_unchecked(dir, d->why, r);
+}
+
+/* Dependency files of every directory given. */
+static int scan_dependencies(struct scan_report *r,
+			     const struct scan_args *a, struct scan_deps *d)
+{
+	struct stat st;
+	int rc = 0;
+
+	for (int i = 0; !rc && i < a->n_paths; i++)
+		if (!stat(a->paths[i], &st) && S_ISDIR(st.st_mode))
+			rc = scan_deps_dir(d, a->paths[i], r);
 	return rc;
 }
 
@@ -213,6 +224,7 @@ int cmd_scan(int argc, char **argv)
 {
 	struct scan_args a = { 0 };
 	struct scan_report *r = NULL;
+	struct scan_deps deps = { NULL, "" };
 	char *out = NULL;
 	int rc, status = SCAN_EXIT_INCOMPLETE;
 
@@ -233,6 +245,13 @@ int cmd_scan(int argc, char **argv)
 		fprintf(stderr, "stele scan: out of memory\n");
 		goto out;
 	}
+	rc = open_vulndb(&a, &deps.db, deps.why, sizeof(deps.why));
+	if (rc) {
+		cli_fail("scan", rc);
+		goto out;
+	}
+	a.opts.unpacked = scan_deps_dir;
+	a.opts.unpacked_arg = &deps;
 	for (int i = 0; i < a.n_paths; i++) {
 		rc = scan_one(r, a.paths[i], a.n_paths > 1, &a.opts);
 		if (rc == ERR_NOMEM) {
@@ -249,7 +268,7 @@ int cmd_scan(int argc, char **argv)
 			scan_file_incomplete(f, "%s", err_msg());
 		}
 	}
-	rc = scan_dependencies(r, &a);
+	rc = scan_dependencies(r, &a, &deps);
 	if (rc) {
 		cli_fail("scan", rc);
 		goto out;
@@ -268,6 +287,7 @@ out:
 		status = CLI_USAGE;
 	free(out);
 	free(a.paths);
+	vulndb_close(deps.db);
 	scan_report_free(r);
 	return status;
 }

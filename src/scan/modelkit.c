@@ -129,6 +129,8 @@ int scan_modelkit(struct scan_report *r, const char *store_root,
 	rc = unpack_modelkit(s, &uo);
 	if (!rc)
 		rc = scan_unpacked(r, kit, o);
+	if (!rc && o && o->unpacked)
+		rc = o->unpacked(o->unpacked_arg, kit, r);
 	fs_remove_tree(dir);
 out:
 	store_free(s);

@@ -153,6 +153,14 @@ struct scan_opts {
 	 * example from the Kitfile or --profile). 0 adds none.
 	 */
 	unsigned extra_profiles;
+	/*
+	 * Called by scan_modelkit() with the unpacked directory before it
+	 * is removed (NULL: not called), so the caller can add what this
+	 * module does not check, such as dependency advisories. A negative
+	 * return fails the scan.
+	 */
+	int (*unpacked)(void *arg, const char *dir, struct scan_report *r);
+	void *unpacked_arg;
 };
 
 /*

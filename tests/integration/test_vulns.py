@@ -362,3 +362,30 @@ def test_no_advisories_fails_closed(tmp_path, stele):
     assert p.stdout == "1 dependency, 0 vulnerable\n"
     out = json.loads(stele.run("scan", "--format", "json", d).stdout)
     assert out["verdict"] == "clean"
+
+
+def test_local_modelkit_dependencies_are_matched(tmp_path, stele):
+    d = tmp_path / "kit"
+    d.mkdir()
+    (d / "model.safetensors").write_bytes(b"\x02\0\0\0\0\0\0\0{}")
+    (d / "requirements.txt").write_text("demo-pkg==1.0\n")
+    (d / "Kitfile").write_text(
+        "manifestVersion: 1.0.0\nmodel:\n  path: model.safetensors\n"
+        "code:\n  - path: requirements.txt\n")
+    stele.run("pack", d, "-t", "kit:v1")
+    p = stele.run("scan", "--format", "json", "kit:v1", check=False)
+    assert p.returncode == 2, p.stdout + p.stderr
+    out = json.loads(p.stdout)
+    assert out["verdict"] == "incomplete"
+    dep = [f for f in out["files"] if f["format"] == "python-dependencies"]
+    assert [f["path"] for f in dep] == ["requirements.txt"]
+    assert "no advisories loaded" in dep[0]["reason"]
+    write_records(tmp_path / "adv", [record("GHSA-k-1",
+                                            "2024-01-01T00:00:00Z")])
+    stele.run("vulndb", "import", tmp_path / "adv")
+    p = stele.run("scan", "--format", "json", "--fail-on", "critical",
+                  "kit:v1")
+    out = json.loads(p.stdout)
+    assert out["verdict"] != "incomplete"
+    assert [(f["rule"], f["package"], f["id"]) for f in out["findings"]] \
+        == [("dep-vulnerable", "demo-pkg", "GHSA-k-1")]
