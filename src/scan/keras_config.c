@@ -80,6 +80,15 @@ static const char *const kc_classes[] = {
 	"__typespec__",
 };
 
+/* tf-keras (Keras 2.11+) registers its optimizers with the default
+ * package, so an .h5 training_config names them "Custom>Adam": the
+ * built-in classes, resolved through tf_keras's own registry. */
+static const char *const kc_tfkeras_registered[] = {
+	"Custom>Adadelta", "Custom>Adafactor", "Custom>Adagrad",
+	"Custom>Adam", "Custom>AdamW", "Custom>Adamax", "Custom>Ftrl",
+	"Custom>Lion", "Custom>Nadam", "Custom>RMSprop", "Custom>SGD",
+};
+
 /* Functions Keras serializes by name (class_name "function"). */
 static const char *const kc_functions[] = {
 	"binary_crossentropy", "categorical_crossentropy", "celu", "elu",
@@ -228,7 +237,10 @@ static void check_object(struct kc *k, const json_t *o)
 		check_function(k, o, module);
 	} else if (strcmp(cls, "Lambda") && strcmp(cls, "__lambda__") &&
 		   !in_list(cls, kc_classes,
-			    sizeof(kc_classes) / sizeof(kc_classes[0]))) {
+			    sizeof(kc_classes) / sizeof(kc_classes[0])) &&
+		   !in_list(cls, kc_tfkeras_registered,
+			    sizeof(kc_tfkeras_registered) /
+			    sizeof(kc_tfkeras_registered[0]))) {
 		once(k, &k->klass, "keras-class-not-allowed", SCAN_HIGH,
 		     "class", cls, module);
 	}

@@ -139,7 +139,9 @@ int scan_spool(struct scan_rd *rd, int *fd_out, uint64_t *size)
 
 /*
  * Four bytes can match by chance inside tensor data: only a record whose
- * central directory starts where it says (or a zip64 one) counts.
+ * central directory starts where it says (or a zip64 one) counts. Zip64
+ * end records and their locator (76 bytes, which torch.save always
+ * writes) sit between the directory and this record.
  */
 static bool cd_plausible(int fd, uint64_t eocd, const uint8_t *rec)
 {
@@ -150,6 +152,9 @@ static bool cd_plausible(int fd, uint64_t eocd, const uint8_t *rec)
 
 	if (count == 0xFFFF || cd_size == 0xFFFFFFFFu)
 		return true;
+	if (eocd >= 76 && pread(fd, sig, 4, (off_t)(eocd - 20)) == 4 &&
+	    !memcmp(sig, "PK\6\7", 4))
+		eocd -= 76;
 	if (!count || cd_size > eocd)
 		return false;
 	return pread(fd, sig, 4, (off_t)(eocd - cd_size)) == 4 &&
