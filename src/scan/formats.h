@@ -33,6 +33,10 @@ int scan_fmt_h5(struct scan_report *r, struct scan_file *f, int fd,
 /* A TensorFlow saved_model.pb: op names of the graph and its functions. */
 int scan_fmt_savedmodel(struct scan_report *r, struct scan_file *f, int fd,
 			uint64_t size);
+/* A tf-keras SavedModel's keras_metadata.pb: the Keras config (JSON) of
+ * every saved layer and model, which load_model revives from. */
+int scan_fmt_keras_metadata(struct scan_report *r, struct scan_file *f,
+			    int fd, uint64_t size);
 /* A Jinja chat template: a .jinja file, or chat_template.json /
  * tokenizer_config.json whose chat_template member is checked. */
 int scan_fmt_chat_template(struct scan_report *r, struct scan_file *f,
@@ -73,6 +77,7 @@ enum scan_fmt_kind {
 	SCAN_FMT_HF_CONFIG,
 	SCAN_FMT_TEXT,
 	SCAN_FMT_PYTHON,
+	SCAN_FMT_KERAS_METADATA,
 };
 
 /* How many leading bytes scan_fmt_sniff() wants to see. */

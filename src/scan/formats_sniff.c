@@ -185,6 +185,9 @@ enum scan_fmt_kind scan_fmt_sniff(const uint8_t *head, size_t n,
 		return SCAN_FMT_KERAS;
 	if (is_safetensors(head, n))
 		return SCAN_FMT_SAFETENSORS;
+	/* tf_keras reads it by this name only; field 1 (nodes) first. */
+	if (!strcmp(base, "keras_metadata.pb") && n >= 2 && head[0] == 0x0a)
+		return SCAN_FMT_KERAS_METADATA;
 	k = protobuf_kind(head, n, base);
 	if (k != SCAN_FMT_UNKNOWN)
 		return k;
@@ -207,6 +210,7 @@ const char *scan_fmt_name(enum scan_fmt_kind k)
 		[SCAN_FMT_HF_CONFIG] = "hf-config",
 		[SCAN_FMT_TEXT] = "text",
 		[SCAN_FMT_PYTHON] = "python",
+		[SCAN_FMT_KERAS_METADATA] = "keras-metadata",
 	};
 
 	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] :
@@ -222,6 +226,8 @@ int scan_fmt_run(enum scan_fmt_kind k, struct scan_report *r,
 	case SCAN_FMT_ONNX: return scan_fmt_onnx(r, f, fd, size);
 	case SCAN_FMT_H5: return scan_fmt_h5(r, f, fd, size);
 	case SCAN_FMT_SAVEDMODEL: return scan_fmt_savedmodel(r, f, fd, size);
+	case SCAN_FMT_KERAS_METADATA:
+		return scan_fmt_keras_metadata(r, f, fd, size);
 	case SCAN_FMT_CHAT_TEMPLATE:
 		return scan_fmt_chat_template(r, f, fd, size);
 	case SCAN_FMT_HF_CONFIG: return scan_fmt_hf_config(r, f, fd, size);

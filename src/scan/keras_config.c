@@ -16,7 +16,9 @@
 #define KC_MAX_TEXT (64u << 20)
 
 /* Sorted for bsearch: classes whose from_config only builds layers,
- * initializers, regularizers, constraints, optimizers and dtype policies. */
+ * initializers, regularizers, constraints, optimizers and dtype policies,
+ * and the value markers of Keras' JSON decoders (TensorShape, __tuple__,
+ * TypeSpec in tf-keras' keras_metadata.pb; see check_type_spec). */
 static const char *const kc_classes[] = {
 	"AUC", "Accuracy", "Activation", "ActivityRegularization", "Adadelta",
 	"Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "Add",
@@ -70,14 +72,15 @@ static const char *const kc_classes[] = {
 	"SparseCategoricalCrossentropy", "SparseTopKCategoricalAccuracy",
 	"SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
 	"SpecificityAtSensitivity", "SpectralNormalization", "SquaredHinge",
-	"StackedRNNCells", "StringLookup", "Subtract", "Sum",
+	"StackedRNNCells", "StringLookup", "Subtract", "Sum", "TensorShape",
 	"TextVectorization", "TimeDistributed", "TopKCategoricalAccuracy",
-	"TrueNegatives", "TruePositives", "TruncatedNormal", "UnitNorm",
+	"TrueNegatives", "TruePositives", "TruncatedNormal", "TypeSpec",
+	"UnitNorm",
 	"UnitNormalization", "UpSampling1D", "UpSampling2D", "UpSampling3D",
 	"VarianceScaling", "ZeroPadding1D", "ZeroPadding2D",
 	"ZeroPadding3D", "Zeros", "__bytes__", "__ellipsis__",
 	"__keras_tensor__", "__numpy__", "__slice__", "__tensor__",
-	"__typespec__",
+	"__tuple__", "__typespec__",
 };
 
 /* tf-keras (Keras 2.11+) registers its optimizers with the default
@@ -217,6 +220,18 @@ static void check_vocabulary(struct kc *k, const json_t *o, const char *cls)
 		     "vocabulary is read from the file", v, cls);
 }
 
+/* A TypeSpec marker names the registered spec class whose _deserialize
+ * runs: TensorFlow's own are "tf.*"; any other was registered by code
+ * outside the file. */
+static void check_type_spec(struct kc *k, const json_t *o)
+{
+	const char *spec = str_member(o, "type_spec");
+
+	if (!spec || strncmp(spec, "tf.", 3))
+		once(k, &k->custom, "keras-custom-object", SCAN_HIGH,
+		     "type spec", spec ? spec : "(none)", "TypeSpec");
+}
+
 static void check_object(struct kc *k, const json_t *o)
 {
 	const char *cls = str_member(o, "class_name");
@@ -248,6 +263,8 @@ static void check_object(struct kc *k, const json_t *o)
 		once(k, &k->custom, "keras-custom-object", SCAN_HIGH,
 		     "custom registered object", reg, cls);
 	check_vocabulary(k, o, cls);
+	if (!strcmp(cls, "TypeSpec"))
+		check_type_spec(k, o);
 }
 
 static int walk(struct kc *k, json_t *v, int depth)

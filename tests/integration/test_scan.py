@@ -33,7 +33,7 @@ def test_benign_corpus_is_clean_and_complete(stele):
     for fmt in ("pickle", "pytorch-zip", "pytorch-legacy", "npy", "npz",
                 "zlib", "gzip", "safetensors", "gguf", "keras", "onnx",
                 "keras-h5", "tf-savedmodel", "chat-template", "hf-config",
-                "python", "text", "torchscript"):
+                "python", "text", "torchscript", "keras-metadata"):
         assert fmt in formats, formats
 
 
@@ -83,6 +83,7 @@ FRAMEWORK_MALICIOUS = {
     "fw_torchscript_os_system.pt": "pickle-global-dangerous",
     "fw_savedmodel_pyfunc": "savedmodel-python-op",
     "fw_savedmodel_custom_op": "savedmodel-unknown-op",
+    "fw_tf_keras_lambda_savedmodel": "keras-lambda-layer",
 }
 
 
