@@ -124,7 +124,9 @@ struct sm {
 	size_t name_bytes;
 };
 
-/* The registry, sorted; NULL when tf-ops could not be loaded. */
+/* The registry, sorted; NULL when tf-ops could not be loaded. The names
+ * point into sm_ops_text. */
+static char *sm_ops_text;
 static char **sm_ops;
 static size_t sm_n_ops;
 static pthread_once_t sm_ops_once = PTHREAD_ONCE_INIT;
@@ -163,6 +165,7 @@ static void sm_ops_load(void)
 		sm_ops = NULL;
 		return;
 	}
+	sm_ops_text = copy;
 	for (line = strtok_r(copy, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save))
 		if (line[0] != '#')
