@@ -294,7 +294,8 @@ static void gov_approve(struct req *r, json_t *body)
 	json_t *j;
 	int rc;
 
-	if (!gov_body_ok(r, gov_approve_body_read(body, &b, &code), code))
+	rc = gov_approve_body_read(body, &b, &code);
+	if (!gov_body_ok(r, rc, code))
 		return;
 	repo = b.repo;
 	env = b.environment;
@@ -521,7 +522,8 @@ static void gov_waive(struct req *r, json_t *body)
 	json_t *j;
 	int rc;
 
-	if (!gov_body_ok(r, gov_waive_body_read(body, &b, &code), code))
+	rc = gov_waive_body_read(body, &b, &code);
+	if (!gov_body_ok(r, rc, code))
 		return;
 	if (!gov_allow(r, b.repo, GOV_ROLE(META_ROLE_ADMIN), "waive", &role))
 		return;
