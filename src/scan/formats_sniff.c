@@ -68,6 +68,23 @@ static bool is_keras_zip(const uint8_t *h, size_t n, const char *base)
 	       (n >= 30 + 11 && !memcmp(h + 30, "config.json", 11));
 }
 
+/* tf_keras's SavedMetadata: field 1 (a node) comes first, and a node
+ * starts with its id (field 2) or path (field 3); the identifier that
+ * follows names the tf_keras kind of the object. */
+static bool is_keras_metadata(const uint8_t *h, size_t n, const char *base)
+{
+	size_t i = 1;
+
+	if (n < 16 || h[0] != 0x0a)
+		return false;
+	while (i < 6 && h[i] & 0x80)
+		i++;
+	if (i == 6 || (h[i + 1] != 0x10 && h[i + 1] != 0x1a))
+		return false;
+	return !strcmp(base, "keras_metadata.pb") ||
+	       memmem(h, n < 64 ? n : 64, "_tf_keras_", 10);
+}
+
 /* Reads a protobuf varint of at most 5 bytes (lengths under 4 GiB) at
  * h[*i]; false when it does not end inside the sniffed bytes. */
 static bool head_varint(const uint8_t *h, size_t n, size_t *i, uint64_t *v)
@@ -109,6 +126,8 @@ static bool is_savedmodel(const uint8_t *h, size_t n)
 static enum scan_fmt_kind protobuf_kind(const uint8_t *h, size_t n,
 					const char *base)
 {
+	if (is_keras_metadata(h, n, base))
+		return SCAN_FMT_KERAS_METADATA;
 	if (n < 4 || h[0] != 0x08 || h[1] & 0x80)
 		return SCAN_FMT_UNKNOWN;
 	if (ends_with(base, ".onnx"))
@@ -185,9 +204,6 @@ enum scan_fmt_kind scan_fmt_sniff(const uint8_t *head, size_t n,
 		return SCAN_FMT_KERAS;
 	if (is_safetensors(head, n))
 		return SCAN_FMT_SAFETENSORS;
-	/* tf_keras reads it by this name only; field 1 (nodes) first. */
-	if (!strcmp(base, "keras_metadata.pb") && n >= 2 && head[0] == 0x0a)
-		return SCAN_FMT_KERAS_METADATA;
 	k = protobuf_kind(head, n, base);
 	if (k != SCAN_FMT_UNKNOWN)
 		return k;
@@ -206,11 +222,11 @@ const char *scan_fmt_name(enum scan_fmt_kind k)
 		[SCAN_FMT_KERAS] = "keras",
 		[SCAN_FMT_H5] = "keras-h5",
 		[SCAN_FMT_SAVEDMODEL] = "tf-savedmodel",
+		[SCAN_FMT_KERAS_METADATA] = "keras-metadata",
 		[SCAN_FMT_CHAT_TEMPLATE] = "chat-template",
 		[SCAN_FMT_HF_CONFIG] = "hf-config",
 		[SCAN_FMT_TEXT] = "text",
 		[SCAN_FMT_PYTHON] = "python",
-		[SCAN_FMT_KERAS_METADATA] = "keras-metadata",
 	};
 
 	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] :

@@ -21,7 +21,6 @@
 #define SM_MAX_UNKNOWN 64           /* distinct unknown ops reported */
 #define SM_MAX_FUNCS 100000         /* library functions remembered */
 #define SM_MAX_NAME_BYTES (16u << 20) /* bytes of names remembered */
-#define SM_MAX_METADATA (64u << 20)   /* one keras_metadata.pb JSON */
 
 /* Field numbers from tensorflow/core/protobuf/{saved_model,meta_graph}.proto
  * and tensorflow/core/framework/{graph,node_def,function}.proto. */
@@ -33,8 +32,6 @@ enum {
 	LIB_FUNCTION = 1,
 	FUNC_SIGNATURE = 1, FUNC_NODE_DEF = 3,
 	OPDEF_NAME = 1,
-	/* tf_keras/protobuf/saved_metadata.proto */
-	KMETA_NODES = 1, KMETA_METADATA = 5,
 };
 
 struct sm_rule {
@@ -450,53 +447,6 @@ int scan_fmt_savedmodel(struct scan_report *r, struct scan_file *f, int fd,
 		rc = scan_fmt_fail(f, ERR_LIMIT, "savedmodel: more than %d "
 				   "distinct unknown ops in '%s'",
 				   SM_MAX_UNKNOWN, f->path);
-	sm_free(s);
-	return rc;
-}
-
-/* One SavedObject of keras_metadata.pb: its metadata is a layer's or
- * model's Keras config, walked like an .h5 training config (no top-level
- * class_name required). */
-static int km_node(struct sm *s, int depth)
-{
-	struct pb_field fld;
-	int rc;
-
-	(void)depth;
-	while ((rc = pb_next(s->c, &fld)) > 0) {
-		char *json = NULL;
-
-		if (fld.num != KMETA_METADATA)
-			continue;
-		rc = pb_string(s->c, &fld, SM_MAX_METADATA, &json);
-		if (rc)
-			return sm_fail(s, rc);
-		rc = scan_fmt_keras_training_config(s->r, s->f, json,
-						    strlen(json));
-		free(json);
-		if (rc)
-			return rc;
-	}
-	return rc < 0 ? sm_fail(s, rc) : 0;
-}
-
-int scan_fmt_keras_metadata(struct scan_report *r, struct scan_file *f,
-			    int fd, uint64_t size)
-{
-	struct sm *s = calloc(1, sizeof(*s));
-	int rc;
-
-	if (!s)
-		return scan_fmt_fail(f, ERR_NOMEM, "out of memory");
-	s->c = malloc(sizeof(*s->c));
-	if (!s->c) {
-		free(s);
-		return scan_fmt_fail(f, ERR_NOMEM, "out of memory");
-	}
-	s->r = r;
-	s->f = f;
-	fmt_cursor_init(s->c, fd, f, 0, size);
-	rc = sm_walk(s, 0, KMETA_NODES, km_node);
 	sm_free(s);
 	return rc;
 }

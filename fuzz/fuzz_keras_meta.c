@@ -1,4 +1,4 @@
-/* Fuzz target: the keras_metadata.pb analyser on arbitrary contents. */
+/* Fuzz target: the keras_metadata.pb analyser on arbitrary file contents. */
 #include "fuzz.h"
 #include "fuzz_fd.h"
 
