@@ -396,7 +396,7 @@ def test_ext_opcode_in_raw_bytes_waits_for_proof(stele, tmp_path):
 def test_keras_metadata_is_read_by_content(stele, tmp_path):
     # tf_keras revives layers from keras_metadata.pb; a renamed copy is
     # still recognised by its structure.
-    src = (FORMATS / "malicious" / "tf_keras_lambda_savedmodel" /
+    src = (MODELS / "malicious" / "fw_tf_keras_lambda_savedmodel" /
            "keras_metadata.pb")
     copy = tmp_path / "meta.bin"
     copy.write_bytes(src.read_bytes())
