@@ -27,7 +27,7 @@ typedef int (*scan_skip_fn)(void *ctx, uint64_t n, uint64_t *done);
  * A skip that goes this far past the buffered bytes seeks in a skippable
  * source instead of reading; shorter ones cost less read than seeked.
  */
-#define SCAN_RD_SEEK_MIN SCAN_RD_BUF
+#define SCAN_RD_SEEK_MIN (4u << 10)
 
 /*
  * A forward-only reader over a source. By default every byte that comes
