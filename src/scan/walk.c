@@ -95,13 +95,42 @@ static void set_format(struct scan_file *f, const char *fmt)
 struct pread_src {
 	int fd;
 	uint64_t off, size;
+	uint64_t ahead;       /* readahead asked for up to here */
+	bool read_ahead;      /* every byte will be read: hashing */
 };
+
+/*
+ * While hashing a cold file, keep SCAN_READAHEAD bytes in flight beyond
+ * the read position, asked for in SCAN_READAHEAD_STEP pieces, so the disk
+ * works while the hash runs (page cache, not memory of ours).
+ */
+#define SCAN_READAHEAD (32ull << 20)
+#define SCAN_READAHEAD_STEP (8ull << 20)
+
+static void read_ahead(struct pread_src *s)
+{
+	uint64_t want = s->off + SCAN_READAHEAD;
+
+	if (!s->read_ahead)
+		return;
+	if (want > s->size)
+		want = s->size;
+	if (s->ahead < s->off)
+		s->ahead = s->off;
+	if (want < s->ahead + SCAN_READAHEAD_STEP && want < s->size)
+		return;
+	if (want > s->ahead)
+		posix_fadvise(s->fd, (off_t)s->ahead, (off_t)(want - s->ahead),
+			      POSIX_FADV_WILLNEED);
+	s->ahead = want;
+}
 
 static int pread_read(void *ctx, uint8_t *p, size_t n, size_t *got)
 {
 	struct pread_src *s = ctx;
 	ssize_t k;
 
+	read_ahead(s);
 	do {
 		k = pread(s->fd, p, n, (off_t)s->off);
 	} while (k < 0 && errno == EINTR);
@@ -505,7 +534,8 @@ static int scan_open_fd(struct scan_report *r, int fd, const char *display,
 		rc = scan_rd_init(&rd, pread_read, &src, display);
 	if (rc)
 		return rc;
-	if (!scan_ctx_digest(&c))
+	src.read_ahead = scan_ctx_digest(&c);
+	if (!src.read_ahead)
 		scan_rd_no_digest(&rd, pread_skip);
 	rc = scan_stream(&c, &rd, fd, display, o ? o->extra_profiles : 0);
 	scan_rd_release(&rd);
