@@ -13,6 +13,19 @@ if ! .venv/bin/python -c 'import pytest' 2>/dev/null; then
 	.venv/bin/pip install -q --disable-pip-version-check -r \
 		tests/requirements.txt
 fi
+# The OpenAPI test's validators, for a .venv made before they were listed,
+# and schemathesis in a venv of its own (it needs a newer pytest).
+if ! .venv/bin/python -c 'import openapi_spec_validator, jsonschema' \
+	2>/dev/null; then
+	.venv/bin/pip install -q --disable-pip-version-check -r \
+		tests/requirements.txt
+fi
+st_venv=.cache/peers/schemathesis
+if [ ! -x "$st_venv/bin/schemathesis" ]; then
+	$py -m venv "$st_venv"
+	"$st_venv/bin/pip" install -q --disable-pip-version-check -r \
+		tests/requirements-schemathesis.txt
+fi
 
 # Registry peers (server): the OCI conformance suite as a test binary,
 # and the Go clients the interop tests drive.

@@ -1,14 +1,10 @@
 /* stele attest / verify-attestation: in-toto attestations as referrers. */
 #include "cli/cli.h"
-#include "sign/attach.h"
-#include "sign/password.h"
+#include "cli/sign_common.h"
 #include "sign/sign.h"
 #include "sign/sjson.h"
-#include "oci/digest.h"
-#include "util/err.h"
 #include "util/fs.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,59 +28,8 @@ static const char verify_att_usage[] =
 	"one line per attestation and the predicate of those that verify;\n"
 	"exits 0 when at least one verifies.\n";
 
-struct attest_cli {
-	const char *ref, *key, *predicate, *type;
-	const char *fmt;
-	bool json;
-};
-
-/* Where records go: printed as lines, or collected as a JSON array. */
-struct verify_att_out {
-	bool json;
-	struct buf list;
-};
-
-static int attest_cli_parse(int argc, char **argv, struct attest_cli *o)
-{
-	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ "predicate", required_argument, NULL, 'p' },
-		{ "type", required_argument, NULL, 't' },
-		{ "format", required_argument, NULL, 'F' },
-		{ "attestation-format", required_argument, NULL, 'a' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-
-	optind = 1;
-	o->fmt = "bundle";
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'k')
-			o->key = optarg;
-		else if (c == 'a' && (!strcmp(optarg, "bundle") ||
-				      !strcmp(optarg, "legacy") ||
-				      !strcmp(optarg, "both")))
-			o->fmt = optarg;
-		else if (c == 'p')
-			o->predicate = optarg;
-		else if (c == 't')
-			o->type = sign_predicate_type(optarg);
-		else if (c == 'F' && (!strcmp(optarg, "json") ||
-				      !strcmp(optarg, "text")))
-			o->json = !strcmp(optarg, "json");
-		else
-			return cli_usage_error(argv[0], "unknown option");
-	}
-	if (optind + 1 != argc)
-		return cli_usage_error(argv[0], "expected one REF");
-	if (!o->key)
-		return cli_usage_error(argv[0], "--key is required");
-	o->ref = argv[optind];
-	return 0;
-}
-
 static int attest_build(const struct sign_target *t,
-			const struct attest_cli *o, struct buf *st)
+			const struct sign_cli *o, struct buf *st)
 {
 	struct sign_subject subj;
 	struct buf pred;
@@ -101,134 +46,78 @@ static int attest_build(const struct sign_target *t,
 	return rc;
 }
 
-static int attest_cli_run(const struct attest_cli *o)
+static int attest_run(const struct sign_cli *o)
 {
 	struct buf st = BUF_INIT(SIGN_JSON_MAX), bundle = BUF_INIT(0);
 	char digest[DIGEST_STR_LEN];
-	struct regclient *c = NULL;
-	struct sign_key *k = NULL;
-	struct sign_target t;
-	struct oci_ref ref;
+	struct sign_cli_session s;
 	int rc;
 
 	buf_init(&bundle, 2 * SIGN_JSON_MAX);
-	rc = sign_password_open_key(o->key, &k);
+	rc = sign_cli_session_open(o, &s);
 	if (!rc)
-		rc = sign_registry_open(o->ref, &ref, &c);
-	if (!rc)
-		rc = sign_target_resolve(c, &ref, &t);
-	if (!rc)
-		rc = attest_build(&t, o, &st);
+		rc = attest_build(&s.t, o, &st);
 	if (!rc && strcmp(o->fmt, "bundle"))
-		rc = sign_attach_legacy_attestation(c, &t, k, st.data, st.len,
-						    o->type);
+		rc = sign_attach_legacy_attestation(s.c, &s.t, s.key, st.data,
+						    st.len, o->type);
 	if (!rc && strcmp(o->fmt, "legacy"))
-		rc = sign_attestation(k, st.data, st.len, &bundle);
+		rc = sign_attestation(s.key, st.data, st.len, &bundle);
 	if (!rc && strcmp(o->fmt, "legacy"))
-		rc = sign_attach_bundle(c, &t, bundle.data, bundle.len,
+		rc = sign_attach_bundle(s.c, &s.t, bundle.data, bundle.len,
 					o->type, digest);
 	if (!rc)
-		printf("attested %s@%s\n", t.name, t.digest);
+		printf("attested %s@%s\n", s.t.name, s.t.digest);
 	buf_release(&st);
 	buf_release(&bundle);
-	regclient_free(c);
-	sign_key_free(k);
+	sign_cli_session_release(&s);
 	return rc;
+}
+
+/* Both formats: the .att tag's layers, then the bundle referrers. */
+static int verify_attestations(struct regclient *c,
+			       const struct sign_target *t,
+			       const struct sign_keyring *ring,
+			       const char *predicate_type, sign_record_fn fn,
+			       void *arg, int *nvalid)
+{
+	int legacy = 0, bundles = 0;
+	int rc = sign_verify_legacy_attestations(c, t, ring, predicate_type,
+						 fn, arg, &legacy);
+
+	if (!rc)
+		rc = sign_verify_referrers(c, t, ring, predicate_type, fn,
+					   arg, &bundles);
+	*nvalid = legacy + bundles;
+	return rc;
+}
+
+static int verify_att_run(const struct sign_cli *o)
+{
+	static const struct sign_cli_check check = {
+		.noun = "attestation", .member = "attestations",
+		.print_predicate = true, .json_max = 2 * SIGN_JSON_MAX,
+		.verify = verify_attestations,
+	};
+
+	return sign_cli_verify(o, &check);
 }
 
 int cmd_attest(int argc, char **argv)
 {
-	struct attest_cli o = { 0 };
-	int rc;
+	static const struct sign_cli_spec spec = {
+		.fmt_option = "attestation-format", .fmt_default = "bundle",
+		.attest = true, .need_predicate = true, .run = attest_run,
+	};
 
-	if (cli_wants_help(argc, argv)) {
-		fputs(attest_usage, stdout);
-		return CLI_OK;
-	}
-	rc = attest_cli_parse(argc, argv, &o);
-	if (rc)
-		return rc;
-	if (!o.predicate || !o.type)
-		return cli_usage_error("attest", "--predicate and --type are "
-				       "required");
-	rc = attest_cli_run(&o);
-	return rc ? cli_fail("attest", rc) : CLI_OK;
-}
-
-static void verify_att_print(const struct sign_record *r, void *arg)
-{
-	struct verify_att_out *out = arg;
-	char where[DIGEST_STR_LEN + 32];
-
-	if (out->json) {
-		if (out->list.len > 1)
-			buf_putc(&out->list, ',');
-		sign_record_to_json(r, &out->list);
-		return;
-	}
-	if (r->kind == SIGN_KIND_LEGACY_ATT)
-		snprintf(where, sizeof(where), "sha256-%s.att layer %zu",
-			 oci_digest_hex(r->subject), r->index);
-	else
-		snprintf(where, sizeof(where), "referrer %s", r->manifest);
-	if (r->rc)
-		printf("INVALID %s: %s\n", where, r->reason);
-	else
-		printf("OK      %s signed by %s (%s)\n  %s %s\n", where,
-		       r->key_name, r->fingerprint, r->predicate_type,
-		       buf_cstr(&r->statement->predicate));
-}
-
-static int verify_att_run(const struct attest_cli *o)
-{
-	struct verify_att_out out = { o->json, BUF_INIT(0) };
-	struct regclient *c = NULL;
-	struct sign_keyring ring;
-	struct sign_target t;
-	struct oci_ref ref;
-	int rc, n = 0, legacy = 0;
-
-	sign_keyring_init(&ring);
-	buf_init(&out.list, 2 * SIGN_JSON_MAX);
-	buf_putc(&out.list, '[');
-	rc = sign_keyring_load(&ring, o->key);
-	if (!rc)
-		rc = sign_registry_open(o->ref, &ref, &c);
-	if (!rc)
-		rc = sign_target_resolve(c, &ref, &t);
-	if (!rc)
-		rc = sign_verify_legacy_attestations(c, &t, &ring, o->type,
-						     verify_att_print, &out,
-						     &legacy);
-	if (!rc)
-		rc = sign_verify_referrers(c, &t, &ring, o->type,
-					   verify_att_print, &out, &n);
-	n += legacy;
-	if (!rc && o->json)
-		printf("{\"reference\":\"%s@%s\",\"verified\":%s,"
-		       "\"attestations\":%s]}\n", t.name, t.digest,
-		       n ? "true" : "false", out.list.data);
-	if (!rc && n == 0)
-		rc = err_set(ERR_DENIED, "no valid attestation by '%s' on "
-			     "%s@%s", o->key, t.name, t.digest);
-	buf_release(&out.list);
-	regclient_free(c);
-	sign_keyring_release(&ring);
-	return rc;
+	return sign_cli_main(argc, argv, attest_usage, &spec);
 }
 
 int cmd_verify_attestation(int argc, char **argv)
 {
-	struct attest_cli o = { 0 };
-	int rc;
+	static const struct sign_cli_spec spec = {
+		.fmt_option = "attestation-format", .fmt_default = "bundle",
+		.attest = true, .run = verify_att_run,
+	};
 
-	if (cli_wants_help(argc, argv)) {
-		fputs(verify_att_usage, stdout);
-		return CLI_OK;
-	}
-	rc = attest_cli_parse(argc, argv, &o);
-	if (rc)
-		return rc;
-	rc = verify_att_run(&o);
-	return rc ? cli_fail("verify-attestation", rc) : CLI_OK;
+	return sign_cli_main(argc, argv, verify_att_usage, &spec);
 }

@@ -1,11 +1,7 @@
 /* stele sign / stele verify: cosign-compatible signatures in a registry. */
 #include "cli/cli.h"
-#include "sign/attach.h"
-#include "sign/password.h"
-#include "oci/digest.h"
-#include "util/err.h"
+#include "cli/sign_common.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,163 +22,65 @@ static const char verify_usage[] =
 	"Prints one line per signature found (OK with the signing key, or\n"
 	"the reason it is refused); exits 0 when at least one verifies.\n";
 
-struct sign_cli {
-	const char *ref, *key, *fmt;
-	bool json;
-};
-
-/* Where records go: printed as lines, or collected as a JSON array. */
-struct verify_out {
-	bool json;
-	struct buf list;
-};
-
-static int sign_cli_parse(int argc, char **argv, struct sign_cli *o)
+static int sign_run(const struct sign_cli *o)
 {
-	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ "signature-format", required_argument, NULL, 'f' },
-		{ "format", required_argument, NULL, 'F' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
+	struct sign_cli_session s;
+	int rc = sign_cli_session_open(o, &s);
 
-	optind = 1;
-	o->fmt = "both";
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'k')
-			o->key = optarg;
-		else if (c == 'f')
-			o->fmt = optarg;
-		else if (c == 'F' && (!strcmp(optarg, "json") ||
-				      !strcmp(optarg, "text")))
-			o->json = !strcmp(optarg, "json");
-		else
-			return cli_usage_error(argv[0], "unknown option");
-	}
-	if (optind + 1 != argc)
-		return cli_usage_error(argv[0], "expected one REF");
-	if (!o->key)
-		return cli_usage_error(argv[0], "--key is required");
-	if (strcmp(o->fmt, "legacy") && strcmp(o->fmt, "bundle") &&
-	    strcmp(o->fmt, "both"))
-		return cli_usage_error(argv[0], "--signature-format is legacy, "
-				       "bundle or both");
-	o->ref = argv[optind];
-	return 0;
+	if (!rc && strcmp(o->fmt, "bundle"))
+		rc = sign_attach_legacy(s.c, &s.t, s.key);
+	if (!rc && strcmp(o->fmt, "legacy"))
+		rc = sign_attach_image_bundle(s.c, &s.t, s.key);
+	if (!rc)
+		printf("signed %s@%s\n", s.t.name, s.t.digest);
+	sign_cli_session_release(&s);
+	return rc;
 }
 
-static int sign_cli_run(const struct sign_cli *o)
+/* Both formats: the .sig tag's layers, then the sign/v1 bundles. */
+static int verify_signatures(struct regclient *c, const struct sign_target *t,
+			     const struct sign_keyring *ring,
+			     const char *predicate_type, sign_record_fn fn,
+			     void *arg, int *nvalid)
 {
-	struct regclient *c = NULL;
-	struct sign_key *k = NULL;
-	struct sign_target t;
-	struct oci_ref ref;
-	int rc;
+	int legacy = 0, bundles = 0;
+	int rc = sign_verify_legacy(c, t, ring, fn, arg, &legacy);
 
-	rc = sign_password_open_key(o->key, &k);
+	(void)predicate_type;
 	if (!rc)
-		rc = sign_registry_open(o->ref, &ref, &c);
-	if (!rc)
-		rc = sign_target_resolve(c, &ref, &t);
-	if (!rc && strcmp(o->fmt, "bundle"))
-		rc = sign_attach_legacy(c, &t, k);
-	if (!rc && strcmp(o->fmt, "legacy"))
-		rc = sign_attach_image_bundle(c, &t, k);
-	if (!rc)
-		printf("signed %s@%s\n", t.name, t.digest);
-	regclient_free(c);
-	sign_key_free(k);
+		rc = sign_verify_referrers(c, t, ring,
+					   SIGN_IMAGE_PREDICATE_TYPE, fn, arg,
+					   &bundles);
+	*nvalid = legacy + bundles;
 	return rc;
+}
+
+static int verify_run(const struct sign_cli *o)
+{
+	static const struct sign_cli_check check = {
+		.noun = "signature", .member = "signatures",
+		.json_max = REGCLIENT_JSON_MAX, .verify = verify_signatures,
+	};
+
+	return sign_cli_verify(o, &check);
 }
 
 int cmd_sign(int argc, char **argv)
 {
-	struct sign_cli o = { 0 };
-	int rc;
+	static const struct sign_cli_spec spec = {
+		.fmt_option = "signature-format", .fmt_default = "both",
+		.run = sign_run,
+	};
 
-	if (cli_wants_help(argc, argv)) {
-		fputs(sign_usage, stdout);
-		return CLI_OK;
-	}
-	rc = sign_cli_parse(argc, argv, &o);
-	if (rc)
-		return rc;
-	rc = sign_cli_run(&o);
-	return rc ? cli_fail("sign", rc) : CLI_OK;
-}
-
-static void verify_print(const struct sign_record *r, void *arg)
-{
-	struct verify_out *out = arg;
-	char where[DIGEST_STR_LEN + 32];
-
-	if (out->json) {
-		if (out->list.len > 1)
-			buf_putc(&out->list, ',');
-		sign_record_to_json(r, &out->list);
-		return;
-	}
-	if (r->kind == SIGN_KIND_LEGACY)
-		snprintf(where, sizeof(where), "sha256-%s.sig layer %zu",
-			 oci_digest_hex(r->subject), r->index);
-	else
-		snprintf(where, sizeof(where), "referrer %s", r->manifest);
-	if (r->rc)
-		printf("INVALID %s: %s\n", where, r->reason);
-	else
-		printf("OK      %s signed by %s (%s)\n", where, r->key_name,
-		       r->fingerprint);
-}
-
-static int verify_cli_run(const struct sign_cli *o)
-{
-	struct verify_out out = { o->json, BUF_INIT(REGCLIENT_JSON_MAX) };
-	struct regclient *c = NULL;
-	struct sign_keyring ring;
-	struct sign_target t;
-	struct oci_ref ref;
-	int rc, legacy = 0, bundles = 0;
-
-	sign_keyring_init(&ring);
-	buf_putc(&out.list, '[');
-	rc = sign_keyring_load(&ring, o->key);
-	if (!rc)
-		rc = sign_registry_open(o->ref, &ref, &c);
-	if (!rc)
-		rc = sign_target_resolve(c, &ref, &t);
-	if (!rc)
-		rc = sign_verify_legacy(c, &t, &ring, verify_print, &out,
-					&legacy);
-	if (!rc)
-		rc = sign_verify_referrers(c, &t, &ring,
-					   SIGN_IMAGE_PREDICATE_TYPE,
-					   verify_print, &out, &bundles);
-	if (!rc && o->json)
-		printf("{\"reference\":\"%s@%s\",\"verified\":%s,"
-		       "\"signatures\":%s]}\n", t.name, t.digest,
-		       legacy + bundles ? "true" : "false", out.list.data);
-	if (!rc && legacy + bundles == 0)
-		rc = err_set(ERR_DENIED, "no valid signature by '%s' on %s@%s",
-			     o->key, t.name, t.digest);
-	buf_release(&out.list);
-	regclient_free(c);
-	sign_keyring_release(&ring);
-	return rc;
+	return sign_cli_main(argc, argv, sign_usage, &spec);
 }
 
 int cmd_verify(int argc, char **argv)
 {
-	struct sign_cli o = { 0 };
-	int rc;
+	static const struct sign_cli_spec spec = {
+		.fmt_option = "signature-format", .fmt_default = "both",
+		.run = verify_run,
+	};
 
-	if (cli_wants_help(argc, argv)) {
-		fputs(verify_usage, stdout);
-		return CLI_OK;
-	}
-	rc = sign_cli_parse(argc, argv, &o);
-	if (rc)
-		return rc;
-	rc = verify_cli_run(&o);
-	return rc ? cli_fail("verify", rc) : CLI_OK;
+	return sign_cli_main(argc, argv, verify_usage, &spec);
 }

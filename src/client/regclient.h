@@ -46,6 +46,9 @@ struct regclient_opts {
 				    REGCLIENT_MONOLITHIC_MAX) */
 	uint64_t chunk_size;    /* PATCH size (REGCLIENT_CHUNK_SIZE) */
 	const char *user_agent;
+	bool basic_first;       /* send Basic credentials with the first
+				   request (the /api/v1 endpoints answer
+				   only Basic challenges) */
 };
 
 struct regclient;

@@ -5,6 +5,7 @@
 #include "util/err.h"
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +141,62 @@ static int attest_text(json_t *o, const char *key, char *dst, size_t cap,
 	return 0;
 }
 
+/* A text member of a predicate and the char array it is copied to. */
+struct attest_field {
+	const char *key;
+	size_t off;           /* offsetof the array in the output struct */
+	size_t cap;           /* its size */
+	bool required;
+};
+
+#define ATTEST_FIELD(type, key, member, required) \
+	{ key, offsetof(type, member), sizeof(((type *)0)->member), required }
+#define SCAN(key, member, req) \
+	ATTEST_FIELD(struct attest_scan, key, member, req)
+#define APPROVAL(key, member, req) \
+	ATTEST_FIELD(struct attest_approval, key, member, req)
+#define PROMOTION(key, member, req) \
+	ATTEST_FIELD(struct attest_promotion, key, member, req)
+#define NFIELDS(t) (sizeof(t) / sizeof((t)[0]))
+
+static const struct attest_field scan_fields[] = {
+	SCAN("verdict", verdict, true),
+	SCAN("time", time, true),
+	SCAN("scanner", scanner, false),
+	SCAN("advisoryDatabase", advisory_db, false),
+};
+
+static const struct attest_field approval_fields[] = {
+	APPROVAL("environment", environment, true),
+	APPROVAL("approver", approver, true),
+	APPROVAL("role", role, true),
+	APPROVAL("comment", comment, false),
+	APPROVAL("time", time, true),
+};
+
+static const struct attest_field promotion_fields[] = {
+	PROMOTION("environment", environment, true),
+	PROMOTION("repository", repository, true),
+	PROMOTION("version", version, false),
+	PROMOTION("action", action, true),
+	PROMOTION("actor", actor, true),
+	PROMOTION("reason", reason, false),
+	PROMOTION("time", time, true),
+	PROMOTION("previous", previous, false),
+};
+
+/* Copy each field of o into out, in table order; the first error wins. */
+static int attest_texts(json_t *o, const struct attest_field *f, size_t n,
+			void *out)
+{
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = attest_text(o, f[i].key, (char *)out + f[i].off,
+				 f[i].cap, f[i].required);
+	return rc;
+}
+
 static bool attest_one_of(const char *s, const char *const *set)
 {
 	for (; *set; set++)
@@ -160,19 +217,10 @@ int attest_scan_parse(const char *json, size_t n, struct attest_scan *out)
 	rc = attest_load(json, n, &o);
 	if (rc)
 		return rc;
-	rc = attest_text(o, "verdict", out->verdict, sizeof(out->verdict),
-			 true);
+	rc = attest_texts(o, scan_fields, NFIELDS(scan_fields), out);
 	if (!rc && !attest_one_of(out->verdict, verdicts))
 		rc = err_set(ERR_INVALID, "unknown verdict '%s'",
 			     out->verdict);
-	if (!rc)
-		rc = attest_text(o, "time", out->time, sizeof(out->time), true);
-	if (!rc)
-		rc = attest_text(o, "scanner", out->scanner,
-				 sizeof(out->scanner), false);
-	if (!rc)
-		rc = attest_text(o, "advisoryDatabase", out->advisory_db,
-				 sizeof(out->advisory_db), false);
 	counts = json_object_get(o, "counts");
 	if (!rc && !json_is_object(counts))
 		rc = err_set(ERR_INVALID, "predicate lacks 'counts'");
@@ -201,18 +249,8 @@ int attest_approval_parse(const char *json, size_t n,
 	rc = attest_load(json, n, &o);
 	if (rc)
 		return rc;
-	rc = attest_text(o, "environment", out->environment,
-			 sizeof(out->environment), true);
-	if (!rc)
-		rc = attest_text(o, "approver", out->approver,
-				 sizeof(out->approver), true);
-	if (!rc)
-		rc = attest_text(o, "role", out->role, sizeof(out->role), true);
-	if (!rc)
-		rc = attest_text(o, "comment", out->comment,
-				 sizeof(out->comment), false);
-	if (!rc)
-		rc = attest_text(o, "time", out->time, sizeof(out->time), true);
+	rc = attest_texts(o, approval_fields, NFIELDS(approval_fields),
+			 out);
 	json_decref(o);
 	return rc;
 }
@@ -242,30 +280,10 @@ int attest_promotion_parse(const char *json, size_t n,
 	rc = attest_load(json, n, &o);
 	if (rc)
 		return rc;
-	rc = attest_text(o, "environment", out->environment,
-			 sizeof(out->environment), true);
-	if (!rc)
-		rc = attest_text(o, "repository", out->repository,
-				 sizeof(out->repository), true);
-	if (!rc)
-		rc = attest_text(o, "version", out->version,
-				 sizeof(out->version), false);
-	if (!rc)
-		rc = attest_text(o, "action", out->action, sizeof(out->action),
-				 true);
+	rc = attest_texts(o, promotion_fields, NFIELDS(promotion_fields),
+			 out);
 	if (!rc && !attest_one_of(out->action, actions))
 		rc = err_set(ERR_INVALID, "unknown action '%s'", out->action);
-	if (!rc)
-		rc = attest_text(o, "actor", out->actor, sizeof(out->actor),
-				 true);
-	if (!rc)
-		rc = attest_text(o, "reason", out->reason, sizeof(out->reason),
-				 false);
-	if (!rc)
-		rc = attest_text(o, "time", out->time, sizeof(out->time), true);
-	if (!rc)
-		rc = attest_text(o, "previous", out->previous,
-				 sizeof(out->previous), false);
 	if (!rc && out->previous[0] && !oci_digest_valid(out->previous))
 		rc = err_set(ERR_INVALID, "predicate 'previous' is not a "
 			     "digest");

@@ -1,10 +1,10 @@
 /* Governance tables and their queries; see store.h for the rules. */
 #include "gov/store.h"
 #include "util/err.h"
+#include "util/sql.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -31,16 +31,10 @@ static const char gov_schema[] =
 	"CREATE INDEX IF NOT EXISTS gov_history_env"
 	" ON gov_history (repo, env, id);";
 
-static int gov_sqlerr(sqlite3 *db, const char *what)
-{
-	return err_set(ERR_IO, "governance store: %s: %s", what,
-		       sqlite3_errmsg(db));
-}
-
 int gov_db_init(sqlite3 *db)
 {
 	if (sqlite3_exec(db, gov_schema, NULL, NULL, NULL))
-		return gov_sqlerr(db, "cannot create schema");
+		return sql_fail(db, "governance schema setup");
 	return 0;
 }
 
@@ -53,27 +47,6 @@ static void gov_now(char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static int gov_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
-{
-	if (sqlite3_prepare_v2(db, sql, -1, st, NULL))
-		return gov_sqlerr(db, "cannot prepare query");
-	return 0;
-}
-
-/* Step a statement that returns no rows, then finalise it. */
-static int gov_exec(sqlite3 *db, sqlite3_stmt *st, const char *what)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : gov_sqlerr(db, what);
-}
-
-static const char *gov_col(sqlite3_stmt *st, int i)
-{
-	return (const char *)sqlite3_column_text(st, i);
-}
-
 int gov_approval_add(sqlite3 *db, const struct gov_approval *a,
 		     int64_t *id)
 {
@@ -81,36 +54,26 @@ int gov_approval_add(sqlite3 *db, const struct gov_approval *a,
 	char now[32];
 	int rc;
 
-	rc = gov_prepare(db, "SELECT 1 FROM gov_approvals WHERE repo=? AND "
-			 "digest=? AND env=? AND approver=? AND "
-			 "revoked_at IS NULL", &st);
+	rc = sql_prep(db, &st, "SELECT 1 FROM gov_approvals WHERE repo=? AND"
+		      " digest=? AND env=? AND approver=? AND revoked_at IS"
+		      " NULL", "ssss", a->repo, a->digest, a->env,
+		      a->approver);
 	if (rc)
 		return rc;
-	sqlite3_bind_text(st, 1, a->repo, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, a->digest, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, a->env, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, a->approver, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
+	rc = sql_row(db, st, "approval lookup");
 	sqlite3_finalize(st);
-	if (rc == SQLITE_ROW)
+	if (!rc)
 		return err_set(ERR_EXISTS, "'%s' already approved %.19s... "
 			       "for '%s'", a->approver, a->digest, a->env);
+	if (rc != ERR_NOTFOUND)
+		return rc;
 
 	gov_now(now);
-	rc = gov_prepare(db, "INSERT INTO gov_approvals (repo, digest, env,"
-			 " approver, role, comment, time) VALUES "
-			 "(?,?,?,?,?,?,?)", &st);
-	if (rc)
-		return rc;
-	sqlite3_bind_text(st, 1, a->repo, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, a->digest, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, a->env, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, a->approver, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, a->role, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, a->comment, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, a->time ? a->time : now, -1,
-			  SQLITE_TRANSIENT);
-	rc = gov_exec(db, st, "cannot record approval");
+	rc = sql_exec(db, "recording approval", "INSERT INTO gov_approvals"
+		      " (repo, digest, env, approver, role, comment, time)"
+		      " VALUES (?,?,?,?,?,?,?)", "sssssss", a->repo,
+		      a->digest, a->env, a->approver, a->role, a->comment,
+		      a->time ? a->time : now);
 	if (!rc && id)
 		*id = sqlite3_last_insert_rowid(db);
 	return rc;
@@ -119,63 +82,57 @@ int gov_approval_add(sqlite3 *db, const struct gov_approval *a,
 int gov_approval_revoke(sqlite3 *db, const char *repo, int64_t id,
 			const char *by)
 {
-	sqlite3_stmt *st;
 	char now[32];
 	int rc;
 
 	gov_now(now);
-	rc = gov_prepare(db, "UPDATE gov_approvals SET revoked_at=?, "
-			 "revoked_by=? WHERE id=? AND repo=? AND "
-			 "revoked_at IS NULL", &st);
-	if (rc)
-		return rc;
-	sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, by, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, id);
-	sqlite3_bind_text(st, 4, repo, -1, SQLITE_STATIC);
-	rc = gov_exec(db, st, "cannot revoke approval");
+	rc = sql_exec(db, "revoking approval", "UPDATE gov_approvals SET"
+		      " revoked_at=?, revoked_by=? WHERE id=? AND repo=? AND"
+		      " revoked_at IS NULL", "ssis", now, by, id, repo);
 	if (!rc && sqlite3_changes(db) == 0)
 		return err_set(ERR_NOTFOUND, "no active approval %lld in "
 			       "'%s'", (long long)id, repo);
 	return rc;
 }
 
+struct approval_each {
+	int (*fn)(const struct gov_approval *a, void *arg);
+	void *arg;
+};
+
+static int approval_row(sqlite3_stmt *st, void *arg)
+{
+	const struct approval_each *e = arg;
+	struct gov_approval a = {
+		sqlite3_column_int64(st, 0), sql_col(st, 1),
+		sql_col(st, 2), sql_col(st, 3), sql_col(st, 4),
+		sql_col(st, 5), sql_col(st, 6), sql_col(st, 7),
+		sqlite3_column_int(st, 8) != 0,
+	};
+
+	return e->fn(&a, e->arg);
+}
+
 int gov_approvals_each(sqlite3 *db, const char *repo, const char *digest,
 		       int (*fn)(const struct gov_approval *a, void *arg),
 		       void *arg)
 {
+	struct approval_each e = { fn, arg };
 	sqlite3_stmt *st;
-	int rc, step;
+	int rc;
 
-	rc = gov_prepare(db, "SELECT id, repo, digest, env, approver, role,"
-			 " comment, time, revoked_at IS NOT NULL FROM "
-			 "gov_approvals WHERE repo=? AND digest=? ORDER BY id",
-			 &st);
-	if (rc)
-		return rc;
-	sqlite3_bind_text(st, 1, repo, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, digest, -1, SQLITE_STATIC);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		struct gov_approval a = {
-			sqlite3_column_int64(st, 0), gov_col(st, 1),
-			gov_col(st, 2), gov_col(st, 3), gov_col(st, 4),
-			gov_col(st, 5), gov_col(st, 6), gov_col(st, 7),
-			sqlite3_column_int(st, 8) != 0,
-		};
-
-		rc = fn(&a, arg);
-		if (rc)
-			break;
-	}
-	if (!rc && step != SQLITE_DONE)
-		rc = gov_sqlerr(db, "cannot read approvals");
+	rc = sql_prep(db, &st, "SELECT id, repo, digest, env, approver, role,"
+		      " comment, time, revoked_at IS NOT NULL FROM"
+		      " gov_approvals WHERE repo=? AND digest=? ORDER BY id",
+		      "ss", repo, digest);
+	if (!rc)
+		rc = sql_each(db, st, "reading approvals", approval_row, &e);
 	sqlite3_finalize(st);
 	return rc;
 }
 
 int gov_waiver_add(sqlite3 *db, const struct gov_waiver *w, int64_t *id)
 {
-	sqlite3_stmt *st;
 	char now[32];
 	int rc;
 
@@ -184,22 +141,31 @@ int gov_waiver_add(sqlite3 *db, const struct gov_waiver *w, int64_t *id)
 	if (w->until <= time(NULL))
 		return err_set(ERR_INVALID, "a waiver must end in the future");
 	gov_now(now);
-	rc = gov_prepare(db, "INSERT INTO gov_waivers (repo, digest, rule, "
-			 "until, reason, actor, time) VALUES (?,?,?,?,?,?,?)",
-			 &st);
-	if (rc)
-		return rc;
-	sqlite3_bind_text(st, 1, w->repo, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, w->digest, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, w->rule, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)w->until);
-	sqlite3_bind_text(st, 5, w->reason, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, w->actor, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, now, -1, SQLITE_TRANSIENT);
-	rc = gov_exec(db, st, "cannot record waiver");
+	rc = sql_exec(db, "recording waiver", "INSERT INTO gov_waivers (repo,"
+		      " digest, rule, until, reason, actor, time) VALUES"
+		      " (?,?,?,?,?,?,?)", "sssisss", w->repo, w->digest,
+		      w->rule, (int64_t)w->until, w->reason, w->actor, now);
 	if (!rc && id)
 		*id = sqlite3_last_insert_rowid(db);
 	return rc;
+}
+
+struct waiver_each {
+	int (*fn)(const struct gov_waiver *w, void *arg);
+	void *arg;
+};
+
+static int waiver_row(sqlite3_stmt *st, void *arg)
+{
+	const struct waiver_each *e = arg;
+	struct gov_waiver w = {
+		sqlite3_column_int64(st, 0), sql_col(st, 1),
+		sql_col(st, 2), sql_col(st, 3),
+		(time_t)sqlite3_column_int64(st, 4), sql_col(st, 5),
+		sql_col(st, 6),
+	};
+
+	return e->fn(&w, e->arg);
 }
 
 int gov_waivers_each(sqlite3 *db, const char *repo, const char *digest,
@@ -207,31 +173,16 @@ int gov_waivers_each(sqlite3 *db, const char *repo, const char *digest,
 		     int (*fn)(const struct gov_waiver *w, void *arg),
 		     void *arg)
 {
+	struct waiver_each e = { fn, arg };
 	sqlite3_stmt *st;
-	int rc, step;
+	int rc;
 
-	rc = gov_prepare(db, "SELECT id, repo, digest, rule, until, reason, "
-			 "actor FROM gov_waivers WHERE repo=? AND (digest IS "
-			 "NULL OR digest=?) AND until > ? ORDER BY id", &st);
-	if (rc)
-		return rc;
-	sqlite3_bind_text(st, 1, repo, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, digest, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		struct gov_waiver w = {
-			sqlite3_column_int64(st, 0), gov_col(st, 1),
-			gov_col(st, 2), gov_col(st, 3),
-			(time_t)sqlite3_column_int64(st, 4), gov_col(st, 5),
-			gov_col(st, 6),
-		};
-
-		rc = fn(&w, arg);
-		if (rc)
-			break;
-	}
-	if (!rc && step != SQLITE_DONE)
-		rc = gov_sqlerr(db, "cannot read waivers");
+	rc = sql_prep(db, &st, "SELECT id, repo, digest, rule, until, reason,"
+		      " actor FROM gov_waivers WHERE repo=? AND (digest IS"
+		      " NULL OR digest=?) AND until > ? ORDER BY id", "ssi",
+		      repo, digest, (int64_t)now);
+	if (!rc)
+		rc = sql_each(db, st, "reading waivers", waiver_row, &e);
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -242,22 +193,14 @@ int gov_env_current(sqlite3 *db, const char *repo, const char *env,
 	sqlite3_stmt *st;
 	int rc;
 
-	rc = gov_prepare(db, "SELECT digest FROM gov_env WHERE repo=? AND "
-			 "env=?", &st);
-	if (rc)
-		return rc;
-	sqlite3_bind_text(st, 1, repo, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, env, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		snprintf(digest, DIGEST_STR_LEN, "%s", gov_col(st, 0));
-		rc = 0;
-	} else if (rc == SQLITE_DONE) {
-		rc = err_set(ERR_NOTFOUND, "'%s' has nothing in '%s'", repo,
-			     env);
-	} else {
-		rc = gov_sqlerr(db, "cannot read environment");
-	}
+	rc = sql_prep(db, &st, "SELECT digest FROM gov_env WHERE repo=? AND"
+		      " env=?", "ss", repo, env);
+	if (!rc)
+		rc = sql_row(db, st, "reading environment");
+	if (!rc)
+		snprintf(digest, DIGEST_STR_LEN, "%s", sql_col(st, 0));
+	else if (rc == ERR_NOTFOUND)
+		err_set(rc, "'%s' has nothing in '%s'", repo, env);
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -268,24 +211,19 @@ int gov_env_was(sqlite3 *db, const char *repo, const char *env,
 	sqlite3_stmt *st;
 	int rc;
 
-	rc = gov_prepare(db, "SELECT 1 FROM gov_history WHERE repo=? AND "
-			 "env=? AND digest=? LIMIT 1", &st);
-	if (rc)
-		return rc;
-	sqlite3_bind_text(st, 1, repo, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, env, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, digest, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	*was = rc == SQLITE_ROW;
+	*was = false;
+	rc = sql_prep(db, &st, "SELECT 1 FROM gov_history WHERE repo=? AND"
+		      " env=? AND digest=? LIMIT 1", "sss", repo, env, digest);
+	if (!rc)
+		rc = sql_row(db, st, "reading history");
+	*was = rc == 0;
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
-		gov_sqlerr(db, "cannot read history");
+	return rc == ERR_NOTFOUND ? 0 : rc;
 }
 
 int gov_env_move(sqlite3 *db, struct gov_event *ev,
 		 char previous[DIGEST_STR_LEN])
 {
-	sqlite3_stmt *st;
 	char now[32];
 	int rc;
 
@@ -297,35 +235,19 @@ int gov_env_move(sqlite3 *db, struct gov_event *ev,
 	ev->previous = previous[0] ? previous : NULL;
 	gov_now(now);
 
-	rc = gov_prepare(db, "INSERT INTO gov_env (repo, env, digest, since)"
-			 " VALUES (?1,?2,?3,?4) ON CONFLICT (repo, env) DO "
-			 "UPDATE SET digest=?3, since=?4", &st);
-	if (rc)
-		return rc;
-	sqlite3_bind_text(st, 1, ev->repo, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, ev->env, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, ev->digest, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, now, -1, SQLITE_TRANSIENT);
-	rc = gov_exec(db, st, "cannot move environment");
+	rc = sql_exec(db, "moving environment", "INSERT INTO gov_env (repo,"
+		      " env, digest, since) VALUES (?1,?2,?3,?4) ON CONFLICT"
+		      " (repo, env) DO UPDATE SET digest=?3, since=?4",
+		      "ssss", ev->repo, ev->env, ev->digest, now);
 	if (rc)
 		return rc;
 
-	rc = gov_prepare(db, "INSERT INTO gov_history (repo, env, digest, "
-			 "version, action, actor, reason, time, previous, "
-			 "break_glass) VALUES (?,?,?,?,?,?,?,?,?,?)", &st);
-	if (rc)
-		return rc;
-	sqlite3_bind_text(st, 1, ev->repo, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, ev->env, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, ev->digest, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, ev->version, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, ev->action, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, ev->actor, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, ev->reason, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 8, now, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 9, ev->previous, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 10, ev->break_glass);
-	rc = gov_exec(db, st, "cannot record history");
+	rc = sql_exec(db, "recording history", "INSERT INTO gov_history"
+		      " (repo, env, digest, version, action, actor, reason,"
+		      " time, previous, break_glass) VALUES"
+		      " (?,?,?,?,?,?,?,?,?,?)", "sssssssssn", ev->repo,
+		      ev->env, ev->digest, ev->version, ev->action, ev->actor,
+		      ev->reason, now, ev->previous, (int)ev->break_glass);
 	if (!rc)
 		ev->id = sqlite3_last_insert_rowid(db);
 	return rc;
@@ -336,65 +258,63 @@ int gov_env_previous(sqlite3 *db, const char *repo, const char *env,
 {
 	char current[DIGEST_STR_LEN];
 	sqlite3_stmt *st;
-	int rc, step;
+	int rc;
 
 	rc = gov_env_current(db, repo, env, current);
 	if (rc)
 		return rc;
 	/* A digest the environment was rolled back away from is skipped,
 	 * so repeated rollbacks walk further back instead of bouncing. */
-	rc = gov_prepare(db, "SELECT digest FROM gov_history h WHERE repo=?1"
-			 " AND env=?2 AND digest<>?3 AND NOT EXISTS (SELECT 1"
-			 " FROM gov_history r WHERE r.repo=?1 AND r.env=?2 AND"
-			 " r.action='rollback' AND r.previous=h.digest) "
-			 "ORDER BY id DESC LIMIT 1", &st);
-	if (rc)
-		return rc;
-	sqlite3_bind_text(st, 1, repo, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, env, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, current, -1, SQLITE_STATIC);
-	step = sqlite3_step(st);
-	if (step == SQLITE_ROW)
-		snprintf(digest, DIGEST_STR_LEN, "%s", gov_col(st, 0));
-	else if (step == SQLITE_DONE)
-		rc = err_set(ERR_NOTFOUND, "'%s' has no earlier version in "
-			     "'%s' to roll back to", repo, env);
-	else
-		rc = gov_sqlerr(db, "cannot read history");
+	rc = sql_prep(db, &st, "SELECT digest FROM gov_history h WHERE"
+		      " repo=?1 AND env=?2 AND digest<>?3 AND NOT EXISTS"
+		      " (SELECT 1 FROM gov_history r WHERE r.repo=?1 AND"
+		      " r.env=?2 AND r.action='rollback' AND"
+		      " r.previous=h.digest) ORDER BY id DESC LIMIT 1", "sss",
+		      repo, env, current);
+	if (!rc)
+		rc = sql_row(db, st, "reading history");
+	if (!rc)
+		snprintf(digest, DIGEST_STR_LEN, "%s", sql_col(st, 0));
+	else if (rc == ERR_NOTFOUND)
+		err_set(rc, "'%s' has no earlier version in '%s' to roll "
+			"back to", repo, env);
 	sqlite3_finalize(st);
 	return rc;
+}
+
+struct event_each {
+	int (*fn)(const struct gov_event *ev, void *arg);
+	void *arg;
+};
+
+static int event_row(sqlite3_stmt *st, void *arg)
+{
+	const struct event_each *e = arg;
+	struct gov_event ev = {
+		sqlite3_column_int64(st, 0), sql_col(st, 1),
+		sql_col(st, 2), sql_col(st, 3), sql_col(st, 4),
+		sql_col(st, 5), sql_col(st, 6), sql_col(st, 7),
+		sql_col(st, 8), sql_col(st, 9),
+		sqlite3_column_int(st, 10) != 0,
+	};
+
+	return e->fn(&ev, e->arg);
 }
 
 int gov_history_each(sqlite3 *db, const char *repo, const char *env,
 		     int (*fn)(const struct gov_event *ev, void *arg),
 		     void *arg)
 {
+	struct event_each e = { fn, arg };
 	sqlite3_stmt *st;
-	int rc, step;
+	int rc;
 
-	rc = gov_prepare(db, "SELECT id, repo, env, digest, version, action,"
-			 " actor, reason, time, previous, break_glass FROM "
-			 "gov_history WHERE repo=?1 AND (?2 IS NULL OR env=?2)"
-			 " ORDER BY id DESC", &st);
-	if (rc)
-		return rc;
-	sqlite3_bind_text(st, 1, repo, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, env, -1, SQLITE_STATIC);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		struct gov_event ev = {
-			sqlite3_column_int64(st, 0), gov_col(st, 1),
-			gov_col(st, 2), gov_col(st, 3), gov_col(st, 4),
-			gov_col(st, 5), gov_col(st, 6), gov_col(st, 7),
-			gov_col(st, 8), gov_col(st, 9),
-			sqlite3_column_int(st, 10) != 0,
-		};
-
-		rc = fn(&ev, arg);
-		if (rc)
-			break;
-	}
-	if (!rc && step != SQLITE_DONE)
-		rc = gov_sqlerr(db, "cannot read history");
+	rc = sql_prep(db, &st, "SELECT id, repo, env, digest, version, action,"
+		      " actor, reason, time, previous, break_glass FROM"
+		      " gov_history WHERE repo=?1 AND (?2 IS NULL OR env=?2)"
+		      " ORDER BY id DESC", "ss", repo, env);
+	if (!rc)
+		rc = sql_each(db, st, "reading history", event_row, &e);
 	sqlite3_finalize(st);
 	return rc;
 }

@@ -3,9 +3,11 @@
 #include "meta/meta.h"
 #include "util/err.h"
 #include "util/fs.h"
+#include "util/sql.h"
 
 #include <limits.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -64,16 +66,6 @@ static int64_t now_s(void)
 	return (int64_t)time(NULL);
 }
 
-static int db_fail(sqlite3 *db, const char *what)
-{
-	int rc = sqlite3_errcode(db);
-
-	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
-		return err_set(ERR_CONFLICT, "metadata busy during %s", what);
-	return err_set(ERR_IO, "metadata %s failed: %s", what,
-		       sqlite3_errmsg(db));
-}
-
 static int db_open_conn(const char *path, sqlite3 **out)
 {
 	sqlite3 *db = NULL;
@@ -91,7 +83,7 @@ static int db_open_conn(const char *path, sqlite3 **out)
 	if (sqlite3_exec(db, "PRAGMA journal_mode=WAL;"
 			 "PRAGMA synchronous=FULL;"
 			 "PRAGMA foreign_keys=ON;", NULL, NULL, NULL)) {
-		int rc = db_fail(db, "setup");
+		int rc = sql_fail(db, "setup");
 
 		sqlite3_close(db);
 		return rc;
@@ -126,83 +118,10 @@ static void db_put(struct msql *s, sqlite3 *db)
 	sqlite3_close(db);
 }
 
-/*
- * Prepare sql and bind arguments described by types: 's' a string (NULL
- * binds SQL NULL), 'i' an int64_t, 'n' an int.
- */
-static int st_vprep(sqlite3 *db, sqlite3_stmt **st, const char *sql,
-		    const char *types, va_list ap)
-{
-	int i = 1;
-
-	if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK)
-		return db_fail(db, "prepare");
-	for (const char *t = types; *t; t++, i++) {
-		if (*t == 's') {
-			const char *v = va_arg(ap, const char *);
-
-			if (v)
-				sqlite3_bind_text(*st, i, v, -1,
-						  SQLITE_TRANSIENT);
-			else
-				sqlite3_bind_null(*st, i);
-		} else if (*t == 'i') {
-			sqlite3_bind_int64(*st, i, va_arg(ap, int64_t));
-		} else {
-			sqlite3_bind_int(*st, i, va_arg(ap, int));
-		}
-	}
-	return 0;
-}
-
-static int st_prep(sqlite3 *db, sqlite3_stmt **st, const char *sql,
-		   const char *types, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, types);
-	rc = st_vprep(db, st, sql, types, ap);
-	va_end(ap);
-	return rc;
-}
-
-/* Run one statement that returns no rows. */
-static int db_exec(sqlite3 *db, const char *what, const char *sql,
-		   const char *types, ...)
-{
-	sqlite3_stmt *st;
-	va_list ap;
-	int rc;
-
-	va_start(ap, types);
-	rc = st_vprep(db, &st, sql, types, ap);
-	va_end(ap);
-	if (rc)
-		return rc;
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_fail(db, what);
-	return 0;
-}
-
-/* Step a one-row query: 0 with the row ready, ERR_NOTFOUND, or error. */
-static int st_row(sqlite3 *db, sqlite3_stmt *st, const char *what)
-{
-	int rc = sqlite3_step(st);
-
-	if (rc == SQLITE_ROW)
-		return 0;
-	if (rc == SQLITE_DONE)
-		return ERR_NOTFOUND;
-	return db_fail(db, what);
-}
-
 static int tx_begin(sqlite3 *db)
 {
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL))
-		return db_fail(db, "begin");
+		return sql_fail(db, "begin");
 	return 0;
 }
 
@@ -213,7 +132,7 @@ static int tx_end(sqlite3 *db, int rc)
 		return rc;
 	}
 	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL)) {
-		rc = db_fail(db, "commit");
+		rc = sql_fail(db, "commit");
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	}
 	return rc;
@@ -226,42 +145,99 @@ static void copy_col(sqlite3_stmt *st, int col, char *dst, size_t n)
 	snprintf(dst, n, "%s", v ? (const char *)v : "");
 }
 
-/* Walk rows whose first column is a name. */
-static int st_names(sqlite3 *db, sqlite3_stmt *st, meta_name_cb cb,
-		    void *arg)
+/*
+ * Run a query on a pooled connection. With one, only its first row is
+ * read (fn may be NULL) and ERR_NOTFOUND, with no message, says there is
+ * none; otherwise fn sees every row until it returns non-zero, which is
+ * returned.
+ */
+static int pool_vquery(struct meta *m, bool one, const char *what,
+		       sql_row_fn fn, void *arg, const char *sql,
+		       const char *types, va_list ap)
 {
-	int rc, r = 0;
+	struct msql *s = (struct msql *)m;
+	sqlite3 *db = db_get(s);
+	sqlite3_stmt *st = NULL;
+	int rc;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const unsigned char *v = sqlite3_column_text(st, 0);
-
-		r = cb(arg, v ? (const char *)v : "");
-		if (r)
-			break;
-	}
-	if (!r && rc != SQLITE_DONE)
-		r = db_fail(db, "listing");
+	if (!db)
+		return ERR_IO;
+	rc = sql_vprep(db, &st, sql, types, ap);
+	if (!rc && one)
+		rc = sql_row(db, st, what);
+	if (!rc && one && fn)
+		rc = fn(st, arg);
+	if (!rc && !one)
+		rc = sql_each(db, st, what, fn, arg);
 	sqlite3_finalize(st);
-	return r;
+	db_put(s, db);
+	return rc;
+}
+
+static int pool_query(struct meta *m, bool one, const char *what,
+		      sql_row_fn fn, void *arg, const char *sql,
+		      const char *types, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, types);
+	rc = pool_vquery(m, one, what, fn, arg, sql, types, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* A row-by-row caller's callback and its argument. */
+struct each {
+	union {
+		meta_name_cb name;
+		meta_manifest_cb manifest;
+		meta_upload_cb upload;
+	} cb;
+	void *arg;
+};
+
+static int name_row(sqlite3_stmt *st, void *arg)
+{
+	const struct each *e = arg;
+	const char *v = sql_col(st, 0);
+
+	return e->cb.name(e->arg, v ? v : "");
 }
 
 /* Run a name listing query with its bindings on a pooled connection. */
 static int list_names(struct meta *m, meta_name_cb cb, void *arg,
 		      const char *sql, const char *types, ...)
 {
+	struct each e = { .cb.name = cb, .arg = arg };
+	va_list ap;
+	int rc;
+
+	va_start(ap, types);
+	rc = pool_vquery(m, false, "listing", name_row, &e, sql, types, ap);
+	va_end(ap);
+	return rc;
+}
+
+/*
+ * Run one statement that returns no rows on a pooled connection; *changes
+ * (when not NULL) receives the number of rows it changed.
+ */
+static int pool_exec(struct meta *m, int *changes, const char *what,
+		     const char *sql, const char *types, ...)
+{
 	struct msql *s = (struct msql *)m;
 	sqlite3 *db = db_get(s);
-	sqlite3_stmt *st;
 	va_list ap;
 	int rc;
 
 	if (!db)
 		return ERR_IO;
 	va_start(ap, types);
-	rc = st_vprep(db, &st, sql, types, ap);
+	rc = sql_vexec(db, what, sql, types, ap);
 	va_end(ap);
-	if (!rc)
-		rc = st_names(db, st, cb, arg);
+	if (!rc && changes)
+		*changes = sqlite3_changes(db);
 	db_put(s, db);
 	return rc;
 }
@@ -277,57 +253,48 @@ static int m_blob_add(struct meta *m, const char *repo, const char *digest,
 		return ERR_IO;
 	rc = tx_begin(db);
 	if (!rc)
-		rc = db_exec(db, "blob add", "INSERT INTO blobs VALUES(?,?,?)"
-			     " ON CONFLICT(digest) DO UPDATE SET"
-			     " touched=excluded.touched", "sii", digest, size,
-			     now_s());
+		rc = sql_exec(db, "blob add", "INSERT INTO blobs VALUES(?,?,?)"
+			      " ON CONFLICT(digest) DO UPDATE SET"
+			      " touched=excluded.touched", "sii", digest, size,
+			      now_s());
 	if (!rc && repo)
-		rc = db_exec(db, "blob link", "INSERT OR REPLACE INTO links"
-			     " VALUES(?,?,?)", "ssi", repo, digest, now_s());
+		rc = sql_exec(db, "blob link", "INSERT OR REPLACE INTO links"
+			      " VALUES(?,?,?)", "ssi", repo, digest, now_s());
 	rc = tx_end(db, rc);
 	db_put(s, db);
 	return rc;
 }
 
+static int size_row(sqlite3_stmt *st, void *arg)
+{
+	if (arg)
+		*(int64_t *)arg = sqlite3_column_int64(st, 0);
+	return 0;
+}
+
 static int m_blob_linked(struct meta *m, const char *repo,
 			 const char *digest, int64_t *size)
 {
-	struct msql *s = (struct msql *)m;
-	sqlite3 *db = db_get(s);
-	sqlite3_stmt *st = NULL;
-	int rc;
+	int rc = pool_query(m, true, "blob lookup", size_row, size,
+			    "SELECT b.size FROM links l JOIN blobs b ON"
+			    " b.digest=l.digest WHERE l.repo=? AND"
+			    " l.digest=?", "ss", repo, digest);
 
-	if (!db)
-		return ERR_IO;
-	rc = st_prep(db, &st, "SELECT b.size FROM links l JOIN blobs b"
-		     " ON b.digest=l.digest WHERE l.repo=? AND l.digest=?",
-		     "ss", repo, digest);
-	if (!rc)
-		rc = st_row(db, st, "blob lookup");
-	if (!rc && size)
-		*size = sqlite3_column_int64(st, 0);
 	if (rc == ERR_NOTFOUND)
 		err_set(rc, "blob '%s' is not in '%s'", digest, repo);
-	sqlite3_finalize(st);
-	db_put(s, db);
 	return rc;
 }
 
 static int m_blob_unlink(struct meta *m, const char *repo,
 			 const char *digest)
 {
-	struct msql *s = (struct msql *)m;
-	sqlite3 *db = db_get(s);
-	int rc;
+	int n = 0;
+	int rc = pool_exec(m, &n, "blob unlink", "DELETE FROM links WHERE"
+			   " repo=? AND digest=?", "ss", repo, digest);
 
-	if (!db)
-		return ERR_IO;
-	rc = db_exec(db, "blob unlink", "DELETE FROM links WHERE repo=?"
-		     " AND digest=?", "ss", repo, digest);
-	if (!rc && sqlite3_changes(db) == 0)
+	if (!rc && n == 0)
 		rc = err_set(ERR_NOTFOUND, "blob '%s' is not in '%s'",
 			     digest, repo);
-	db_put(s, db);
 	return rc;
 }
 
@@ -346,10 +313,10 @@ static int tag_set(sqlite3 *db, const char *repo, const char *tag,
 	char cur[META_DIGEST_MAX];
 	int rc;
 
-	rc = st_prep(db, &st, "SELECT digest FROM tags WHERE repo=? AND"
-		     " tag=?", "ss", repo, tag);
+	rc = sql_prep(db, &st, "SELECT digest FROM tags WHERE repo=? AND"
+		      " tag=?", "ss", repo, tag);
 	if (!rc)
-		rc = st_row(db, st, "tag lookup");
+		rc = sql_row(db, st, "tag lookup");
 	if (!rc)
 		copy_col(st, 0, cur, sizeof(cur));
 	sqlite3_finalize(st);
@@ -360,9 +327,9 @@ static int tag_set(sqlite3 *db, const char *repo, const char *tag,
 			       tag, cur);
 	if (rc && rc != ERR_NOTFOUND)
 		return rc;
-	return db_exec(db, "tag set", "INSERT OR REPLACE INTO tags"
-		       " VALUES(?,?,?,?)", "sssi", repo, tag, digest,
-		       now_s());
+	return sql_exec(db, "tag set", "INSERT OR REPLACE INTO tags"
+		        " VALUES(?,?,?,?)", "sssi", repo, tag, digest,
+		        now_s());
 }
 
 static int manifest_insert(sqlite3 *db, const char *repo,
@@ -371,21 +338,21 @@ static int manifest_insert(sqlite3 *db, const char *repo,
 {
 	int rc;
 
-	rc = db_exec(db, "blob add", "INSERT INTO blobs VALUES(?,?,?)"
-		     " ON CONFLICT(digest) DO UPDATE SET"
-		     " touched=excluded.touched", "sii", mf->digest,
-		     mf->size, now_s());
+	rc = sql_exec(db, "blob add", "INSERT INTO blobs VALUES(?,?,?)"
+		      " ON CONFLICT(digest) DO UPDATE SET"
+		      " touched=excluded.touched", "sii", mf->digest,
+		      mf->size, now_s());
 	if (!rc)
-		rc = db_exec(db, "manifest put", "INSERT OR IGNORE INTO"
-			     " manifests VALUES(?,?,?,?,?,?,?,?)", "sssisssi",
-			     repo, mf->digest, mf->media_type, mf->size,
-			     *mf->subject ? mf->subject : NULL,
-			     *mf->artifact_type ? mf->artifact_type : NULL,
-			     mf->annotations, now_s());
+		rc = sql_exec(db, "manifest put", "INSERT OR IGNORE INTO"
+			      " manifests VALUES(?,?,?,?,?,?,?,?)", "sssisssi",
+			      repo, mf->digest, mf->media_type, mf->size,
+			      *mf->subject ? mf->subject : NULL,
+			      *mf->artifact_type ? mf->artifact_type : NULL,
+			      mf->annotations, now_s());
 	for (int i = 0; !rc && refs && i < refs->n; i++)
-		rc = db_exec(db, "manifest refs", "INSERT OR IGNORE INTO"
-			     " manifest_refs VALUES(?,?,?)", "sss", repo,
-			     mf->digest, refs->digests[i]);
+		rc = sql_exec(db, "manifest refs", "INSERT OR IGNORE INTO"
+			      " manifest_refs VALUES(?,?,?)", "sss", repo,
+			      mf->digest, refs->digests[i]);
 	return rc;
 }
 
@@ -411,37 +378,29 @@ static int m_manifest_put(struct meta *m, const char *repo,
 	return rc;
 }
 
-static void manifest_from_row(sqlite3_stmt *st, struct meta_manifest *out)
+static int manifest_row(sqlite3_stmt *st, void *arg)
 {
+	struct meta_manifest *out = arg;
+
 	copy_col(st, 0, out->digest, sizeof(out->digest));
 	copy_col(st, 1, out->media_type, sizeof(out->media_type));
 	out->size = sqlite3_column_int64(st, 2);
 	copy_col(st, 3, out->subject, sizeof(out->subject));
 	copy_col(st, 4, out->artifact_type, sizeof(out->artifact_type));
 	out->annotations = (const char *)sqlite3_column_text(st, 5);
+	return 0;
 }
 
 static int m_manifest_get(struct meta *m, const char *repo,
 			  const char *digest, struct meta_manifest *out)
 {
-	struct msql *s = (struct msql *)m;
-	sqlite3 *db = db_get(s);
-	sqlite3_stmt *st = NULL;
-	int rc;
+	int rc = pool_query(m, true, "manifest lookup", manifest_row, out,
+			    "SELECT digest, media_type, size, subject,"
+			    " artifact_type, NULL FROM manifests WHERE repo=?"
+			    " AND digest=?", "ss", repo, digest);
 
-	if (!db)
-		return ERR_IO;
-	rc = st_prep(db, &st, "SELECT digest, media_type, size, subject,"
-		     " artifact_type, NULL FROM manifests WHERE repo=? AND"
-		     " digest=?", "ss", repo, digest);
-	if (!rc)
-		rc = st_row(db, st, "manifest lookup");
-	if (!rc)
-		manifest_from_row(st, out);
 	if (rc == ERR_NOTFOUND)
 		err_set(rc, "manifest '%s' is not in '%s'", digest, repo);
-	sqlite3_finalize(st);
-	db_put(s, db);
 	return rc;
 }
 
@@ -456,17 +415,17 @@ static int m_manifest_delete(struct meta *m, const char *repo,
 		return ERR_IO;
 	rc = tx_begin(db);
 	if (!rc)
-		rc = db_exec(db, "manifest delete", "DELETE FROM manifests"
-			     " WHERE repo=? AND digest=?", "ss", repo, digest);
+		rc = sql_exec(db, "manifest delete", "DELETE FROM manifests"
+			      " WHERE repo=? AND digest=?", "ss", repo, digest);
 	if (!rc)
 		changed = sqlite3_changes(db);
 	if (!rc)
-		rc = db_exec(db, "tag delete", "DELETE FROM tags WHERE repo=?"
-			     " AND digest=?", "ss", repo, digest);
+		rc = sql_exec(db, "tag delete", "DELETE FROM tags WHERE repo=?"
+			      " AND digest=?", "ss", repo, digest);
 	if (!rc)
-		rc = db_exec(db, "refs delete", "DELETE FROM manifest_refs"
-			     " WHERE repo=? AND manifest=?", "ss", repo,
-			     digest);
+		rc = sql_exec(db, "refs delete", "DELETE FROM manifest_refs"
+			      " WHERE repo=? AND manifest=?", "ss", repo,
+			      digest);
 	if (!rc && !changed)
 		rc = err_set(ERR_NOTFOUND, "manifest '%s' is not in '%s'",
 			     digest, repo);
@@ -482,43 +441,33 @@ static int m_manifest_tags(struct meta *m, const char *repo,
 			  " digest=? ORDER BY tag", "ss", repo, digest);
 }
 
+static int digest_row(sqlite3_stmt *st, void *arg)
+{
+	copy_col(st, 0, arg, META_DIGEST_MAX);
+	return 0;
+}
+
 static int m_tag_get(struct meta *m, const char *repo, const char *tag,
 		     char digest[META_DIGEST_MAX])
 {
-	struct msql *s = (struct msql *)m;
-	sqlite3 *db = db_get(s);
-	sqlite3_stmt *st = NULL;
-	int rc;
+	int rc = pool_query(m, true, "tag lookup", digest_row, digest,
+			    "SELECT digest FROM tags WHERE repo=? AND tag=?",
+			    "ss", repo, tag);
 
-	if (!db)
-		return ERR_IO;
-	rc = st_prep(db, &st, "SELECT digest FROM tags WHERE repo=? AND"
-		     " tag=?", "ss", repo, tag);
-	if (!rc)
-		rc = st_row(db, st, "tag lookup");
-	if (!rc)
-		copy_col(st, 0, digest, META_DIGEST_MAX);
 	if (rc == ERR_NOTFOUND)
 		err_set(rc, "tag '%s' is not in '%s'", tag, repo);
-	sqlite3_finalize(st);
-	db_put(s, db);
 	return rc;
 }
 
 static int m_tag_delete(struct meta *m, const char *repo, const char *tag)
 {
-	struct msql *s = (struct msql *)m;
-	sqlite3 *db = db_get(s);
-	int rc;
+	int n = 0;
+	int rc = pool_exec(m, &n, "tag delete", "DELETE FROM tags WHERE"
+			   " repo=? AND tag=?", "ss", repo, tag);
 
-	if (!db)
-		return ERR_IO;
-	rc = db_exec(db, "tag delete", "DELETE FROM tags WHERE repo=? AND"
-		     " tag=?", "ss", repo, tag);
-	if (!rc && sqlite3_changes(db) == 0)
+	if (!rc && n == 0)
 		rc = err_set(ERR_NOTFOUND, "tag '%s' is not in '%s'", tag,
 			     repo);
-	db_put(s, db);
 	return rc;
 }
 
@@ -539,147 +488,99 @@ static int m_repo_list(struct meta *m, const char *last, int n,
 			  last ? last : "", n);
 }
 
+static int referrer_row(sqlite3_stmt *st, void *arg)
+{
+	const struct each *e = arg;
+	struct meta_manifest mf;
+
+	manifest_row(st, &mf);
+	return e->cb.manifest(e->arg, &mf);
+}
+
 static int m_referrers(struct meta *m, const char *repo, const char *digest,
 		       const char *artifact_type, meta_manifest_cb cb,
 		       void *arg)
 {
-	struct msql *s = (struct msql *)m;
-	sqlite3 *db = db_get(s);
-	sqlite3_stmt *st = NULL;
-	struct meta_manifest mf;
-	int rc, r = 0;
+	struct each e = { .cb.manifest = cb, .arg = arg };
 
-	if (!db)
-		return ERR_IO;
-	rc = st_prep(db, &st, "SELECT digest, media_type, size, subject,"
-		     " artifact_type, annotations FROM manifests WHERE"
-		     " repo=?1 AND subject=?2 AND (?3 IS NULL OR"
-		     " artifact_type=?3) ORDER BY digest",
-		     "sss", repo, digest, artifact_type);
-	while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW) {
-		manifest_from_row(st, &mf);
-		rc = cb(arg, &mf);
-	}
-	if (!rc && r != SQLITE_DONE)
-		rc = db_fail(db, "referrers");
-	sqlite3_finalize(st);
-	db_put(s, db);
-	return rc;
+	return pool_query(m, false, "referrers", referrer_row, &e,
+			  "SELECT digest, media_type, size, subject,"
+			  " artifact_type, annotations FROM manifests WHERE"
+			  " repo=?1 AND subject=?2 AND (?3 IS NULL OR"
+			  " artifact_type=?3) ORDER BY digest", "sss", repo,
+			  digest, artifact_type);
+}
+
+/* A row of "SELECT id, repo, owner, size, updated FROM uploads". */
+static int upload_row(sqlite3_stmt *st, void *arg)
+{
+	struct meta_upload *out = arg;
+
+	copy_col(st, 0, out->id, sizeof(out->id));
+	copy_col(st, 1, out->repo, sizeof(out->repo));
+	copy_col(st, 2, out->owner, sizeof(out->owner));
+	out->size = sqlite3_column_int64(st, 3);
+	out->updated = sqlite3_column_int64(st, 4);
+	return 0;
 }
 
 static int m_upload_new(struct meta *m, const struct meta_upload *u)
 {
-	struct msql *s = (struct msql *)m;
-	sqlite3 *db = db_get(s);
-	int rc;
-
-	if (!db)
-		return ERR_IO;
-	rc = db_exec(db, "upload create", "INSERT INTO uploads"
-		     " VALUES(?,?,?,?,?)", "sssii", u->id, u->repo, u->owner,
-		     u->size, now_s());
-	db_put(s, db);
-	return rc;
+	return pool_exec(m, NULL, "upload create", "INSERT INTO uploads"
+			 " VALUES(?,?,?,?,?)", "sssii", u->id, u->repo,
+			 u->owner, u->size, now_s());
 }
 
 static int m_upload_get(struct meta *m, const char *id,
 			struct meta_upload *out)
 {
-	struct msql *s = (struct msql *)m;
-	sqlite3 *db = db_get(s);
-	sqlite3_stmt *st = NULL;
-	int rc;
+	int rc = pool_query(m, true, "upload lookup", upload_row, out,
+			    "SELECT id, repo, owner, size, updated FROM uploads"
+			    " WHERE id=?", "s", id);
 
-	if (!db)
-		return ERR_IO;
-	rc = st_prep(db, &st, "SELECT id, repo, owner, size, updated FROM"
-		     " uploads WHERE id=?", "s", id);
-	if (!rc)
-		rc = st_row(db, st, "upload lookup");
-	if (!rc) {
-		copy_col(st, 0, out->id, sizeof(out->id));
-		copy_col(st, 1, out->repo, sizeof(out->repo));
-		copy_col(st, 2, out->owner, sizeof(out->owner));
-		out->size = sqlite3_column_int64(st, 3);
-		out->updated = sqlite3_column_int64(st, 4);
-	}
 	if (rc == ERR_NOTFOUND)
 		err_set(rc, "upload '%s' is unknown", id);
-	sqlite3_finalize(st);
-	db_put(s, db);
 	return rc;
 }
 
 static int m_upload_set_size(struct meta *m, const char *id, int64_t size)
 {
-	struct msql *s = (struct msql *)m;
-	sqlite3 *db = db_get(s);
-	int rc;
-
-	if (!db)
-		return ERR_IO;
-	rc = db_exec(db, "upload update", "UPDATE uploads SET size=?,"
-		     " updated=? WHERE id=?", "iis", size, now_s(), id);
-	db_put(s, db);
-	return rc;
+	return pool_exec(m, NULL, "upload update", "UPDATE uploads SET"
+			 " size=?, updated=? WHERE id=?", "iis", size,
+			 now_s(), id);
 }
 
 static int m_upload_delete(struct meta *m, const char *id)
 {
-	struct msql *s = (struct msql *)m;
-	sqlite3 *db = db_get(s);
-	int rc;
+	return pool_exec(m, NULL, "upload delete", "DELETE FROM uploads"
+			 " WHERE id=?", "s", id);
+}
 
-	if (!db)
-		return ERR_IO;
-	rc = db_exec(db, "upload delete", "DELETE FROM uploads WHERE id=?",
-		     "s", id);
-	db_put(s, db);
-	return rc;
+static int stale_row(sqlite3_stmt *st, void *arg)
+{
+	const struct each *e = arg;
+	struct meta_upload u;
+
+	upload_row(st, &u);
+	return e->cb.upload(e->arg, &u);
 }
 
 static int m_upload_stale(struct meta *m, int64_t before, meta_upload_cb cb,
 			  void *arg)
 {
-	struct msql *s = (struct msql *)m;
-	sqlite3 *db = db_get(s);
-	sqlite3_stmt *st = NULL;
-	struct meta_upload u;
-	int rc, r = 0;
+	struct each e = { .cb.upload = cb, .arg = arg };
 
-	if (!db)
-		return ERR_IO;
-	rc = st_prep(db, &st, "SELECT id, repo, owner, size, updated FROM"
-		     " uploads WHERE updated<?", "i", before);
-	while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW) {
-		copy_col(st, 0, u.id, sizeof(u.id));
-		copy_col(st, 1, u.repo, sizeof(u.repo));
-		copy_col(st, 2, u.owner, sizeof(u.owner));
-		u.size = sqlite3_column_int64(st, 3);
-		u.updated = sqlite3_column_int64(st, 4);
-		rc = cb(arg, &u);
-	}
-	if (!rc && r != SQLITE_DONE)
-		rc = db_fail(db, "upload listing");
-	sqlite3_finalize(st);
-	db_put(s, db);
-	return rc;
+	return pool_query(m, false, "upload listing", stale_row, &e,
+			  "SELECT id, repo, owner, size, updated FROM uploads"
+			  " WHERE updated<?", "i", before);
 }
 
 static int m_gc_unlink_stale(struct meta *m, int64_t before)
 {
-	struct msql *s = (struct msql *)m;
-	sqlite3 *db = db_get(s);
-	int rc;
-
-	if (!db)
-		return ERR_IO;
-	rc = db_exec(db, "gc links", "DELETE FROM links WHERE created<? AND"
-		     " NOT EXISTS (SELECT 1 FROM manifest_refs r WHERE"
-		     " r.repo=links.repo AND r.digest=links.digest)", "i",
-		     before);
-	db_put(s, db);
-	return rc;
+	return pool_exec(m, NULL, "gc links", "DELETE FROM links WHERE"
+			 " created<? AND NOT EXISTS (SELECT 1 FROM"
+			 " manifest_refs r WHERE r.repo=links.repo AND"
+			 " r.digest=links.digest)", "i", before);
 }
 
 static int m_gc_orphans(struct meta *m, int64_t before, meta_name_cb cb,
@@ -697,88 +598,60 @@ static int m_gc_orphans(struct meta *m, int64_t before, meta_name_cb cb,
  * may have claimed it since the orphan listing. */
 static int m_blob_forget(struct meta *m, const char *digest)
 {
-	struct msql *s = (struct msql *)m;
-	sqlite3 *db = db_get(s);
-	int rc;
+	int n = 0;
+	int rc = pool_exec(m, &n, "blob forget", "DELETE FROM blobs WHERE"
+			   " digest=?1 AND NOT EXISTS (SELECT 1 FROM links"
+			   " WHERE digest=?1) AND NOT EXISTS (SELECT 1 FROM"
+			   " manifests WHERE digest=?1) AND NOT EXISTS (SELECT"
+			   " 1 FROM manifest_refs WHERE digest=?1)", "s",
+			   digest);
 
-	if (!db)
-		return ERR_IO;
-	rc = db_exec(db, "blob forget", "DELETE FROM blobs WHERE digest=?1"
-		     " AND NOT EXISTS (SELECT 1 FROM links WHERE digest=?1)"
-		     " AND NOT EXISTS (SELECT 1 FROM manifests WHERE"
-		     " digest=?1) AND NOT EXISTS (SELECT 1 FROM"
-		     " manifest_refs WHERE digest=?1)", "s", digest);
-	if (!rc && sqlite3_changes(db) == 0)
+	if (!rc && n == 0)
 		rc = err_set(ERR_CONFLICT, "blob '%s' is in use again",
 			     digest);
-	db_put(s, db);
 	return rc;
 }
 
 static int m_blob_known(struct meta *m, const char *digest)
 {
-	struct msql *s = (struct msql *)m;
-	sqlite3 *db = db_get(s);
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if (!db)
-		return ERR_IO;
-	rc = st_prep(db, &st, "SELECT 1 FROM blobs WHERE digest=?", "s",
-		     digest);
-	if (!rc)
-		rc = st_row(db, st, "blob lookup");
-	sqlite3_finalize(st);
-	db_put(s, db);
-	return rc;
+	return pool_query(m, true, "blob lookup", NULL, NULL, "SELECT 1 FROM"
+			  " blobs WHERE digest=?", "s", digest);
 }
 
 static int m_user_put(struct meta *m, const struct meta_user *u)
 {
-	struct msql *s = (struct msql *)m;
-	sqlite3 *db = db_get(s);
-	int rc;
+	return pool_exec(m, NULL, "user put", "INSERT INTO users"
+			 " VALUES(?,?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET"
+			 " role=excluded.role, robot=excluded.robot,"
+			 " disabled=excluded.disabled, hash=excluded.hash",
+			 "ssnnsi", u->name, meta_role_name(u->role),
+			 (int)u->robot, (int)u->disabled, u->hash, now_s());
+}
 
-	if (!db)
-		return ERR_IO;
-	rc = db_exec(db, "user put", "INSERT INTO users VALUES(?,?,?,?,?,?)"
-		     " ON CONFLICT(name) DO UPDATE SET role=excluded.role,"
-		     " robot=excluded.robot, disabled=excluded.disabled,"
-		     " hash=excluded.hash", "ssnnsi", u->name,
-		     meta_role_name(u->role), (int)u->robot, (int)u->disabled,
-		     u->hash, now_s());
-	db_put(s, db);
-	return rc;
+static int user_row(sqlite3_stmt *st, void *arg)
+{
+	struct meta_user *out = arg;
+	char role[32];
+
+	copy_col(st, 0, out->name, sizeof(out->name));
+	copy_col(st, 1, role, sizeof(role));
+	out->robot = sqlite3_column_int(st, 2) != 0;
+	out->disabled = sqlite3_column_int(st, 3) != 0;
+	copy_col(st, 4, out->hash, sizeof(out->hash));
+	if (meta_role_parse(role, &out->role))
+		out->role = META_ROLE_NONE;
+	return 0;
 }
 
 static int m_user_get(struct meta *m, const char *name,
 		      struct meta_user *out)
 {
-	struct msql *s = (struct msql *)m;
-	sqlite3 *db = db_get(s);
-	sqlite3_stmt *st = NULL;
-	char role[32];
-	int rc;
+	int rc = pool_query(m, true, "user lookup", user_row, out,
+			    "SELECT name, role, robot, disabled, hash FROM"
+			    " users WHERE name=?", "s", name);
 
-	if (!db)
-		return ERR_IO;
-	rc = st_prep(db, &st, "SELECT name, role, robot, disabled, hash FROM"
-		     " users WHERE name=?", "s", name);
-	if (!rc)
-		rc = st_row(db, st, "user lookup");
-	if (!rc) {
-		copy_col(st, 0, out->name, sizeof(out->name));
-		copy_col(st, 1, role, sizeof(role));
-		out->robot = sqlite3_column_int(st, 2) != 0;
-		out->disabled = sqlite3_column_int(st, 3) != 0;
-		copy_col(st, 4, out->hash, sizeof(out->hash));
-		if (meta_role_parse(role, &out->role))
-			out->role = META_ROLE_NONE;
-	}
 	if (rc == ERR_NOTFOUND)
 		err_set(rc, "user '%s' does not exist", name);
-	sqlite3_finalize(st);
-	db_put(s, db);
 	return rc;
 }
 
@@ -792,13 +665,13 @@ static int m_user_delete(struct meta *m, const char *name)
 		return ERR_IO;
 	rc = tx_begin(db);
 	if (!rc)
-		rc = db_exec(db, "user delete", "DELETE FROM users WHERE"
-			     " name=?", "s", name);
+		rc = sql_exec(db, "user delete", "DELETE FROM users WHERE"
+			      " name=?", "s", name);
 	if (!rc && sqlite3_changes(db) == 0)
 		rc = err_set(ERR_NOTFOUND, "user '%s' does not exist", name);
 	if (!rc)
-		rc = db_exec(db, "grant delete", "DELETE FROM grants WHERE"
-			     " user=?", "s", name);
+		rc = sql_exec(db, "grant delete", "DELETE FROM grants WHERE"
+			      " user=?", "s", name);
 	rc = tx_end(db, rc);
 	db_put(s, db);
 	return rc;
@@ -813,50 +686,43 @@ static int m_user_list(struct meta *m, meta_name_cb cb, void *arg)
 static int m_grant_put(struct meta *m, const char *user,
 		       const char *pattern, enum meta_role role)
 {
-	struct msql *s = (struct msql *)m;
-	sqlite3 *db = db_get(s);
-	int rc;
-
-	if (!db)
-		return ERR_IO;
 	if (role == META_ROLE_NONE)
-		rc = db_exec(db, "grant delete", "DELETE FROM grants WHERE"
-			     " user=? AND pattern=?", "ss", user, pattern);
-	else
-		rc = db_exec(db, "grant put", "INSERT OR REPLACE INTO grants"
-			     " VALUES(?,?,?)", "sss", user, pattern,
-			     meta_role_name(role));
-	db_put(s, db);
-	return rc;
+		return pool_exec(m, NULL, "grant delete", "DELETE FROM grants"
+				 " WHERE user=? AND pattern=?", "ss", user,
+				 pattern);
+	return pool_exec(m, NULL, "grant put", "INSERT OR REPLACE INTO"
+			 " grants VALUES(?,?,?)", "sss", user, pattern,
+			 meta_role_name(role));
+}
+
+struct grant_ask {
+	const char *repo;
+	enum meta_role *out;
+};
+
+/* The highest role among the grants whose pattern matches the repo. */
+static int grant_row(sqlite3_stmt *st, void *arg)
+{
+	const struct grant_ask *a = arg;
+	const char *pat = sql_col(st, 0);
+	enum meta_role r;
+
+	if (pat && meta_pattern_match(pat, a->repo) &&
+	    !meta_role_parse(sql_col(st, 1), &r) && r > *a->out)
+		*a->out = r;
+	return 0;
 }
 
 static int m_grant_role(struct meta *m, const char *user, const char *repo,
 			enum meta_role *out)
 {
-	struct msql *s = (struct msql *)m;
-	sqlite3 *db = db_get(s);
-	sqlite3_stmt *st = NULL;
-	enum meta_role r;
-	int rc, step;
+	struct grant_ask a = { repo, out };
+	int rc;
 
-	if (!db)
-		return ERR_IO;
 	*out = META_ROLE_NONE;
-	rc = st_prep(db, &st, "SELECT pattern, role FROM grants WHERE"
-		     " user=?", "s", user);
-	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *pat = (const char *)sqlite3_column_text(st, 0);
-		const char *role = (const char *)sqlite3_column_text(st, 1);
-
-		if (pat && meta_pattern_match(pat, repo) &&
-		    !meta_role_parse(role, &r) && r > *out)
-			*out = r;
-	}
-	if (!rc && step != SQLITE_DONE)
-		rc = db_fail(db, "grant lookup");
+	rc = pool_query(m, false, "grant lookup", grant_row, &a, "SELECT"
+			" pattern, role FROM grants WHERE user=?", "s", user);
 	err_clear();
-	sqlite3_finalize(st);
-	db_put(s, db);
 	return rc;
 }
 
@@ -951,7 +817,7 @@ int meta_sqlite_open(const char *dir, struct meta **out)
 	}
 	rc = db_open_conn(s->path, &db);
 	if (!rc && sqlite3_exec(db, schema, NULL, NULL, NULL))
-		rc = db_fail(db, "schema setup");
+		rc = sql_fail(db, "schema setup");
 	if (rc) {
 		sqlite3_close(db);
 		m_close(&s->base);

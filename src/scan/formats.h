@@ -33,6 +33,9 @@ int scan_fmt_h5(struct scan_report *r, struct scan_file *f, int fd,
 /* A TensorFlow saved_model.pb: op names of the graph and its functions. */
 int scan_fmt_savedmodel(struct scan_report *r, struct scan_file *f, int fd,
 			uint64_t size);
+/* tf_keras's keras_metadata.pb: the JSON document of every node. */
+int scan_fmt_keras_metadata(struct scan_report *r, struct scan_file *f,
+			    int fd, uint64_t size);
 /* A Jinja chat template: a .jinja file, or chat_template.json /
  * tokenizer_config.json whose chat_template member is checked. */
 int scan_fmt_chat_template(struct scan_report *r, struct scan_file *f,
@@ -58,6 +61,11 @@ int scan_fmt_keras_config(struct scan_report *r, struct scan_file *f,
 int scan_fmt_keras_training_config(struct scan_report *r,
 				   struct scan_file *f, const char *text,
 				   size_t len);
+/* Documents already parsed (keras_metadata.pb's, gathered in one array):
+ * every object in the tree is checked, each finding reported once. */
+struct json_t;
+int scan_fmt_keras_tree(struct scan_report *r, struct scan_file *f,
+			struct json_t *root);
 int scan_fmt_template_text(struct scan_report *r, struct scan_file *f,
 			   const char *text, size_t len, uint64_t base);
 
@@ -69,6 +77,7 @@ enum scan_fmt_kind {
 	SCAN_FMT_KERAS,
 	SCAN_FMT_H5,
 	SCAN_FMT_SAVEDMODEL,
+	SCAN_FMT_KERAS_METADATA,
 	SCAN_FMT_CHAT_TEMPLATE,
 	SCAN_FMT_HF_CONFIG,
 	SCAN_FMT_TEXT,

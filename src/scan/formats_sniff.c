@@ -68,11 +68,30 @@ static bool is_keras_zip(const uint8_t *h, size_t n, const char *base)
 	       (n >= 30 + 11 && !memcmp(h + 30, "config.json", 11));
 }
 
+/* tf_keras's SavedMetadata: field 1 (a node) comes first, and a node
+ * starts with its id (field 2) or path (field 3); the identifier that
+ * follows names the tf_keras kind of the object. */
+static bool is_keras_metadata(const uint8_t *h, size_t n, const char *base)
+{
+	size_t i = 1;
+
+	if (n < 16 || h[0] != 0x0a)
+		return false;
+	while (i < 6 && h[i] & 0x80)
+		i++;
+	if (i == 6 || (h[i + 1] != 0x10 && h[i + 1] != 0x1a))
+		return false;
+	return !strcmp(base, "keras_metadata.pb") ||
+	       memmem(h, n < 64 ? n : 64, "_tf_keras_", 10);
+}
+
 /* A protobuf that starts with field 1 as a varint: ir_version for ONNX
  * (3 and up), saved_model_schema_version (1) for SavedModel. */
 static enum scan_fmt_kind protobuf_kind(const uint8_t *h, size_t n,
 					const char *base)
 {
+	if (is_keras_metadata(h, n, base))
+		return SCAN_FMT_KERAS_METADATA;
 	if (n < 4 || h[0] != 0x08 || h[1] & 0x80)
 		return SCAN_FMT_UNKNOWN;
 	if (ends_with(base, ".onnx"))
@@ -167,6 +186,7 @@ const char *scan_fmt_name(enum scan_fmt_kind k)
 		[SCAN_FMT_KERAS] = "keras",
 		[SCAN_FMT_H5] = "keras-h5",
 		[SCAN_FMT_SAVEDMODEL] = "tf-savedmodel",
+		[SCAN_FMT_KERAS_METADATA] = "keras-metadata",
 		[SCAN_FMT_CHAT_TEMPLATE] = "chat-template",
 		[SCAN_FMT_HF_CONFIG] = "hf-config",
 		[SCAN_FMT_TEXT] = "text",
@@ -186,6 +206,8 @@ int scan_fmt_run(enum scan_fmt_kind k, struct scan_report *r,
 	case SCAN_FMT_ONNX: return scan_fmt_onnx(r, f, fd, size);
 	case SCAN_FMT_H5: return scan_fmt_h5(r, f, fd, size);
 	case SCAN_FMT_SAVEDMODEL: return scan_fmt_savedmodel(r, f, fd, size);
+	case SCAN_FMT_KERAS_METADATA:
+		return scan_fmt_keras_metadata(r, f, fd, size);
 	case SCAN_FMT_CHAT_TEMPLATE:
 		return scan_fmt_chat_template(r, f, fd, size);
 	case SCAN_FMT_HF_CONFIG: return scan_fmt_hf_config(r, f, fd, size);

@@ -41,16 +41,15 @@ static const char *const kc_classes[] = {
 	"GroupNormalization", "GroupedQueryAttention", "HashedCrossing",
 	"Hashing", "HeNormal", "HeUniform", "Hinge", "Huber", "Identity",
 	"IdentityInitializer", "InputLayer", "InputSpec", "IntegerLookup",
-	"InverseTimeDecay", "IoU", "KLDivergence", "L1",
-	"L1L2", "L2", "LSTM", "LSTMCell", "Lamb",
-	"LayerNormalization", "LeakyReLU", "LecunNormal", "LecunUniform",
-	"Lion", "LogCosh", "LossScaleOptimizer", "Masking",
+	"InverseTimeDecay", "IoU", "KLDivergence", "L1", "L1L2", "L2", "LSTM",
+	"LSTMCell", "Lamb", "LayerNormalization", "LeakyReLU", "LecunNormal",
+	"LecunUniform", "Lion", "LogCosh", "LossScaleOptimizer", "Masking",
 	"MaxNorm", "MaxNumBoundingBoxes", "MaxPooling1D", "MaxPooling2D",
 	"MaxPooling3D", "Maximum", "Mean", "MeanAbsoluteError",
-	"MeanAbsolutePercentageError", "MeanIoU", "MeanSquaredError",
-	"MeanSquaredLogarithmicError", "MelSpectrogram", "MinMaxNorm",
-	"Minimum", "MixUp", "Model", "MultiHeadAttention", "Multiply", "Nadam",
-	"NonNeg", "Normalization", "Ones", "Orthogonal",
+	"MeanAbsolutePercentageError", "MeanIoU", "MeanMetricWrapper",
+	"MeanSquaredError", "MeanSquaredLogarithmicError", "MelSpectrogram",
+	"MinMaxNorm", "Minimum", "MixUp", "Model", "MultiHeadAttention",
+	"Multiply", "Nadam", "NonNeg", "Normalization", "Ones", "Orthogonal",
 	"OrthogonalRegularizer", "PReLU", "Permute", "PiecewiseConstantDecay",
 	"Pipeline", "Poisson", "PolynomialDecay", "Precision",
 	"PrecisionAtRecall", "QuantizedDTypePolicy",
@@ -62,22 +61,21 @@ static const char *const kc_classes[] = {
 	"RandomNormal", "RandomPerspective", "RandomPosterization",
 	"RandomRotation", "RandomSaturation", "RandomSharpness", "RandomShear",
 	"RandomTranslation", "RandomUniform", "RandomZoom", "ReLU", "Recall",
-	"RecallAtPrecision", "RepeatVector", "Rescaling", "Reshape",
-	"Resizing", "ReversibleEmbedding", "RootMeanSquaredError", "SGD",
-	"STFTInitializer", "SensitivityAtSpecificity", "SeparableConv1D",
-	"SeparableConv2D", "Sequential", "SimpleRNN", "SimpleRNNCell",
-	"Softmax", "Solarization", "SparseCategoricalAccuracy",
-	"SparseCategoricalCrossentropy", "SparseTopKCategoricalAccuracy",
-	"SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
-	"SpecificityAtSensitivity", "SpectralNormalization", "SquaredHinge",
-	"StackedRNNCells", "StringLookup", "Subtract", "Sum",
-	"TextVectorization", "TimeDistributed", "TopKCategoricalAccuracy",
-	"TrueNegatives", "TruePositives", "TruncatedNormal", "UnitNorm",
-	"UnitNormalization", "UpSampling1D", "UpSampling2D", "UpSampling3D",
-	"VarianceScaling", "ZeroPadding1D", "ZeroPadding2D",
-	"ZeroPadding3D", "Zeros", "__bytes__", "__ellipsis__",
-	"__keras_tensor__", "__numpy__", "__slice__", "__tensor__",
-	"__typespec__",
+	"RecallAtPrecision", "RepeatVector", "Rescaling", "Reshape", "Resizing",
+	"ReversibleEmbedding", "RootMeanSquaredError", "SGD", "STFTInitializer",
+	"SensitivityAtSpecificity", "SeparableConv1D", "SeparableConv2D",
+	"Sequential", "SimpleRNN", "SimpleRNNCell", "Softmax", "Solarization",
+	"SparseCategoricalAccuracy", "SparseCategoricalCrossentropy",
+	"SparseTopKCategoricalAccuracy", "SpatialDropout1D", "SpatialDropout2D",
+	"SpatialDropout3D", "SpecificityAtSensitivity", "SpectralNormalization",
+	"SquaredHinge", "StackedRNNCells", "StringLookup", "Subtract", "Sum",
+	"TensorShape", "TextVectorization", "TimeDistributed",
+	"TopKCategoricalAccuracy", "TrueNegatives", "TruePositives",
+	"TruncatedNormal", "TypeSpec", "UnitNorm", "UnitNormalization",
+	"UpSampling1D", "UpSampling2D", "UpSampling3D", "VarianceScaling",
+	"ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "Zeros", "__bytes__",
+	"__ellipsis__", "__keras_tensor__", "__numpy__", "__slice__",
+	"__tensor__", "__tuple__", "__typespec__",
 };
 
 /* Functions Keras serializes by name (class_name "function"). */
@@ -208,9 +206,31 @@ static void check_vocabulary(struct kc *k, const json_t *o, const char *cls)
 		     "vocabulary is read from the file", v, cls);
 }
 
-static void check_object(struct kc *k, const json_t *o)
+/* tf_keras names its built-in optimizers "Custom>Adam" in HDF5 training
+ * configs; only those names map back to the plain class. */
+static const char *const kc_tf_optimizers[] = {
+	"Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "Ftrl",
+	"Lion", "Nadam", "RMSprop", "SGD",
+};
+
+static const char *class_name(const json_t *o)
 {
 	const char *cls = str_member(o, "class_name");
+	const char *spec = str_member(o, "type_spec");
+
+	if (!strncmp(cls, "Custom>", 7) &&
+	    in_list(cls + 7, kc_tf_optimizers, sizeof(kc_tf_optimizers) /
+		    sizeof(kc_tf_optimizers[0])))
+		return cls + 7;
+	/* tf_keras's JSON for a tf.TypeSpec names a registered spec. */
+	if (!strcmp(cls, "TypeSpec") && spec && strncmp(spec, "tf.", 3))
+		return spec;
+	return cls;
+}
+
+static void check_object(struct kc *k, const json_t *o)
+{
+	const char *cls = class_name(o);
 	const char *module = str_member(o, "module");
 	const char *reg = str_member(o, "registered_name");
 	const json_t *cfg = json_object_get(o, "config");
@@ -298,6 +318,14 @@ int scan_fmt_keras_config(struct scan_report *r, struct scan_file *f,
 	}
 	json_decref(root);
 	return rc;
+}
+
+int scan_fmt_keras_tree(struct scan_report *r, struct scan_file *f,
+			struct json_t *root)
+{
+	struct kc k = { r, f, 0, false, false, false, false, false, false };
+
+	return walk(&k, root, 0);
 }
 
 /* training_config has no class_name at its top: loss, metrics and the

@@ -61,6 +61,13 @@ struct pk_pending {
 	uint64_t off;
 };
 
+/* An EXT opcode held back until the stream proves to be a pickle. */
+struct pk_ext {
+	bool held;
+	size_t width;
+	uint64_t code, off;
+};
+
 struct arena_block {
 	struct arena_block *next;
 	size_t used, size;
@@ -104,6 +111,7 @@ struct pk {
 	bool trial;            /* the stream may turn out not to be a pickle */
 	struct pk_pending pending[PK_MAX_PENDING];
 	size_t n_pending;
+	struct pk_ext ext;     /* first EXT opcode held back in trial mode */
 };
 
 static struct pv pv_none = { .kind = PV_NONE };
@@ -730,10 +738,25 @@ static int report_global(struct pk *p, enum scan_global_class cls,
 			canon, via, (unsigned long long)off, why[cls]);
 }
 
+static int report_ext(struct pk *p, size_t width, uint64_t code,
+		      uint64_t off)
+{
+	p->imported = true;
+	return scan_add(p->c->r, "pickle-ext-opcode", SCAN_CRITICAL,
+			p->f->path, SCAN_OWASP_SUPPLY_CHAIN,
+			"pickle: EXT%zu imports extension code %llu through "
+			"copyreg at offset %llu", width,
+			(unsigned long long)code, (unsigned long long)off);
+}
+
 static int flush_pending(struct pk *p)
 {
 	int rc = 0;
 
+	if (p->ext.held) {
+		p->ext.held = false;
+		rc = report_ext(p, p->ext.width, p->ext.code, p->ext.off);
+	}
 	for (size_t i = 0; !rc && i < p->n_pending; i++)
 		rc = report_global(p, SCAN_GLOBAL_DENIED, p->pending[i].canon,
 				   p->pending[i].via, p->pending[i].off, true);
@@ -850,12 +873,18 @@ static int op_ext(struct pk *p, size_t n)
 	rc = rd_le(p, n, &code);
 	if (rc)
 		return rc;
-	p->imported = true;
-	rc = scan_add(p->c->r, "pickle-ext-opcode", SCAN_CRITICAL, p->f->path,
-		      SCAN_OWASP_SUPPLY_CHAIN,
-		      "pickle: EXT%zu imports extension code %llu through "
-		      "copyreg at offset %llu", n, (unsigned long long)code,
-		      (unsigned long long)p->op_off);
+	/*
+	 * Raw tensor bytes (a TensorFlow checkpoint shard, say) start with
+	 * 0x82-0x84 one time in 85. CPython's copyreg registry is empty
+	 * unless the loading program fills it, so an EXT on bytes that then
+	 * fail to parse imports nothing: hold the finding until the stream
+	 * proves to be a pickle (a call or a STOP), as for unknown globals.
+	 */
+	if (p->trial && !p->ext.held)
+		p->ext = (struct pk_ext){ .held = true, .width = n,
+					  .code = code, .off = p->op_off };
+	else if (!p->trial)
+		rc = report_ext(p, n, code, p->op_off);
 	v = pv_new(p, PV_GLOBAL);
 	if (!v)
 		return arena_err(p);

@@ -348,7 +348,8 @@ static int dispatch_plain(struct scan_ctx *c, struct scan_rd *rd, int fd,
 	bool is_pickle = false;
 	int io, tmp, rc;
 
-	if (k == SCAN_FMT_ONNX || k == SCAN_FMT_SAVEDMODEL)
+	if (k == SCAN_FMT_ONNX || k == SCAN_FMT_SAVEDMODEL ||
+	    k == SCAN_FMT_KERAS_METADATA)
 		return run_fmt(c, rd, fd, f, k);
 	set_format(f, "pickle");
 	if (k == SCAN_FMT_UNKNOWN) {

@@ -22,24 +22,27 @@ struct sqlite3;
 
 struct gov_trust {
 	char pattern[GOV_PATTERN_MAX + 1]; /* "team/" + "*", a name, "*" */
-	struct sign_keyring ring;
+	char path[PATH_MAX];               /* absolute key file or folder */
 };
 
 struct gov {
-	struct sign_key *key;
+	struct sign_key *key;              /* borrowed: srv's sign_key */
 	char key_path[PATH_MAX + 32];      /* the public key file */
 	char fingerprint[DIGEST_STR_LEN];
 	struct policy *policy;
 	char policy_hash[SHA256_HEX_LEN + 1];
 	struct gov_trust *trust;
 	size_t ntrust;
+	bool ready;                        /* tables made: checkpoints may
+					      be written */
 };
 
 /*
- * Load or create the signing key in DATA/keys, read the policies and the
- * trusted publisher keys from the configuration file, create the
- * governance, scan and audit tables in the metadata database, and audit a
- * policy change when the policy hash differs from the last one recorded.
+ * Sign with s->sign_key (srv_open loads it before and srv_close frees it
+ * after), read the policies and the trusted publisher keys from the
+ * configuration file, create the governance, scan and audit tables in the
+ * metadata database, and audit a policy change when the policy hash
+ * differs from the last one recorded.
  */
 int gov_srv_open(struct srv *s);
 void gov_srv_close(struct srv *s);
@@ -60,9 +63,15 @@ int gov_audit_db(struct sqlite3 *db, struct req *r, const char *action,
 		 const char *repo, const char *tag, const char *digest,
 		 const char *result, const char *reason);
 
-/* The keyring trusted for repo (the longest matching pattern), or NULL. */
-const struct sign_keyring *gov_trust_for(const struct srv *s,
-					 const char *repo);
+/*
+ * The keys trusted for repo (the longest matching pattern), read afresh
+ * into ring (initialised here; the caller releases it) so keys added to
+ * a trusted_keys folder count without a restart. False when no pattern
+ * matches. A folder without keys, or one that cannot be read, gives an
+ * empty ring: signatures are then untrusted (fail closed).
+ */
+bool gov_trust_for(const struct srv *s, const char *repo,
+		   struct sign_keyring *ring);
 
 /*
  * Whether a key trusted for repo signed digest: cosign legacy signatures

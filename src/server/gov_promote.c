@@ -377,24 +377,34 @@ out:
 static const unsigned deploy_roles = GOV_ROLE(META_ROLE_DEPLOYER) |
 				     GOV_ROLE(META_ROLE_ADMIN);
 
+/* The repository, reason and environment of a promotion or rollback;
+ * 404 for an environment the policy does not name. */
+static bool gov_move_env(struct req *r, struct eval *e,
+			 const struct gov_move_body *b)
+{
+	e->repo = b->repo;
+	e->reason = b->reason;
+	e->env = policy_env_find(r->srv->gov->policy, b->environment);
+	if (!e->env)
+		http_error(r, 404, "NOT_FOUND", "no environment '%s'",
+			   b->environment);
+	return e->env != NULL;
+}
+
 void gov_promote(struct req *r, json_t *body)
 {
 	struct eval e = { .r = r, .action = "promote" };
-	const char *env, *ref;
+	struct gov_move_body b;
+	const char *code = NULL;
 	enum meta_role role;
+	int rc;
 
-	if (!gov_str(r, body, "repo", META_REPO_MAX, &e.repo) ||
-	    !gov_str(r, body, "reference", META_TAG_MAX + 80, &ref) ||
-	    !gov_str(r, body, "environment", POLICY_NAME_MAX, &env) ||
-	    !gov_str(r, body, "reason", GOV_REASON_MAX, &e.reason))
+	rc = gov_promote_body_read(body, &b, &code);
+	if (!gov_body_ok(r, rc, code) ||
+	    !gov_move_env(r, &e, &b))
 		return;
-	e.env = policy_env_find(r->srv->gov->policy, env);
-	if (!e.env) {
-		http_error(r, 404, "NOT_FOUND", "no environment '%s'", env);
-		return;
-	}
 	if (!gov_allow(r, e.repo, deploy_roles, "promote", &role) ||
-	    !gov_resolve(r, e.repo, ref, e.digest, e.version))
+	    !gov_resolve(r, e.repo, b.reference, e.digest, e.version))
 		return;
 	eval_run(&e);
 	eval_release(&e);
@@ -443,34 +453,22 @@ static bool gov_rollback_target(struct req *r, struct eval *e,
 void gov_rollback(struct req *r, json_t *body)
 {
 	struct eval e = { .r = r, .action = "rollback" };
-	const char *env, *ref = NULL;
-	json_t *bg = json_object_get(body, "break_glass");
+	struct gov_move_body b;
+	const char *code = NULL;
 	enum meta_role role;
+	int rc;
 
-	if (!gov_str(r, body, "repo", META_REPO_MAX, &e.repo) ||
-	    !gov_str(r, body, "environment", POLICY_NAME_MAX, &env) ||
-	    !gov_str(r, body, "reason", GOV_REASON_MAX, &e.reason))
+	rc = gov_rollback_body_read(body, &b, &code);
+	if (!gov_body_ok(r, rc, code) ||
+	    !gov_move_env(r, &e, &b))
 		return;
-	if (json_object_get(body, "reference") &&
-	    !gov_str(r, body, "reference", META_TAG_MAX + 80, &ref))
-		return;
-	if (bg && !json_is_boolean(bg)) {
-		http_error(r, 400, "INVALID", "'break_glass' must be a "
-			   "boolean");
-		return;
-	}
-	e.env = policy_env_find(r->srv->gov->policy, env);
-	if (!e.env) {
-		http_error(r, 404, "NOT_FOUND", "no environment '%s'", env);
-		return;
-	}
-	if (!gov_allow(r, e.repo, json_is_true(bg) ?
+	if (!gov_allow(r, e.repo, b.break_glass ?
 		       GOV_ROLE(META_ROLE_ADMIN) : deploy_roles,
-		       json_is_true(bg) ? "rollback-break-glass" :
+		       b.break_glass ? "rollback-break-glass" :
 		       "rollback", &role))
 		return;
-	e.break_glass = json_is_true(bg);
-	if (!gov_rollback_target(r, &e, ref))
+	e.break_glass = b.break_glass;
+	if (!gov_rollback_target(r, &e, b.reference))
 		return;
 	eval_run(&e);
 	eval_release(&e);

@@ -7,10 +7,8 @@
 
 #include "meta/meta.h"
 #include "server/gov.h"
+#include "server/gov_body.h"
 #include "server/http.h"
-
-#define GOV_BODY_MAX (64 * 1024)
-#define GOV_REASON_MAX 512
 
 /* Roles as a bit set, for "who may call this endpoint". */
 #define GOV_ROLE(r) (1u << (r))
@@ -29,10 +27,9 @@ bool gov_allow(struct req *r, const char *repo, unsigned roles,
 bool gov_resolve(struct req *r, const char *repo, const char *ref,
 		 char digest[DIGEST_STR_LEN], char version[META_TAG_MAX + 1]);
 
-/* A required string member of a JSON body, at most max bytes; answers
- * 400 when missing or too long. */
-bool gov_str(struct req *r, json_t *body, const char *key, size_t max,
-	     const char **out);
+/* Whether a body reader of gov_body.h (its result rc) accepted the
+ * body; answers 400 with its code and message when not. */
+bool gov_body_ok(struct req *r, int rc, const char *code);
 
 /* Endpoints in gov_promote.c. */
 void gov_promote(struct req *r, json_t *body);

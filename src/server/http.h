@@ -44,7 +44,8 @@ struct srv {
 	struct gov *gov;              /* governance (server/gov.h) */
 	struct pipeline *pipeline;    /* scan queue and results */
 	struct pipeline_workers *workers;
-	struct sign_key *sign_key;    /* the registry's signing key */
+	struct sign_key *sign_key;    /* the registry's signing key, the
+				       * one copy gov and the workers use */
 };
 
 /* Who is asking. */

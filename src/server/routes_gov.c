@@ -8,6 +8,7 @@
 #include "oci/digest.h"
 #include "oci/ref.h"
 #include "util/err.h"
+#include "util/sql.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -17,6 +18,10 @@
 
 #define GOV_LIST_MAX 1000
 
+/* A 401 to a request that carried no credentials is the first half of
+ * the ordinary challenge and response: the access log has it, the audit
+ * log keeps the attempts that were refused (wrong credentials are
+ * audited as a failed "login" before any route runs). */
 static void gov_deny(struct req *r, unsigned int status, const char *action,
 		     const char *repo, const char *why)
 {
@@ -27,7 +32,8 @@ static void gov_deny(struct req *r, unsigned int status, const char *action,
 	} else {
 		http_error(r, status, "DENIED", "%s", why);
 	}
-	gov_audit(r->srv, r, action, repo, NULL, NULL, "denied", why);
+	if (status != 401 || http_header_in(r, "Authorization"))
+		gov_audit(r->srv, r, action, repo, NULL, NULL, "denied", why);
 }
 
 bool gov_allow(struct req *r, const char *repo, unsigned roles,
@@ -67,18 +73,11 @@ bool gov_allow(struct req *r, const char *repo, unsigned roles,
 	return false;
 }
 
-bool gov_str(struct req *r, json_t *body, const char *key, size_t max,
-	     const char **out)
+bool gov_body_ok(struct req *r, int rc, const char *code)
 {
-	json_t *v = json_object_get(body, key);
-
-	*out = json_string_value(v);
-	if (!*out || !**out || strlen(*out) > max) {
-		http_error(r, 400, "INVALID", "'%s' must be a string of 1 to "
-			   "%zu bytes", key, max);
-		return false;
-	}
-	return true;
+	if (rc)
+		http_error(r, 400, code, "%s", err_msg());
+	return !rc;
 }
 
 static int gov_version_tag(void *arg, const char *tag)
@@ -121,16 +120,6 @@ bool gov_resolve(struct req *r, const char *repo, const char *ref,
 	else
 		m->ops->manifest_tags(m, repo, digest, gov_version_tag,
 				      version);
-	return true;
-}
-
-static bool gov_repo_arg(struct req *r, const char *repo)
-{
-	if (!repo || strlen(repo) > META_REPO_MAX || !oci_repo_valid(repo)) {
-		http_error(r, 400, "NAME_INVALID", "a valid 'repo' is "
-			   "required");
-		return false;
-	}
 	return true;
 }
 
@@ -202,12 +191,13 @@ static json_t *gov_env_json(const struct policy_env *e)
 static void gov_policy_show(struct req *r)
 {
 	const struct gov *g = r->srv->gov;
-	json_t *envs = json_array(), *j;
+	json_t *envs, *j;
 
 	if (!r->who.authenticated) {
 		gov_deny(r, 401, "policy", NULL, "credentials required");
 		return;
 	}
+	envs = json_array();
 	for (size_t i = 0; i < g->policy->n_envs; i++)
 		json_array_append_new(envs, gov_env_json(&g->policy->envs[i]));
 	j = json_pack("{s:s,s:o}", "policy_hash", g->policy_hash,
@@ -301,30 +291,28 @@ static void gov_approval_attest(struct req *r, const struct approve_ctx *c,
 static void gov_approve(struct req *r, json_t *body)
 {
 	struct approve_ctx c = { .r = r };
-	const char *repo, *ref, *env, *comment = NULL;
+	struct gov_approve_body b;
+	const char *repo, *env, *code = NULL;
 	const struct policy_env *e;
 	char digest[DIGEST_STR_LEN], version[META_TAG_MAX + 1], why[256];
 	enum meta_role role;
 	json_t *j;
 	int rc;
 
-	if (!gov_str(r, body, "repo", META_REPO_MAX, &repo) ||
-	    !gov_repo_arg(r, repo) ||
-	    !gov_str(r, body, "reference", META_TAG_MAX + 80, &ref) ||
-	    !gov_str(r, body, "environment", POLICY_NAME_MAX, &env))
+	rc = gov_approve_body_read(body, &b, &code);
+	if (!gov_body_ok(r, rc, code))
 		return;
-	if (json_object_get(body, "comment") &&
-	    !gov_str(r, body, "comment", GOV_REASON_MAX, &comment))
-		return;
+	repo = b.repo;
+	env = b.environment;
 	if (!(e = gov_env_arg(r, env)))
 		return;
 	if (!gov_allow(r, repo, gov_approve_mask(e), "approve", &role))
 		return;
-	if (!gov_resolve(r, repo, ref, digest, version))
+	if (!gov_resolve(r, repo, b.reference, digest, version))
 		return;
 	c.a = (struct gov_approval){ .repo = repo, .digest = digest,
 		.env = env, .approver = r->who.user,
-		.role = meta_role_name(role), .comment = comment };
+		.role = meta_role_name(role), .comment = b.comment };
 	rc = meta_sqlite_tx(r->srv->meta, gov_own_check, &c);
 	if (!rc && c.own && !e->approver_not_publisher)
 		c.own = false;
@@ -371,6 +359,17 @@ struct list_ctx {
 	json_t *list;
 };
 
+/* Run a listing transaction and answer with its list. */
+static void gov_list_answer(struct req *r, meta_tx_fn tx, struct list_ctx *c)
+{
+	int rc = meta_sqlite_tx(r->srv->meta, tx, c);
+
+	if (rc)
+		http_fail(r, rc, "UNKNOWN");
+	else
+		http_json(r, 200, c->list, "application/json");
+}
+
 static int gov_approvals_tx(struct sqlite3 *db, void *arg)
 {
 	struct list_ctx *c = arg;
@@ -386,10 +385,8 @@ static void gov_approvals_list(struct req *r)
 	char digest[DIGEST_STR_LEN], version[META_TAG_MAX + 1];
 	struct list_ctx c = { repo, digest, NULL, json_array() };
 	enum meta_role role;
-	int rc;
 
-	if (!gov_repo_arg(r, repo) || !gov_allow(r, repo, ~0u,
-						 "approvals", &role))
+	if (!gov_allow(r, repo, ~0u, "approvals", &role))
 		goto out;
 	if (!ref) {
 		http_error(r, 400, "INVALID", "'reference' is required");
@@ -397,11 +394,7 @@ static void gov_approvals_list(struct req *r)
 	}
 	if (!gov_resolve(r, repo, ref, digest, version))
 		goto out;
-	rc = meta_sqlite_tx(r->srv->meta, gov_approvals_tx, &c);
-	if (rc)
-		http_fail(r, rc, "UNKNOWN");
-	else
-		http_json(r, 200, c.list, "application/json");
+	gov_list_answer(r, gov_approvals_tx, &c);
 out:
 	json_decref(c.list);
 }
@@ -421,19 +414,19 @@ static int gov_revoke_tx(struct sqlite3 *db, void *arg)
 	char digest[DIGEST_STR_LEN] = "", why[64];
 	int rc;
 
-	if (sqlite3_prepare_v2(db, "SELECT approver, env, digest FROM"
-			       " gov_approvals WHERE id=? AND repo=?", -1,
-			       &st, NULL))
-		return err_set(ERR_IO, "cannot read approvals");
-	sqlite3_bind_int64(st, 1, c->id);
-	sqlite3_bind_text(st, 2, c->repo, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(who, sizeof(who), "%s", sqlite3_column_text(st, 0));
-		snprintf(env, sizeof(env), "%s", sqlite3_column_text(st, 1));
-		snprintf(digest, sizeof(digest), "%s",
-			 sqlite3_column_text(st, 2));
+	rc = sql_prep(db, &st, "SELECT approver, env, digest FROM"
+		      " gov_approvals WHERE id=? AND repo=?", "is", c->id,
+		      c->repo);
+	if (!rc)
+		rc = sql_row(db, st, "reading approvals");
+	if (!rc) {
+		snprintf(who, sizeof(who), "%s", sql_col(st, 0));
+		snprintf(env, sizeof(env), "%s", sql_col(st, 1));
+		snprintf(digest, sizeof(digest), "%s", sql_col(st, 2));
 	}
 	sqlite3_finalize(st);
+	if (rc && rc != ERR_NOTFOUND)
+		return rc;
 	if (!*who)
 		return err_set(ERR_NOTFOUND, "no approval %lld in '%s'",
 			       (long long)c->id, c->repo);
@@ -458,8 +451,7 @@ static void gov_approval_revoke_route(struct req *r)
 	char *end = NULL;
 	int rc;
 
-	if (!gov_repo_arg(r, repo) ||
-	    !gov_allow(r, repo, GOV_ROLE(META_ROLE_APPROVER) |
+	if (!gov_allow(r, repo, GOV_ROLE(META_ROLE_APPROVER) |
 		       GOV_ROLE(META_ROLE_ADMIN) |
 		       GOV_ROLE(META_ROLE_PUBLISHER) |
 		       GOV_ROLE(META_ROLE_DEPLOYER), "revoke", &role))
@@ -529,28 +521,21 @@ static int gov_waive_tx(struct sqlite3 *db, void *arg)
 static void gov_waive(struct req *r, json_t *body)
 {
 	struct waive_ctx c = { .r = r };
-	const char *repo, *id, *until, *reason, *digest = NULL;
+	struct gov_waive_body b;
+	const char *code = NULL;
 	enum meta_role role;
 	json_t *j;
 	int rc;
 
-	if (!gov_str(r, body, "repo", META_REPO_MAX, &repo) ||
-	    !gov_repo_arg(r, repo) ||
-	    !gov_str(r, body, "id", 128, &id) ||
-	    !gov_str(r, body, "until", 32, &until) ||
-	    !gov_str(r, body, "reason", GOV_REASON_MAX, &reason))
+	rc = gov_waive_body_read(body, &b, &code);
+	if (!gov_body_ok(r, rc, code))
 		return;
-	if (json_object_get(body, "digest") &&
-	    (!gov_str(r, body, "digest", DIGEST_STR_LEN, &digest) ||
-	     !oci_digest_valid(digest))) {
-		http_error(r, 400, "DIGEST_INVALID", "invalid digest");
+	if (!gov_allow(r, b.repo, GOV_ROLE(META_ROLE_ADMIN), "waive", &role))
 		return;
-	}
-	if (!gov_allow(r, repo, GOV_ROLE(META_ROLE_ADMIN), "waive", &role))
-		return;
-	c.w = (struct gov_waiver){ .repo = repo, .digest = digest,
-		.rule = id, .reason = reason, .actor = r->who.user };
-	if (gov_time_parse(until, &c.w.until) || c.w.until <= time(NULL)) {
+	c.w = (struct gov_waiver){ .repo = b.repo, .digest = b.digest,
+		.rule = b.id, .reason = b.reason, .actor = r->who.user };
+	if (gov_time_parse(b.until, &c.w.until) ||
+	    c.w.until <= time(NULL)) {
 		http_error(r, 400, "INVALID", "'until' must be a future date "
 			   "(YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)");
 		return;
@@ -561,8 +546,8 @@ static void gov_waive(struct req *r, json_t *body)
 		return;
 	}
 	j = json_pack("{s:I,s:s,s:s,s:s?,s:I}", "id", (json_int_t)c.id,
-		      "repo", repo, "rule", id, "digest", digest, "until",
-		      (json_int_t)c.w.until);
+		      "repo", b.repo, "rule", b.id, "digest", b.digest,
+		      "until", (json_int_t)c.w.until);
 	http_json(r, 201, j, "application/json");
 	json_decref(j);
 }
@@ -594,20 +579,14 @@ static void gov_waivers_list(struct req *r)
 	const char *digest = http_query(r, "digest");
 	struct list_ctx c = { repo, digest, NULL, json_array() };
 	enum meta_role role;
-	int rc;
 
-	if (!gov_repo_arg(r, repo) ||
-	    !gov_allow(r, repo, ~0u, "waivers", &role))
+	if (!gov_allow(r, repo, ~0u, "waivers", &role))
 		goto out;
 	if (digest && !oci_digest_valid(digest)) {
 		http_error(r, 400, "DIGEST_INVALID", "invalid digest");
 		goto out;
 	}
-	rc = meta_sqlite_tx(r->srv->meta, gov_waivers_tx, &c);
-	if (rc)
-		http_fail(r, rc, "UNKNOWN");
-	else
-		http_json(r, 200, c.list, "application/json");
+	gov_list_answer(r, gov_waivers_tx, &c);
 out:
 	json_decref(c.list);
 }
@@ -644,18 +623,12 @@ static void gov_history(struct req *r)
 	const char *env = http_query(r, "environment");
 	struct list_ctx c = { repo, NULL, env, json_array() };
 	enum meta_role role;
-	int rc;
 
-	if (!gov_repo_arg(r, repo) ||
-	    !gov_allow(r, repo, ~0u, "history", &role))
+	if (!gov_allow(r, repo, ~0u, "history", &role))
 		goto out;
 	if (env && !gov_env_arg(r, env))
 		goto out;
-	rc = meta_sqlite_tx(r->srv->meta, gov_history_tx, &c);
-	if (rc)
-		http_fail(r, rc, "UNKNOWN");
-	else
-		http_json(r, 200, c.list, "application/json");
+	gov_list_answer(r, gov_history_tx, &c);
 out:
 	json_decref(c.list);
 }
@@ -664,8 +637,8 @@ out:
 
 static int gov_body(struct req *r, const char *p, size_t n)
 {
-	json_error_t je;
 	json_t *body;
+	int rc;
 
 	if (n) {
 		if (buf_put(&r->buf, p, n)) {
@@ -675,14 +648,9 @@ static int gov_body(struct req *r, const char *p, size_t n)
 		}
 		return 0;
 	}
-	body = json_loadb(r->buf.data ? r->buf.data : "", r->buf.len,
-			  JSON_REJECT_DUPLICATES, &je);
-	if (!json_is_object(body)) {
-		http_error(r, 400, "INVALID", "body must be a JSON object "
-			   "(offset %d: %s)", je.position, je.text);
-		json_decref(body);
-		return ERR_INVALID;
-	}
+	rc = gov_body_parse(r->buf.data, r->buf.len, &body);
+	if (!gov_body_ok(r, rc, "INVALID"))
+		return rc;
 	if (!strcmp(r->ref, "approvals"))
 		gov_approve(r, body);
 	else if (!strcmp(r->ref, "promotions"))
@@ -697,14 +665,17 @@ static int gov_body(struct req *r, const char *p, size_t n)
 
 static void gov_post(struct req *r)
 {
-	static const char *const posts[] = { "approvals", "promotions",
-					     "rollbacks", "waivers" };
+	/* Endpoints and the action names their audit records use. */
+	static const char *const posts[][2] = {
+		{ "approvals", "approve" }, { "promotions", "promote" },
+		{ "rollbacks", "rollback" }, { "waivers", "waive" },
+	};
 
 	for (size_t i = 0; i < sizeof(posts) / sizeof(posts[0]); i++) {
-		if (strcmp(r->ref, posts[i]))
+		if (strcmp(r->ref, posts[i][0]))
 			continue;
 		if (!r->who.authenticated) {
-			gov_deny(r, 401, posts[i], NULL, "credentials "
+			gov_deny(r, 401, posts[i][1], NULL, "credentials "
 				 "required");
 			return;
 		}

@@ -3,14 +3,13 @@
  * only their password; role, robot and disabled are for admins. */
 #include "server/auth.h"
 #include "server/gov.h"
+#include "server/gov_body.h"
 #include "server/http.h"
 #include "util/err.h"
 
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
-
-#define USER_BODY_MAX (64 * 1024)
 
 /* The account the URL names, resolving "me". */
 static const char *target(struct req *r)
@@ -44,41 +43,29 @@ void route_user_get(struct req *r)
 	json_decref(j);
 }
 
-/* Apply one field of a PATCH; self-service may only set a password. */
-static int apply_field(struct req *r, struct meta_user *u, const char *k,
-		       json_t *v, bool admin)
+/* Apply a checked PATCH to u; self-service may only set a password. */
+static int apply_patch(const struct gov_user_patch *p, struct meta_user *u,
+		       bool admin)
 {
-	if (!strcmp(k, "password")) {
-		if (!json_is_string(v))
-			return err_set(ERR_INVALID, "'password' must be a "
-				       "string");
-		return auth_hash_password(json_string_value(v), u->hash);
-	}
-	if (strcmp(k, "role") && strcmp(k, "robot") && strcmp(k, "disabled"))
-		return err_set(ERR_INVALID, "unknown field '%s'", k);
-	if (!admin)
+	if (p->admin_field && !admin)
 		return err_set(ERR_DENIED, "field '%s' may only be changed "
-			       "by an admin", k);
-	if (!strcmp(k, "role"))
-		return json_is_string(v) ?
-		       meta_role_parse(json_string_value(v), &u->role) :
-		       err_set(ERR_INVALID, "'role' must be a string");
-	if (!json_is_boolean(v))
-		return err_set(ERR_INVALID, "'%s' must be true or false", k);
-	if (!strcmp(k, "robot"))
-		u->robot = json_is_true(v);
-	else
-		u->disabled = json_is_true(v);
-	return 0;
+			       "by an admin", p->admin_field);
+	if (p->set_role)
+		u->role = p->role;
+	if (p->set_robot)
+		u->robot = p->robot;
+	if (p->set_disabled)
+		u->disabled = p->disabled;
+	return p->password ? auth_hash_password(p->password, u->hash) : 0;
 }
 
 static int user_patch_body(struct req *r, const char *p, size_t n)
 {
 	struct meta *m = r->srv->meta;
-	bool admin = r->who.role == META_ROLE_ADMIN;
+	struct gov_user_patch patch;
 	struct meta_user u;
-	const char *k;
-	json_t *doc, *v;
+	const char *code;
+	json_t *doc = NULL;
 	int rc;
 
 	if (n) {
@@ -87,17 +74,14 @@ static int user_patch_body(struct req *r, const char *p, size_t n)
 			http_error(r, 413, "SIZE_INVALID", "body too large");
 		return rc;
 	}
-	doc = json_loadb(buf_cstr(&r->buf), r->buf.len,
-			 JSON_REJECT_DUPLICATES, NULL);
-	rc = json_is_object(doc) ? 0 :
-	     err_set(ERR_INVALID, "body is not a JSON object");
+	/* Check every field before changing anything. */
+	rc = gov_body_parse(r->buf.data, r->buf.len, &doc);
+	if (!rc)
+		rc = gov_user_patch_read(doc, &patch, &code);
 	if (!rc)
 		rc = m->ops->user_get(m, target(r), &u);
-	/* Check every field before changing anything. */
-	json_object_foreach(doc, k, v) {
-		if (!rc)
-			rc = apply_field(r, &u, k, v, admin);
-	}
+	if (!rc)
+		rc = apply_patch(&patch, &u, r->who.role == META_ROLE_ADMIN);
 	if (!rc)
 		rc = m->ops->user_put(m, &u);
 	sodium_memzero(&u, sizeof(u));
@@ -132,6 +116,6 @@ void route_user_patch(struct req *r)
 			  "denied", "only admins change other accounts");
 		return;
 	}
-	buf_init(&r->buf, USER_BODY_MAX);
+	buf_init(&r->buf, GOV_BODY_MAX);
 	r->body = user_patch_body;
 }

@@ -9,10 +9,18 @@
 
 static _Thread_local char err_buf[ERR_MSG_MAX];
 
+/*
+ * Callers often wrap the message they were handed, err_set(rc, "x: %s",
+ * err_msg()): format into a scratch buffer first, since vsnprintf() into
+ * the buffer it is reading from is undefined.
+ */
 __attribute__((format(printf, 1, 0)))
 static void err_vset(const char *fmt, va_list ap)
 {
-	vsnprintf(err_buf, sizeof(err_buf), fmt, ap);
+	char tmp[ERR_MSG_MAX];
+
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	memcpy(err_buf, tmp, sizeof(err_buf));
 	/* Keep the message on one line whatever the input contained. */
 	for (char *p = err_buf; *p; p++)
 		if (*p == '\n' || *p == '\r')

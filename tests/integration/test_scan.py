@@ -293,3 +293,35 @@ def test_onnx_is_recognised_by_content_not_name(stele, tmp_path):
     assert {f["path"]: f["format"] for f in rep["files"]} == {
         "weights.dat": "onnx", "x.bin": "onnx"}
     assert [f["rule"] for f in rep["findings"]] == ["onnx-python-op"]
+
+
+def test_ext_opcode_in_raw_bytes_waits_for_proof(stele, tmp_path):
+    # Raw tensor bytes may open with EXT2: not a pickle unless the stream
+    # completes; a headerless EXT stream that reaches STOP is critical.
+    raw = tmp_path / "shard.bin"
+    raw.write_bytes(bytes([0x83, 0x01, 0x80, 0x3F]) * 16)
+    rc, rep, _ = scan_json(stele, raw)
+    assert rc == 0 and rep["verdict"] == "clean"
+    assert rep["files"][0]["format"] == "data"
+    ext = tmp_path / "ext.bin"
+    ext.write_bytes(b"\x82\x01.")
+    rc, rep, _ = scan_json(stele, ext)
+    assert rc == 1
+    assert [f["rule"] for f in rep["findings"]] == ["pickle-ext-opcode"]
+
+
+def test_keras_metadata_is_read_by_content(stele, tmp_path):
+    # tf_keras revives layers from keras_metadata.pb; a renamed copy is
+    # still recognised by its structure.
+    src = (FORMATS / "malicious" / "tf_keras_lambda_savedmodel" /
+           "keras_metadata.pb")
+    copy = tmp_path / "meta.bin"
+    copy.write_bytes(src.read_bytes())
+    rc, rep, _ = scan_json(stele, copy)
+    assert rc == 1
+    assert rep["files"][0]["format"] == "keras-metadata"
+    assert "keras-lambda-layer" in {f["rule"] for f in rep["findings"]}
+    cut = tmp_path / "keras_metadata.pb"
+    cut.write_bytes(src.read_bytes()[:200])
+    rc, rep, _ = scan_json(stele, cut)
+    assert rc != 0 and not rep["files"][0]["complete"]

@@ -24,6 +24,19 @@ static void test_err_message_is_one_line(void **state)
 	assert_string_equal(err_msg(), "bad thing at 3");
 }
 
+static void test_err_wraps_its_own_message(void **state)
+{
+	err_set(ERR_IO, "no such file or directory");
+	err_set(ERR_IO, "%s: trusted_keys '%s': %s", "c.yaml", "demo/*",
+		err_msg());
+	assert_string_equal(err_msg(), "c.yaml: trusted_keys 'demo/*': "
+			    "no such file or directory");
+	err_setsys(ERR_IO, 2, "open %s", err_msg());
+	assert_string_equal(err_msg(), "open c.yaml: trusted_keys 'demo/*': "
+			    "no such file or directory: No such file or "
+			    "directory");
+}
+
 static void test_buf_refuses_past_max(void **state)
 {
 	struct buf b = BUF_INIT(8);
@@ -96,6 +109,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_err_message_is_one_line),
+		cmocka_unit_test(test_err_wraps_its_own_message),
 		cmocka_unit_test(test_buf_refuses_past_max),
 		cmocka_unit_test(test_buf_printf_grows),
 		cmocka_unit_test(test_buf_size_overflow_refused),
