@@ -222,6 +222,12 @@ int cmd_scan(int argc, char **argv)
 	rc = parse_args(argc, argv, &a);
 	if (rc)
 		goto out;
+	if (a.n_paths == 1 && cli_scan_is_ref(a.paths[0]) &&
+	    a.opts.no_digest) {
+		rc = cli_usage_error("scan", "--no-digest applies to local "
+				     "scans, not to a registry's");
+		goto out;
+	}
 	if (a.n_paths == 1 && cli_scan_is_ref(a.paths[0])) {
 		status = cli_scan_remote(a.paths[0], a.wait, a.timeout,
 					 a.format, a.fail_on);

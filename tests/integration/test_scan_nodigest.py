@@ -152,3 +152,10 @@ def test_truncated_safetensors_same_verdict(stele, tmp_path):
 def test_help_documents_no_digest(stele):
     p = stele.run("scan", "--help")
     assert "--no-digest" in p.stdout
+
+
+def test_no_digest_refused_for_a_registry_reference(stele):
+    p = stele.run("scan", "--no-digest", "127.0.0.1:9/repo:tag",
+                  check=False)
+    assert p.returncode == 2
+    assert "--no-digest" in p.stderr
