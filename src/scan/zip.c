@@ -551,6 +551,9 @@ static int member(struct zip *z, const struct zip_entry *e,
 	rc = scan_rd_init(&rd, zsrc_read, s, path);
 	if (rc)
 		goto out_rc;
+	/* Read even without a digest: the CRC check needs every byte. */
+	if (!scan_ctx_digest(z->c))
+		scan_rd_no_digest(&rd, NULL);
 	sub.depth++;
 	if ((profiles & SCAN_PROFILE_KERAS) && !strcmp(e->name, "config.json"))
 		profiles |= SCAN_HINT_KERAS_CONFIG;
