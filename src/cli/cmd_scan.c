@@ -24,7 +24,8 @@ enum {
 
 static const char usage[] =
 	"usage: stele scan [--format text|json|sarif] [--fail-on SEVERITY]\n"
-	"                  [--profile NAME]... [--vulndb PATH] PATH|REF...\n"
+	"                  [--profile NAME]... [--vulndb PATH] [--no-digest]\n"
+	"                  PATH|REF...\n"
 	"       stele scan [--format text|json] [--fail-on SEVERITY]\n"
 	"                  [--wait] [--timeout SEC] HOST/REPO[:TAG|@DIGEST]\n"
 	"\n"
@@ -45,6 +46,9 @@ static const char usage[] =
 	"                    $STELE_HOME/vulndb.sqlite);\n"
 	"                    with no advisories loaded those files are\n"
 	"                    incomplete (docs/vulnerabilities.md)\n"
+	"  --no-digest       do not hash: each file's sha256 is null, and\n"
+	"                    tensor payloads of files on disk are skipped by\n"
+	"                    offset, unread (verdicts do not change)\n"
 	"  --wait            for a registry reference: wait until the\n"
 	"                    registry's scan is done (docs/pipeline.md)\n"
 	"  --timeout SEC     how long --wait waits (default 600)\n"
@@ -103,6 +107,8 @@ static int parse_one(int argc, char **argv, int *i, struct scan_args *a)
 		a->vulndb = opt_value(argc, argv, i, "--vulndb");
 		if (!a->vulndb)
 			return cli_usage_error("scan", "--vulndb needs a path");
+	} else if (!strcmp(argv[*i], "--no-digest")) {
+		a->opts.no_digest = true;
 	} else if (!strcmp(argv[*i], "--wait")) {
 		a->wait = true;
 	} else if (is_opt(argv[*i], "--timeout")) {
@@ -235,6 +241,12 @@ int cmd_scan(int argc, char **argv)
 	rc = parse_args(argc, argv, &a);
 	if (rc)
 		goto out;
+	if (a.n_paths == 1 && cli_scan_is_ref(a.paths[0]) &&
+	    a.opts.no_digest) {
+		rc = cli_usage_error("scan", "--no-digest applies to local "
+				     "scans, not to a registry's");
+		goto out;
+	}
 	if (a.n_paths == 1 && cli_scan_is_ref(a.paths[0])) {
 		status = cli_scan_remote(a.paths[0], a.wait, a.timeout,
 					 a.format, a.fail_on);

@@ -166,6 +166,8 @@ int regclient_new(const char *host, const struct regclient_opts *opts,
 			rc_listed_insecure(host);
 	c->scheme = c->allow_http ? RC_SCHEME_UNKNOWN : RC_SCHEME_HTTPS;
 	rc = rc_copy_opts(c, opts);
+	if (!rc && opts->basic_first && c->username)
+		c->mode = RC_AUTH_BASIC;
 	if (!rc)
 		rc = rc_share_new(c);
 	if (rc) {

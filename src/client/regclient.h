@@ -49,6 +49,9 @@ struct regclient_opts {
 	const char *credentials_hint; /* what to do when the registry wants
 					 credentials and none were given
 					 (default "run 'stele login HOST'") */
+	bool basic_first;       /* send Basic credentials with the first
+				   request (the /api/v1 endpoints answer
+				   only Basic challenges) */
 };
 
 struct regclient;

@@ -30,6 +30,9 @@ int rest_open(const char *host, struct regclient **out)
 	opts.username = cr.username;
 	opts.password = cr.password;
 	opts.identity_token = cr.identity_token;
+	/* The REST API challenges with Basic: a first anonymous request
+	 * would only earn a 401 (and an access log line) per call. */
+	opts.basic_first = true;
 	opts.retries = 1;
 	opts.timeout_sec = 300;
 	rc = regclient_new(h, &opts, out);

@@ -13,6 +13,12 @@ struct pipeline {
 };
 
 int pipeline_sql_fail(struct pipeline *p, const char *what);
+
+/* Append an audit record by "stele" (the registry's scanner) inside the
+ * caller's transaction. */
+int pipeline_audit_locked(struct pipeline *p, const char *action,
+			  const char *repo, const char *digest,
+			  const char *result, const char *reason);
 int pipeline_exec(struct pipeline *p, const char *sql);
 int pipeline_prepare(struct pipeline *p, const char *sql,
 		     sqlite3_stmt **st);

@@ -202,7 +202,8 @@ static int run_scan(const struct pipeline_ctx *ctx,
 		rc = pipeline_attest(ctx, j->repo, j->digest, att);
 	if (!rc)
 		rc = pipeline_scan_attested(ctx->db, j->id, j->repo,
-					    j->digest, att);
+					    j->digest, att,
+					    PIPELINE_AUDIT_SCAN);
 out:
 	free(pd);
 	vuln_deps_release(&deps);
@@ -219,7 +220,8 @@ static int run_attest(const struct pipeline_ctx *ctx,
 
 	if (!rc)
 		rc = pipeline_scan_attested(ctx->db, j->id, j->repo,
-					    j->digest, att);
+					    j->digest, att,
+					    PIPELINE_AUDIT_REEVAL);
 	return rc;
 }
 

@@ -83,7 +83,8 @@ int pipeline_job_done(struct pipeline *p, int64_t id);
 int pipeline_job_retry(struct pipeline *p, const struct pipeline_job *j,
 		       const char *why);
 
-/* Fail a running job with a one-line reason; its scan becomes 'failed'. */
+/* Fail a running job with a one-line reason; its scan becomes 'failed'
+ * and a failed scan is audited ("scan", result "error", the reason). */
 int pipeline_job_fail(struct pipeline *p, const struct pipeline_job *j,
 		      const char *why);
 
@@ -149,10 +150,15 @@ int pipeline_scan_store(struct pipeline *p, int64_t job_id,
 			const char *attestation);
 
 /* Record the (newer) attestation of a stored scan, which makes its
- * status 'done', and finish job_id. */
+ * status 'done', and finish job_id. In the same transaction the audit
+ * log gets a record by "stele" with action (PIPELINE_AUDIT_SCAN for a
+ * finished scan, PIPELINE_AUDIT_REEVAL for a result re-signed after an
+ * advisory import), the version, result "ok" and the verdict. */
+#define PIPELINE_AUDIT_SCAN "scan"
+#define PIPELINE_AUDIT_REEVAL "reevaluate"
 int pipeline_scan_attested(struct pipeline *p, int64_t job_id,
 			   const char *repo, const char *digest,
-			   const char *attestation);
+			   const char *attestation, const char *action);
 
 /* ---- The server side: workers. ---- */
 

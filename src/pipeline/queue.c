@@ -1,4 +1,5 @@
 /* The job queue and the scans table in the metadata store (SQLite). */
+#include "gov/audit.h"
 #include "gov/evidence.h"
 #include "pipeline/internal.h"
 
@@ -108,6 +109,8 @@ int pipeline_open(const char *data, struct pipeline **out)
 		rc = pipeline_exec(p, schema);
 	if (!rc && gov_scan_db_init(p->db))
 		rc = pipeline_sql_fail(p, "cannot create the scans table");
+	if (!rc)
+		rc = audit_db_init(p->db);
 out:
 	if (rc) {
 		pipeline_close(p);
@@ -407,6 +410,9 @@ int pipeline_job_fail(struct pipeline *p, const struct pipeline_job *j,
 				  "error=?, finished=strftime("
 				  "'%Y-%m-%dT%H:%M:%SZ','now') WHERE repo=? "
 				  "AND digest=?", NULL, 3, sargs);
+	if (!rc && j->kind == PIPELINE_SCAN)
+		rc = pipeline_audit_locked(p, PIPELINE_AUDIT_SCAN, j->repo,
+					   j->digest, "error", why);
 	return pipeline_end(p, rc);
 }
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gov/audit.h"
 #include "util/err.h"
 
 void pipeline_scan_release(struct pipeline_scan *s)
@@ -301,11 +302,50 @@ out:
 	return rc;
 }
 
+/* "verdict suspicious: 0 critical, 1 high, ..." of a stored scan. */
+static int scan_summary(struct pipeline *p, const char *repo,
+			const char *digest, char *out, size_t n)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = pipeline_prepare(p, "SELECT verdict, sev_critical, sev_high,"
+				  " sev_medium, sev_low, sev_info FROM scans "
+				  "WHERE repo=? AND digest=?", &st);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, repo, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, digest, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		snprintf(out, n, "verdict %s: %d critical, %d high, %d "
+			 "medium, %d low, %d info",
+			 (const char *)sqlite3_column_text(st, 0),
+			 sqlite3_column_int(st, 1), sqlite3_column_int(st, 2),
+			 sqlite3_column_int(st, 3), sqlite3_column_int(st, 4),
+			 sqlite3_column_int(st, 5));
+	else
+		rc = err_set(ERR_NOTFOUND, "no scan of %s@%s", repo, digest);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int pipeline_audit_locked(struct pipeline *p, const char *action,
+			  const char *repo, const char *digest,
+			  const char *result, const char *reason)
+{
+	struct audit_record rec = {
+		.actor = "stele", .action = action, .repo = repo,
+		.digest = digest, .result = result, .reason = reason,
+	};
+
+	return audit_db_append(p->db, &rec);
+}
+
 int pipeline_scan_attested(struct pipeline *p, int64_t job_id,
 			   const char *repo, const char *digest,
-			   const char *attestation)
+			   const char *attestation, const char *action)
 {
 	const char *args[] = { attestation, repo, digest };
+	char why[160];
 	int rc = pipeline_begin(p);
 
 	if (rc)
@@ -315,6 +355,10 @@ int pipeline_scan_attested(struct pipeline *p, int64_t job_id,
 			  "WHERE repo=? AND digest=?", NULL, 3, args);
 	if (!rc)
 		rc = pipeline_job_done_locked(p, job_id);
+	if (!rc)
+		rc = scan_summary(p, repo, digest, why, sizeof(why));
+	if (!rc)
+		rc = pipeline_audit_locked(p, action, repo, digest, "ok", why);
 	return pipeline_end(p, rc);
 }
 

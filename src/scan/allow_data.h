@@ -1,9 +1,10 @@
-/* The allowlist and deny-list files of data/scan, embedded at build time. */
+/* The allowlist, deny-list and TensorFlow op files of data/scan, embedded
+ * at build time. */
 #ifndef STELE_SCAN_ALLOW_DATA_H
 #define STELE_SCAN_ALLOW_DATA_H
 
 struct scan_allow_blob {
-	const char *name;    /* file stem: "allow-torch", "deny" */
+	const char *name;    /* file stem: "allow-torch", "deny", "tf-ops" */
 	const char *text;
 };
 

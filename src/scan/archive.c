@@ -198,6 +198,8 @@ static int one_entry(struct ar *ar, struct archive_entry *e,
 	rc = scan_rd_init(&rd, entry_read, ar, path);
 	if (rc)
 		goto out;
+	if (!scan_ctx_digest(ar->c))
+		scan_rd_no_digest(&rd, NULL);
 	sub.depth++;
 	rc = scan_stream(&sub, &rd, -1, path, profiles);
 	ar->c->expanded = sub.expanded;
@@ -405,6 +407,8 @@ int scan_zlib(struct scan_ctx *c, struct scan_rd *rd, struct scan_file *f,
 	}
 	rc = scan_rd_init(&out, zl_read, &s, path);
 	if (!rc) {
+		if (!scan_ctx_digest(c))
+			scan_rd_no_digest(&out, NULL);
 		sub.depth++;
 		rc = scan_stream(&sub, &out, -1, path, profiles);
 		c->expanded = sub.expanded;

@@ -14,13 +14,29 @@
 /* Read up to n bytes into p; *got is 0 only at the end of the stream. */
 typedef int (*scan_read_fn)(void *ctx, uint8_t *p, size_t n, size_t *got);
 
+/*
+ * Pass over up to n bytes of a seekable source without reading them;
+ * *done < n only at the end of the stream (n may be UINT64_MAX: to the
+ * end).
+ */
+typedef int (*scan_skip_fn)(void *ctx, uint64_t n, uint64_t *done);
+
 #define SCAN_RD_BUF (256u << 10)
 
 /*
- * A forward-only reader over a source. Every byte that comes through it
- * is hashed, so a file is hashed in the same pass that analyses it; the
- * caller drains the rest before taking the digest. A source error is
- * sticky. Owned by the caller; scan_rd_release() accepts a released one.
+ * A skip that goes this far past the buffered bytes seeks in a skippable
+ * source instead of reading; shorter ones cost less read than seeked.
+ */
+#define SCAN_RD_SEEK_MIN (4u << 10)
+
+/*
+ * A forward-only reader over a source. By default every byte that comes
+ * through it is hashed, so a file is hashed in the same pass that
+ * analyses it; the caller drains the rest before taking the digest.
+ * Without a digest (scan_rd_no_digest()) nothing is hashed and, when the
+ * source can skip, skipped regions and the drain are passed over by
+ * offset, unread. A source error is sticky. Owned by the caller;
+ * scan_rd_release() accepts a released one.
  */
 struct scan_rd {
 	scan_read_fn read;
@@ -31,6 +47,8 @@ struct scan_rd {
 	bool eof;
 	int err;
 	struct sha256 hash;
+	bool digest;          /* hash every byte (the default) */
+	scan_skip_fn skip;    /* NULL: the source can only be read */
 	const char *name;     /* for messages */
 	/* Optional observer of every byte read, in order (text checks). */
 	void (*tap)(void *ctx, const uint8_t *p, size_t n);
@@ -42,17 +60,27 @@ int scan_rd_init(struct scan_rd *rd, scan_read_fn fn, void *ctx,
 void scan_rd_release(struct scan_rd *rd);
 
 /*
+ * Stop hashing: the digest will be empty. skip (may be NULL) lets the
+ * reader seek over what it is asked to skip. Call before the first read.
+ */
+void scan_rd_no_digest(struct scan_rd *rd, scan_skip_fn skip);
+
+/*
  * Make up to n bytes (n <= SCAN_RD_BUF) available at *p without
  * consuming them; *avail < n only at the end of the stream.
  */
 int scan_rd_peek(struct scan_rd *rd, size_t n, const uint8_t **p,
 		 size_t *avail);
 
-/* Consume exactly n bytes; ERR_INVALID naming the offset when short. */
+/*
+ * Consume exactly n bytes; ERR_INVALID naming the offset when short (a
+ * skip past the end of the stream, seeked or read, is a truncation).
+ */
 int scan_rd_read(struct scan_rd *rd, void *p, size_t n);
 int scan_rd_skip(struct scan_rd *rd, uint64_t n);
 
-/* Read through the end of the stream (hashing it). */
+/* Read through the end of the stream (hashing it), or without a digest
+ * pass over it when the source can skip. */
 int scan_rd_drain(struct scan_rd *rd);
 
 static inline uint64_t scan_rd_offset(const struct scan_rd *rd)
@@ -63,7 +91,8 @@ static inline uint64_t scan_rd_offset(const struct scan_rd *rd)
 /* True when no byte remains (may read to find out). */
 bool scan_rd_at_end(struct scan_rd *rd);
 
-/* Finish the hash into hex (SHA256_HEX_LEN + 1 bytes). */
+/* Finish the hash into hex (SHA256_HEX_LEN + 1 bytes); "" without a
+ * digest. */
 void scan_rd_digest(struct scan_rd *rd, char *hex);
 
 /* A reader over a file descriptor from its current position. */
@@ -81,6 +110,12 @@ struct scan_ctx {
 	unsigned depth;
 	uint64_t expanded;    /* bytes produced by decompression so far */
 };
+
+/* Does this scan report a sha256 for every file (no --no-digest)? */
+static inline bool scan_ctx_digest(const struct scan_ctx *c)
+{
+	return !c->o || !c->o->no_digest;
+}
 
 /*
  * Analyse one stream: sniff its content, pick the analyser, add a file

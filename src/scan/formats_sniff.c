@@ -85,6 +85,42 @@ static bool is_keras_metadata(const uint8_t *h, size_t n, const char *base)
 	       memmem(h, n < 64 ? n : 64, "_tf_keras_", 10);
 }
 
+/* Reads a protobuf varint of at most 5 bytes (lengths under 4 GiB) at
+ * h[*i]; false when it does not end inside the sniffed bytes. */
+static bool head_varint(const uint8_t *h, size_t n, size_t *i, uint64_t *v)
+{
+	*v = 0;
+	for (int k = 0; k < 5 && *i < n; k++) {
+		uint8_t b = h[(*i)++];
+
+		*v |= (uint64_t)(b & 0x7f) << (7 * k);
+		if (!(b & 0x80))
+			return true;
+	}
+	return false;
+}
+
+/* SavedModel by structure: schema version 1, then meta_graphs (field 2)
+ * whose first field is meta_info_def (1) or graph_def (2), itself a
+ * message whose first field is length-delimited. This is what
+ * tf.saved_model.save and Keras' export write; ONNX's ModelProto never
+ * has ir_version 1 in files onnxruntime loads. */
+static bool is_savedmodel(const uint8_t *h, size_t n)
+{
+	size_t i = 3;
+	uint64_t len, inner;
+
+	if (n < 8 || h[1] != 1 || h[2] != 0x12 ||
+	    !head_varint(h, n, &i, &len) || i >= n ||
+	    (h[i] != 0x0a && h[i] != 0x12))
+		return false;
+	i++;
+	if (!head_varint(h, n, &i, &inner) || inner == 0 || inner >= len ||
+	    i >= n)
+		return false;
+	return (h[i] & 7) == 2 && h[i] >> 3 >= 1;
+}
+
 /* A protobuf that starts with field 1 as a varint: ir_version for ONNX
  * (3 and up), saved_model_schema_version (1) for SavedModel. */
 static enum scan_fmt_kind protobuf_kind(const uint8_t *h, size_t n,
@@ -96,7 +132,7 @@ static enum scan_fmt_kind protobuf_kind(const uint8_t *h, size_t n,
 		return SCAN_FMT_UNKNOWN;
 	if (ends_with(base, ".onnx"))
 		return SCAN_FMT_ONNX;
-	if (!strcmp(base, "saved_model.pb"))
+	if (!strcmp(base, "saved_model.pb") || is_savedmodel(h, n))
 		return SCAN_FMT_SAVEDMODEL;
 	if (h[1] == 1 && h[2] == 0x12)
 		return ends_with(base, ".pb") ? SCAN_FMT_SAVEDMODEL :

@@ -100,7 +100,8 @@ static json_t *file_json(const struct scan_file *f)
 		return NULL;
 	rc |= jset(o, "path", json_string(f->path));
 	rc |= jset(o, "format", json_string(f->format));
-	rc |= jset(o, "sha256", json_string(f->sha256));
+	rc |= jset(o, "sha256", f->sha256[0] ? json_string(f->sha256) :
+		   json_null());
 	rc |= jset(o, "size", json_integer((json_int_t)f->size));
 	rc |= jset(o, "complete", json_boolean(f->complete));
 	if (!f->complete)
@@ -266,13 +267,20 @@ static json_t *sarif_result(const struct scan_finding *f, int idx)
 	return o;
 }
 
+/* Without a digest (--no-digest) the artifact has no "hashes". */
 static json_t *sarif_artifact(const struct scan_file *f)
 {
-	return json_pack("{s:{s:o}, s:I, s:{s:s}, s:{s:s, s:b}}",
+	json_t *a = json_pack("{s:{s:o}, s:I, s:{s:s, s:b}}",
 		"location", "uri", path_uri(f->path),
 		"length", (json_int_t)f->size,
-		"hashes", "sha-256", f->sha256,
 		"properties", "format", f->format, "complete", f->complete);
+
+	if (a && f->sha256[0] &&
+	    jset(a, "hashes", json_pack("{s:s}", "sha-256", f->sha256))) {
+		json_decref(a);
+		return NULL;
+	}
+	return a;
 }
 
 static json_t *sarif_notifications(const struct scan_report *r)

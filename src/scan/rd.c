@@ -14,6 +14,7 @@ int scan_rd_init(struct scan_rd *rd, scan_read_fn fn, void *ctx,
 	rd->read = fn;
 	rd->ctx = ctx;
 	rd->name = name;
+	rd->digest = true;
 	rd->buf = malloc(SCAN_RD_BUF);
 	if (!rd->buf)
 		return err_set(ERR_NOMEM, "out of memory for reader");
@@ -32,6 +33,18 @@ void scan_rd_release(struct scan_rd *rd)
 	free(rd->buf);
 	rd->buf = NULL;
 	sha256_release(&rd->hash);
+}
+
+void scan_rd_no_digest(struct scan_rd *rd, scan_skip_fn skip)
+{
+	rd->digest = false;
+	rd->skip = skip;
+}
+
+/* May skips and the drain seek instead of read? */
+static bool can_seek(const struct scan_rd *rd)
+{
+	return !rd->digest && rd->skip && !rd->tap;
 }
 
 /* Move what is left to the front and read more behind it. */
@@ -58,7 +71,8 @@ static int fill(struct scan_rd *rd, size_t want)
 			rd->eof = true;
 			break;
 		}
-		sha256_update(&rd->hash, rd->buf + rd->len, got);
+		if (rd->digest)
+			sha256_update(&rd->hash, rd->buf + rd->len, got);
 		if (rd->tap)
 			rd->tap(rd->tap_ctx, rd->buf + rd->len, got);
 		rd->len += got;
@@ -117,11 +131,42 @@ int scan_rd_read(struct scan_rd *rd, void *p, size_t n)
 	return 0;
 }
 
+/*
+ * Drop the buffer and pass over n more bytes in the source. A source that
+ * ends first is a truncation, exactly as a short read would be.
+ */
+static int seek_over(struct scan_rd *rd, uint64_t n)
+{
+	uint64_t done = 0;
+	int rc;
+
+	rd->off += rd->len - rd->pos;
+	rd->pos = rd->len = 0;
+	if (rd->err)
+		return rd->err;
+	if (!rd->eof) {
+		rc = rd->skip(rd->ctx, n, &done);
+		if (rc) {
+			rd->err = rc;
+			return rc;
+		}
+		rd->off += done;
+	}
+	if (done < n) {
+		rd->eof = true;
+		return short_read(rd, n - done);
+	}
+	return 0;
+}
+
 int scan_rd_skip(struct scan_rd *rd, uint64_t n)
 {
 	size_t have;
 	int rc;
 
+	have = rd->len - rd->pos;
+	if (can_seek(rd) && n > have && n - have >= SCAN_RD_SEEK_MIN)
+		return seek_over(rd, n - have);
 	while (n) {
 		have = rd->len - rd->pos;
 		if (!have) {
@@ -144,8 +189,25 @@ int scan_rd_skip(struct scan_rd *rd, uint64_t n)
 
 int scan_rd_drain(struct scan_rd *rd)
 {
+	uint64_t done = 0;
 	int rc;
 
+	if (can_seek(rd)) {
+		rd->off += rd->len - rd->pos;
+		rd->pos = rd->len = 0;
+		if (rd->err)
+			return rd->err;
+		if (!rd->eof) {
+			rc = rd->skip(rd->ctx, UINT64_MAX, &done);
+			if (rc) {
+				rd->err = rc;
+				return rc;
+			}
+			rd->off += done;
+			rd->eof = true;
+		}
+		return 0;
+	}
 	for (;;) {
 		rd->off += rd->len - rd->pos;
 		rd->pos = rd->len = 0;
@@ -171,6 +233,10 @@ void scan_rd_digest(struct scan_rd *rd, char *hex)
 {
 	uint8_t raw[SHA256_LEN];
 
+	if (!rd->digest) {
+		hex[0] = '\0';
+		return;
+	}
 	sha256_final(&rd->hash, raw);
 	hex_encode(raw, SHA256_LEN, hex);
 }

@@ -144,6 +144,9 @@ const struct scan_rule scan_rules[] = {
 	  "datasets, summary writers." },
 	{ "savedmodel-network-op", SCAN_HIGH,
 	  "RpcServer, RpcClient, RpcCall." },
+	{ "savedmodel-unknown-op", SCAN_HIGH,
+	  "An op outside TensorFlow's op registry that names no library "
+	  "function: loading needs a custom-op library (native code)." },
 	{ "savedmodel-checkpoint-op", SCAN_INFO,
 	  "SaveV2, RestoreV2, MergeV2Checkpoints (every saver graph has "
 	  "them)." },

@@ -52,7 +52,7 @@ struct scan_finding {
 struct scan_file {
 	char *path;
 	char *format;        /* "pickle", "pytorch-zip", "safetensors", ... */
-	char sha256[SHA256_HEX_LEN + 1];
+	char sha256[SHA256_HEX_LEN + 1]; /* "" when not computed */
 	uint64_t size;
 	bool complete;       /* false: error, limit or unsupported content */
 	char *reason;        /* why incomplete, NULL when complete */
@@ -161,6 +161,12 @@ struct scan_opts {
 	 */
 	int (*unpacked)(void *arg, const char *dir, struct scan_report *r);
 	void *unpacked_arg;
+	/*
+	 * Skip the sha256 of every file (reported as null) so that tensor
+	 * payloads in seekable files are passed over by offset, unread.
+	 * Verdicts do not change; only the digests go.
+	 */
+	bool no_digest;
 };
 
 /*

@@ -88,6 +88,79 @@ static void set_format(struct scan_file *f, const char *fmt)
 	f->format = s;
 }
 
+/*
+ * A reader over a regular file by pread(), leaving its file offset
+ * alone; size (from fstat) bounds skips, which only move the offset.
+ */
+struct pread_src {
+	int fd;
+	uint64_t off, size;
+	uint64_t ahead;       /* readahead asked for up to here */
+	bool read_ahead;      /* every byte will be read: hashing */
+};
+
+/*
+ * While hashing a cold file, keep SCAN_READAHEAD bytes in flight beyond
+ * the read position, asked for in SCAN_READAHEAD_STEP pieces, so the disk
+ * works while the hash runs (page cache, not memory of ours).
+ */
+#define SCAN_READAHEAD (32ull << 20)
+#define SCAN_READAHEAD_STEP (8ull << 20)
+
+static void read_ahead(struct pread_src *s)
+{
+	uint64_t want = s->off + SCAN_READAHEAD;
+
+	if (!s->read_ahead)
+		return;
+	if (want > s->size)
+		want = s->size;
+	if (s->ahead < s->off)
+		s->ahead = s->off;
+	if (want < s->ahead + SCAN_READAHEAD_STEP && want < s->size)
+		return;
+	if (want > s->ahead)
+		posix_fadvise(s->fd, (off_t)s->ahead, (off_t)(want - s->ahead),
+			      POSIX_FADV_WILLNEED);
+	s->ahead = want;
+}
+
+static int pread_read(void *ctx, uint8_t *p, size_t n, size_t *got)
+{
+	struct pread_src *s = ctx;
+	ssize_t k;
+
+	read_ahead(s);
+	do {
+		k = pread(s->fd, p, n, (off_t)s->off);
+	} while (k < 0 && errno == EINTR);
+	if (k < 0)
+		return err_setsys(ERR_IO, errno, "read failed");
+	s->off += (uint64_t)k;
+	*got = (size_t)k;
+	return 0;
+}
+
+static int pread_skip(void *ctx, uint64_t n, uint64_t *done)
+{
+	struct pread_src *s = ctx;
+	uint64_t left = s->size > s->off ? s->size - s->off : 0;
+
+	*done = n < left ? n : left;
+	s->off += *done;
+	return 0;
+}
+
+static int pread_src_init(struct pread_src *s, int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return err_setsys(ERR_IO, errno, "cannot stat a file");
+	*s = (struct pread_src){ .fd = fd, .size = (uint64_t)st.st_size };
+	return 0;
+}
+
 /* Copy the rest of rd into an unlinked temporary file to seek in. */
 int scan_spool(struct scan_rd *rd, int *fd_out, uint64_t *size)
 {
@@ -139,7 +212,9 @@ int scan_spool(struct scan_rd *rd, int *fd_out, uint64_t *size)
 
 /*
  * Four bytes can match by chance inside tensor data: only a record whose
- * central directory starts where it says (or a zip64 one) counts.
+ * central directory starts where it says (or a zip64 one) counts. Zip64
+ * end records and their locator (76 bytes, which torch.save always
+ * writes) sit between the directory and this record.
  */
 static bool cd_plausible(int fd, uint64_t eocd, const uint8_t *rec)
 {
@@ -150,6 +225,9 @@ static bool cd_plausible(int fd, uint64_t eocd, const uint8_t *rec)
 
 	if (count == 0xFFFF || cd_size == 0xFFFFFFFFu)
 		return true;
+	if (eocd >= 76 && pread(fd, sig, 4, (off_t)(eocd - 20)) == 4 &&
+	    !memcmp(sig, "PK\6\7", 4))
+		eocd -= 76;
 	if (!count || cd_size > eocd)
 		return false;
 	return pread(fd, sig, 4, (off_t)(eocd - cd_size)) == 4 &&
@@ -201,27 +279,6 @@ static int analyse_zip(struct scan_ctx *c, struct scan_rd *rd, int fd,
 	if (tmp >= 0)
 		close(tmp);
 	return rc;
-}
-
-/* A reader over a descriptor by pread(), leaving its file offset alone. */
-struct pread_src {
-	int fd;
-	uint64_t off;
-};
-
-static int pread_read(void *ctx, uint8_t *p, size_t n, size_t *got)
-{
-	struct pread_src *s = ctx;
-	ssize_t k;
-
-	do {
-		k = pread(s->fd, p, n, (off_t)s->off);
-	} while (k < 0 && errno == EINTR);
-	if (k < 0)
-		return err_setsys(ERR_IO, errno, "read failed");
-	s->off += (uint64_t)k;
-	*got = (size_t)k;
-	return 0;
 }
 
 /*
@@ -310,9 +367,12 @@ static int dispatch_plain(struct scan_ctx *c, struct scan_rd *rd, int fd,
 	rc = stream_file(rd, fd, f, &io, &tmp, &size);
 	if (rc)
 		return rc < 0 ? rc : 0;
-	src = (struct pread_src){ .fd = io };
-	rc = scan_rd_init(&prd, pread_read, &src, f->path);
+	rc = pread_src_init(&src, io);
+	if (!rc)
+		rc = scan_rd_init(&prd, pread_read, &src, f->path);
 	if (!rc) {
+		/* The digest is the outer reader's; this one only looks. */
+		scan_rd_no_digest(&prd, pread_skip);
 		rc = scan_pickle(c, &prd, f, profiles | SCAN_PROFILES_PICKLE,
 				 SCAN_PICKLE_TRIAL, &is_pickle);
 		scan_rd_release(&prd);
@@ -471,12 +531,18 @@ static int scan_open_fd(struct scan_report *r, int fd, const char *display,
 			const struct scan_opts *o)
 {
 	struct scan_ctx c = { .r = r, .o = o };
+	struct pread_src src;
 	struct scan_rd rd;
 	int rc;
 
-	rc = scan_rd_init(&rd, scan_fd_read, &fd, display);
+	rc = pread_src_init(&src, fd);
+	if (!rc)
+		rc = scan_rd_init(&rd, pread_read, &src, display);
 	if (rc)
 		return rc;
+	src.read_ahead = scan_ctx_digest(&c);
+	if (!src.read_ahead)
+		scan_rd_no_digest(&rd, pread_skip);
 	rc = scan_stream(&c, &rd, fd, display, o ? o->extra_profiles : 0);
 	scan_rd_release(&rd);
 	return rc;
@@ -712,6 +778,16 @@ static int mem_read(void *ctx, uint8_t *p, size_t n, size_t *got)
 	return 0;
 }
 
+static int mem_skip(void *ctx, uint64_t n, uint64_t *done)
+{
+	struct memsrc *m = ctx;
+	size_t left = m->len - m->pos;
+
+	*done = n < left ? n : left;
+	m->pos += (size_t)*done;
+	return 0;
+}
+
 int scan_buffer(struct scan_report *r, const void *data, size_t len,
 		const char *display, const struct scan_opts *o)
 {
@@ -723,6 +799,8 @@ int scan_buffer(struct scan_report *r, const void *data, size_t len,
 	rc = scan_rd_init(&rd, mem_read, &m, display);
 	if (rc)
 		return rc;
+	if (!scan_ctx_digest(&c))
+		scan_rd_no_digest(&rd, mem_skip);
 	rc = scan_stream(&c, &rd, -1, display, o ? o->extra_profiles : 0);
 	scan_rd_release(&rd);
 	return rc;

@@ -212,6 +212,17 @@ static bool starts_with_member(struct zip *z)
 	       (!memcmp(h, "PK\3\4", 4) || !memcmp(h, "PK\5\6", 4));
 }
 
+/* PyTorch's writer (miniz) adds zip64 end records to every archive; like
+ * miniz and Python's zipfile, a locator before the end record means its
+ * zip64 values are the ones a loader uses, saturated fields or not. */
+static bool has_zip64_locator(struct zip *z, uint64_t eocd)
+{
+	uint8_t sig[4];
+
+	return eocd >= 20 + 56 && !pread_all(z->fd, sig, 4, eocd - 20) &&
+	       !memcmp(sig, "PK\6\7", 4);
+}
+
 static int read_cd(struct zip *z)
 {
 	uint8_t eocd_rec[22], *cd = NULL;
@@ -228,7 +239,7 @@ static int read_cd(struct zip *z)
 	cd_size = le32(eocd_rec + 12);
 	cd_off = le32(eocd_rec + 16);
 	if (count == 0xFFFF || cd_size == 0xFFFFFFFFu ||
-	    cd_off == 0xFFFFFFFFu) {
+	    cd_off == 0xFFFFFFFFu || has_zip64_locator(z, eocd)) {
 		rc = read_zip64_eocd(z, eocd, &count, &cd_size, &cd_off);
 		if (rc)
 			return rc;
@@ -540,6 +551,9 @@ static int member(struct zip *z, const struct zip_entry *e,
 	rc = scan_rd_init(&rd, zsrc_read, s, path);
 	if (rc)
 		goto out_rc;
+	/* Read even without a digest: the CRC check needs every byte. */
+	if (!scan_ctx_digest(z->c))
+		scan_rd_no_digest(&rd, NULL);
 	sub.depth++;
 	if ((profiles & SCAN_PROFILE_KERAS) && !strcmp(e->name, "config.json"))
 		profiles |= SCAN_HINT_KERAS_CONFIG;

@@ -145,6 +145,19 @@ int authn_password(struct srv *s, const char *user, const char *pass,
 	return 0;
 }
 
+/* The failed login's audit record names the user it tried: printable
+ * ASCII only, cut at META_USER_MAX (the name is the client's word). */
+static void authn_name_attempt(const char *user)
+{
+	char name[META_USER_MAX + 1];
+	size_t i;
+
+	for (i = 0; user[i] && i < META_USER_MAX; i++)
+		name[i] = user[i] > 0x20 && user[i] < 0x7f ? user[i] : '?';
+	name[i] = '\0';
+	err_set(ERR_UNAUTH, "bad credentials for user '%s'", name);
+}
+
 static int authn_basic(struct srv *s, const char *b64, struct authn *who)
 {
 	char raw[BASIC_MAX + 1], *colon;
@@ -163,6 +176,8 @@ static int authn_basic(struct srv *s, const char *b64, struct authn *who)
 	}
 	*colon = '\0';
 	rc = authn_password(s, raw, colon + 1, who);
+	if (rc == ERR_UNAUTH)
+		authn_name_attempt(raw);
 	sodium_memzero(raw, sizeof(raw));
 	return rc;
 }

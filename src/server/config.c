@@ -5,6 +5,8 @@
 #include "util/err.h"
 #include "util/fs.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,22 +250,50 @@ static int want_tag_rule(struct cparse *cp, struct server_config *c)
 	return 0;
 }
 
+int config_resolve(const struct server_config *c, const char *path,
+		   char *out, size_t n)
+{
+	int w;
+
+	if (path[0] == '/' || !path[0] || !c->config_dir[0])
+		w = snprintf(out, n, "%s", path);
+	else
+		w = snprintf(out, n, "%s/%s", c->config_dir, path);
+	if (w < 0 || (size_t)w >= n)
+		return err_set(ERR_LIMIT, "path '%s' is too long", path);
+	return 0;
+}
+
+/* A file or directory name: relative to the configuration file. */
+static int want_path(struct cparse *cp, struct server_config *c,
+		     const char *key, char *out, size_t n)
+{
+	char raw[PATH_MAX];
+	int rc = want_scalar(cp, key, raw, sizeof(raw));
+
+	if (!rc)
+		rc = config_resolve(c, raw, out, n);
+	if (rc == ERR_LIMIT)
+		rc = err_set(rc, "%s: '%s' is too long", cp->name, key);
+	return rc;
+}
+
 static int apply_key(struct cparse *cp, struct server_config *c,
 		     const char *k)
 {
 	if (!strcmp(k, "listen"))
 		return want_scalar(cp, k, c->listen, sizeof(c->listen));
 	if (!strcmp(k, "data"))
-		return want_scalar(cp, k, c->data, sizeof(c->data));
+		return want_path(cp, c, k, c->data, sizeof(c->data));
 	if (!strcmp(k, "url"))
 		return want_scalar(cp, k, c->url, sizeof(c->url));
 	if (!strcmp(k, "tls_cert"))
-		return want_scalar(cp, k, c->tls_cert, sizeof(c->tls_cert));
+		return want_path(cp, c, k, c->tls_cert, sizeof(c->tls_cert));
 	if (!strcmp(k, "tls_key"))
-		return want_scalar(cp, k, c->tls_key, sizeof(c->tls_key));
+		return want_path(cp, c, k, c->tls_key, sizeof(c->tls_key));
 	if (!strcmp(k, "access_log"))
-		return want_scalar(cp, k, c->access_log,
-				   sizeof(c->access_log));
+		return want_path(cp, c, k, c->access_log,
+				 sizeof(c->access_log));
 	if (!strcmp(k, "log_level"))
 		return want_scalar(cp, k, c->log_level,
 				   sizeof(c->log_level));
@@ -356,11 +386,30 @@ int config_parse(struct server_config *c, const char *p, size_t n,
 	return rc;
 }
 
+/* The absolute directory of the file at path, into c->config_dir. */
+static int config_dir_of(struct server_config *c, const char *path)
+{
+	char *full = realpath(path, NULL), *slash;
+	int rc = 0;
+
+	if (!full)
+		return err_setsys(ERR_IO, errno, "cannot resolve '%s'", path);
+	slash = strrchr(full, '/');
+	*slash = '\0';
+	if (snprintf(c->config_dir, sizeof(c->config_dir), "%s",
+		     slash == full ? "/" : full) >= (int)sizeof(c->config_dir))
+		rc = err_set(ERR_LIMIT, "'%s': path too long", path);
+	free(full);
+	return rc;
+}
+
 int config_load(struct server_config *c, const char *path)
 {
 	struct buf b = BUF_INIT(CONFIG_MAX_BYTES);
 	int rc = fs_read_file(path, CONFIG_MAX_BYTES, &b);
 
+	if (!rc)
+		rc = config_dir_of(c, path);
 	if (!rc)
 		rc = config_parse(c, b.data ? b.data : "", b.len, path);
 	if (!rc)

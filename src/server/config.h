@@ -34,6 +34,7 @@ struct server_config {
 	char log_level[16];
 	char access_log[PATH_MAX];   /* "" sends access lines to the log */
 	char config_path[PATH_MAX];  /* file config_load() read, or "" */
+	char config_dir[PATH_MAX];   /* its absolute directory, or "" */
 	int scan_workers;            /* pipeline threads (docs/pipeline.md) */
 };
 
@@ -52,7 +53,17 @@ int config_parse(struct server_config *c, const char *p, size_t n,
 /* Set one key from text as the YAML file would (command-line flags). */
 int config_set(struct server_config *c, const char *key, const char *value);
 
-/* Read and apply a file (at most CONFIG_MAX_BYTES). */
+/*
+ * Read and apply a file (at most CONFIG_MAX_BYTES). Relative paths in it
+ * (data, tls_cert, tls_key, access_log; trusted_keys through
+ * config_resolve) are taken from the file's directory.
+ */
 int config_load(struct server_config *c, const char *path);
+
+/* path as the configuration file means it: absolute paths as they are,
+ * relative ones under c->config_dir (the working directory without a
+ * file). ERR_LIMIT when the result does not fit n bytes. */
+int config_resolve(const struct server_config *c, const char *path,
+		   char *out, size_t n);
 
 #endif

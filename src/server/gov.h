@@ -22,7 +22,7 @@ struct sqlite3;
 
 struct gov_trust {
 	char pattern[GOV_PATTERN_MAX + 1]; /* "team/" + "*", a name, "*" */
-	struct sign_keyring ring;
+	char path[PATH_MAX];               /* absolute key file or folder */
 };
 
 struct gov {
@@ -33,6 +33,8 @@ struct gov {
 	char policy_hash[SHA256_HEX_LEN + 1];
 	struct gov_trust *trust;
 	size_t ntrust;
+	bool ready;                        /* tables made: checkpoints may
+					      be written */
 };
 
 /*
@@ -61,9 +63,15 @@ int gov_audit_db(struct sqlite3 *db, struct req *r, const char *action,
 		 const char *repo, const char *tag, const char *digest,
 		 const char *result, const char *reason);
 
-/* The keyring trusted for repo (the longest matching pattern), or NULL. */
-const struct sign_keyring *gov_trust_for(const struct srv *s,
-					 const char *repo);
+/*
+ * The keys trusted for repo (the longest matching pattern), read afresh
+ * into ring (initialised here; the caller releases it) so keys added to
+ * a trusted_keys folder count without a restart. False when no pattern
+ * matches. A folder without keys, or one that cannot be read, gives an
+ * empty ring: signatures are then untrusted (fail closed).
+ */
+bool gov_trust_for(const struct srv *s, const char *repo,
+		   struct sign_keyring *ring);
 
 /*
  * Whether a key trusted for repo signed digest: cosign legacy signatures

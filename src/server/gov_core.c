@@ -21,7 +21,9 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <yaml.h>
 
@@ -83,11 +85,15 @@ out:
 	return rc;
 }
 
-/* One "pattern: path" entry of trusted_keys. */
-static int gov_trust_add(struct gov *g, const char *pattern,
+/* One "pattern: path" entry of trusted_keys. The path is relative to the
+ * configuration file; a missing one is an error, a folder without keys
+ * only a warning (keys may be added while the server runs). */
+static int gov_trust_add(struct srv *s, struct gov *g, const char *pattern,
 			 const char *path, const char *file)
 {
+	struct sign_keyring ring;
 	struct gov_trust *t;
+	struct stat st;
 	int rc;
 
 	if (g->ntrust >= GOV_TRUST_MAX || strlen(pattern) > GOV_PATTERN_MAX)
@@ -96,18 +102,32 @@ static int gov_trust_add(struct gov *g, const char *pattern,
 			       GOV_TRUST_MAX, GOV_PATTERN_MAX);
 	t = &g->trust[g->ntrust];
 	snprintf(t->pattern, sizeof(t->pattern), "%s", pattern);
-	sign_keyring_init(&t->ring);
-	rc = sign_keyring_load(&t->ring, path);
-	if (rc) {
-		sign_keyring_release(&t->ring);
+	rc = config_resolve(&s->cfg, path, t->path, sizeof(t->path));
+	if (rc)
+		return err_set(rc, "%s: trusted_keys '%s': path too long",
+			       file, pattern);
+	if (stat(t->path, &st))
+		return err_setsys(ERR_NOTFOUND, errno, "%s: trusted_keys "
+				  "'%s': cannot use '%s'", file, pattern,
+				  t->path);
+	sign_keyring_init(&ring);
+	rc = sign_keyring_load(&ring, t->path);
+	sign_keyring_release(&ring);
+	if (rc == ERR_NOTFOUND && S_ISDIR(st.st_mode) &&
+	    !access(t->path, R_OK | X_OK)) {
+		log_msg(LOG_WARN, "-", "trusted_keys '%s': no .pub or .pem "
+			"keys in '%s' yet: signatures for it are untrusted "
+			"until keys are added there", pattern, t->path);
+		rc = 0;
+	}
+	if (rc)
 		return err_set(rc, "%s: trusted_keys '%s': %s", file, pattern,
 			       err_msg());
-	}
 	g->ntrust++;
 	return 0;
 }
 
-static int gov_trust_node(struct gov *g, yaml_document_t *doc,
+static int gov_trust_node(struct srv *s, struct gov *g, yaml_document_t *doc,
 			  yaml_node_t *map, const char *file)
 {
 	yaml_node_pair_t *p;
@@ -129,7 +149,7 @@ static int gov_trust_node(struct gov *g, yaml_document_t *doc,
 			return err_set(ERR_INVALID, "%s:%zu: trusted_keys "
 				       "entries are 'pattern: path'", file,
 				       k->start_mark.line + 1);
-		rc = gov_trust_add(g, (const char *)k->data.scalar.value,
+		rc = gov_trust_add(s, g, (const char *)k->data.scalar.value,
 				   (const char *)v->data.scalar.value, file);
 	}
 	return rc;
@@ -170,7 +190,7 @@ static int gov_trust_load(struct srv *s, struct gov *g)
 		if (k->type == YAML_SCALAR_NODE &&
 		    !strcmp((const char *)k->data.scalar.value,
 			    "trusted_keys"))
-			rc = gov_trust_node(g, &doc,
+			rc = gov_trust_node(s, g, &doc,
 				yaml_document_get_node(&doc, p->value), file);
 	}
 	yaml_document_delete(&doc);
@@ -271,6 +291,7 @@ int gov_srv_open(struct srv *s)
 		rc = gov_trust_load(s, g);
 	if (!rc)
 		rc = meta_sqlite_tx(s->meta, gov_tables, g);
+	g->ready = !rc;
 	return rc;
 }
 
@@ -280,13 +301,11 @@ void gov_srv_close(struct srv *s)
 
 	if (!g)
 		return;
-	/* Checkpoint the head on a clean shutdown. */
-	if (g->key && g->policy &&
-	    meta_sqlite_tx(s->meta, gov_checkpoint_tx, g->key))
+	/* Checkpoint the head on a clean shutdown; a start that failed
+	 * before the tables existed has nothing to checkpoint. */
+	if (g->ready && meta_sqlite_tx(s->meta, gov_checkpoint_tx, g->key))
 		log_msg(LOG_WARN, "-", "audit checkpoint: %s", err_msg());
 	policy_free(g->policy);
-	for (size_t i = 0; i < g->ntrust; i++)
-		sign_keyring_release(&g->trust[i].ring);
 	free(g->trust);
 	free(g);
 	s->gov = NULL;
@@ -359,11 +378,12 @@ void gov_audit(struct srv *s, struct req *r, const char *action,
 
 /* --- signatures -------------------------------------------------------- */
 
-const struct sign_keyring *gov_trust_for(const struct srv *s,
-					 const char *repo)
+bool gov_trust_for(const struct srv *s, const char *repo,
+		   struct sign_keyring *ring)
 {
 	const struct gov_trust *best = NULL;
 
+	sign_keyring_init(ring);
 	for (size_t i = 0; i < s->gov->ntrust; i++) {
 		const struct gov_trust *t = &s->gov->trust[i];
 
@@ -372,7 +392,15 @@ const struct sign_keyring *gov_trust_for(const struct srv *s,
 			if (!best || strlen(t->pattern) > strlen(best->pattern))
 				best = t;
 	}
-	return best ? &best->ring : NULL;
+	if (!best)
+		return false;
+	if (sign_keyring_load(ring, best->path)) {
+		log_msg(LOG_WARN, "-", "trusted_keys '%s': %s", best->pattern,
+			err_msg());
+		sign_keyring_release(ring);
+		sign_keyring_init(ring);
+	}
+	return true;
 }
 
 /* Read a whole blob of the store (at most max bytes) and check it. */
@@ -475,29 +503,34 @@ int gov_signature_evidence(struct srv *s, const char *repo,
 			   const char *digest, bool *ok, char *signer,
 			   size_t n)
 {
-	const struct sign_keyring *ring = gov_trust_for(s, repo);
 	struct sig_state st = { digest, false, signer, n };
 	struct ref_list l = { NULL, 0 };
 	char tag[DIGEST_STR_LEN + 8], md[DIGEST_STR_LEN];
+	struct sign_keyring ring;
 	int rc = 0;
 
 	*ok = false;
 	signer[0] = '\0';
-	if (!ring || oci_digest_valid(digest) == false)
-		return 0;
+	if (!gov_trust_for(s, repo, &ring) || !ring.n ||
+	    oci_digest_valid(digest) == false)
+		goto out;
 	snprintf(tag, sizeof(tag), "sha256-%s.sig", oci_digest_hex(digest));
 	if (!s->meta->ops->tag_get(s->meta, repo, tag, md))
-		gov_check_one(s, md, tag, ring, &st);
+		gov_check_one(s, md, tag, &ring, &st);
 	l.d = calloc(GOV_REFERRERS_MAX, sizeof(*l.d));
-	if (!l.d)
-		return err_set(ERR_NOMEM, "out of memory");
+	if (!l.d) {
+		rc = err_set(ERR_NOMEM, "out of memory");
+		goto out;
+	}
 	rc = s->meta->ops->referrers(s->meta, repo, digest,
 				     SIGN_BUNDLE_MEDIA_TYPE, gov_ref_collect,
 				     &l);
 	for (int i = 0; !rc && !st.ok && i < l.n; i++)
-		gov_check_one(s, l.d[i], NULL, ring, &st);
+		gov_check_one(s, l.d[i], NULL, &ring, &st);
 	free(l.d);
 	*ok = st.ok;
+out:
+	sign_keyring_release(&ring);
 	return rc;
 }
 
@@ -707,8 +740,7 @@ static void gov_sig_audit(const struct sign_record *rec, void *arg)
 void gov_record_signatures(struct srv *s, struct req *r, const char *digest,
 			   const char *tag, const void *manifest, size_t len)
 {
-	const struct sign_keyring *ring = gov_trust_for(s, r->repo);
-	struct sign_keyring empty;
+	struct sign_keyring ring;
 	struct sig_audit a = { s, r };
 	char subject[DIGEST_STR_LEN];
 	bool legacy = tag && sign_legacy_tag(tag, subject) ==
@@ -718,9 +750,8 @@ void gov_record_signatures(struct srv *s, struct req *r, const char *digest,
 	if (!legacy && !memmem(manifest, len, SIGN_BUNDLE_MEDIA_TYPE,
 			       strlen(SIGN_BUNDLE_MEDIA_TYPE)))
 		return;
-	sign_keyring_init(&empty);
-	sign_check_manifest(manifest, len, legacy ? tag : NULL,
-			    ring ? ring : &empty, NULL, gov_fetch, s,
-			    gov_sig_audit, &a);
-	sign_keyring_release(&empty);
+	gov_trust_for(s, r->repo, &ring);
+	sign_check_manifest(manifest, len, legacy ? tag : NULL, &ring, NULL,
+			    gov_fetch, s, gov_sig_audit, &a);
+	sign_keyring_release(&ring);
 }

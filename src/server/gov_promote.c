@@ -397,8 +397,10 @@ void gov_promote(struct req *r, json_t *body)
 	struct gov_move_body b;
 	const char *code = NULL;
 	enum meta_role role;
+	int rc;
 
-	if (!gov_body_ok(r, gov_promote_body_read(body, &b, &code), code) ||
+	rc = gov_promote_body_read(body, &b, &code);
+	if (!gov_body_ok(r, rc, code) ||
 	    !gov_move_env(r, &e, &b))
 		return;
 	if (!gov_allow(r, e.repo, deploy_roles, "promote", &role) ||
@@ -454,8 +456,10 @@ void gov_rollback(struct req *r, json_t *body)
 	struct gov_move_body b;
 	const char *code = NULL;
 	enum meta_role role;
+	int rc;
 
-	if (!gov_body_ok(r, gov_rollback_body_read(body, &b, &code), code) ||
+	rc = gov_rollback_body_read(body, &b, &code);
+	if (!gov_body_ok(r, rc, code) ||
 	    !gov_move_env(r, &e, &b))
 		return;
 	if (!gov_allow(r, e.repo, b.break_glass ?

@@ -18,6 +18,10 @@
 
 #define GOV_LIST_MAX 1000
 
+/* A 401 to a request that carried no credentials is the first half of
+ * the ordinary challenge and response: the access log has it, the audit
+ * log keeps the attempts that were refused (wrong credentials are
+ * audited as a failed "login" before any route runs). */
 static void gov_deny(struct req *r, unsigned int status, const char *action,
 		     const char *repo, const char *why)
 {
@@ -28,7 +32,8 @@ static void gov_deny(struct req *r, unsigned int status, const char *action,
 	} else {
 		http_error(r, status, "DENIED", "%s", why);
 	}
-	gov_audit(r->srv, r, action, repo, NULL, NULL, "denied", why);
+	if (status != 401 || http_header_in(r, "Authorization"))
+		gov_audit(r->srv, r, action, repo, NULL, NULL, "denied", why);
 }
 
 bool gov_allow(struct req *r, const char *repo, unsigned roles,
@@ -294,7 +299,8 @@ static void gov_approve(struct req *r, json_t *body)
 	json_t *j;
 	int rc;
 
-	if (!gov_body_ok(r, gov_approve_body_read(body, &b, &code), code))
+	rc = gov_approve_body_read(body, &b, &code);
+	if (!gov_body_ok(r, rc, code))
 		return;
 	repo = b.repo;
 	env = b.environment;
@@ -521,7 +527,8 @@ static void gov_waive(struct req *r, json_t *body)
 	json_t *j;
 	int rc;
 
-	if (!gov_body_ok(r, gov_waive_body_read(body, &b, &code), code))
+	rc = gov_waive_body_read(body, &b, &code);
+	if (!gov_body_ok(r, rc, code))
 		return;
 	if (!gov_allow(r, b.repo, GOV_ROLE(META_ROLE_ADMIN), "waive", &role))
 		return;
@@ -658,14 +665,17 @@ static int gov_body(struct req *r, const char *p, size_t n)
 
 static void gov_post(struct req *r)
 {
-	static const char *const posts[] = { "approvals", "promotions",
-					     "rollbacks", "waivers" };
+	/* Endpoints and the action names their audit records use. */
+	static const char *const posts[][2] = {
+		{ "approvals", "approve" }, { "promotions", "promote" },
+		{ "rollbacks", "rollback" }, { "waivers", "waive" },
+	};
 
 	for (size_t i = 0; i < sizeof(posts) / sizeof(posts[0]); i++) {
-		if (strcmp(r->ref, posts[i]))
+		if (strcmp(r->ref, posts[i][0]))
 			continue;
 		if (!r->who.authenticated) {
-			gov_deny(r, 401, posts[i], NULL, "credentials "
+			gov_deny(r, 401, posts[i][1], NULL, "credentials "
 				 "required");
 			return;
 		}

@@ -166,6 +166,15 @@ static const char *action_words(int act)
 	return "pull";
 }
 
+static const char *action_phrase(int act)
+{
+	if (act & ACT_DELETE)
+		return "delete from";
+	if (act & ACT_PUSH)
+		return "push to";
+	return "pull from";
+}
+
 /* Decide whether who may go on; answers 401/403 when not. */
 static bool authorize(struct req *r, const struct route *rt)
 {
@@ -195,13 +204,19 @@ static bool authorize(struct req *r, const struct route *rt)
 		return true;
 	snprintf(scope, sizeof(scope), "repository:%s:%s", r->repo,
 		 action_words(rt->action));
-	if (!r->who.authenticated || r->who.bearer) {
+	/* A token short of a scope its user could get asks for a new one;
+	 * a user whose role and grants never allow it is told so (403),
+	 * not sent back to the password prompt. */
+	if (!r->who.authenticated ||
+	    (r->who.bearer && (authz_user_actions(s, r->who.user,
+			r->who.role, r->repo) & rt->action) == rt->action)) {
 		http_challenge(r, scope, r->who.authenticated ?
 			       "insufficient_scope" : NULL);
 		return false;
 	}
-	http_error(r, 403, "DENIED", "'%s' may not %s '%s'", r->who.user,
-		   action_words(rt->action), r->repo);
+	http_error(r, 403, "DENIED", "'%s' (%s) may not %s '%s'",
+		   r->who.user, meta_role_name(r->who.role),
+		   action_phrase(rt->action), r->repo);
 	return false;
 }
 
@@ -598,24 +613,65 @@ static size_t unescape_no_nul(void *cls, struct MHD_Connection *c, char *s)
 	return MHD_http_unescape(s);
 }
 
-static struct MHD_Daemon *daemon_start(struct srv *s, struct tls_files *t)
+static int listen_error(const char *addr, int e)
+{
+	if (e == EADDRINUSE)
+		return err_set(ERR_IO, "cannot listen on %s: address already "
+			       "in use (another server? use --listen)", addr);
+	if (e == EACCES)
+		return err_set(ERR_IO, "cannot listen on %s: permission "
+			       "denied (ports below 1024 need privileges; "
+			       "use --listen)", addr);
+	if (e == EADDRNOTAVAIL)
+		return err_set(ERR_IO, "cannot listen on %s: no such local "
+			       "address (use --listen)", addr);
+	return err_setsys(ERR_IO, e, "cannot listen on %s", addr);
+}
+
+/* Bind and listen before anything is created on disk: a busy port fails
+ * the start with one line and leaves no data directory behind. */
+static int listen_open(const char *addr, int *out)
 {
 	struct sockaddr_storage ss;
+	socklen_t len;
+	bool v6 = false;
+	int fd, on = 1, e;
+
+	*out = -1;
+	if (parse_listen(addr, &ss, &v6))
+		return ERR_INVALID;
+	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_setsys(ERR_IO, errno, "cannot listen on %s", addr);
+	len = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (v6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, SOMAXCONN)) {
+		e = errno;
+		close(fd);
+		return listen_error(addr, e);
+	}
+	*out = fd;
+	return 0;
+}
+
+/* The daemon takes over fd, the socket listen_open() bound. */
+static struct MHD_Daemon *daemon_start(struct srv *s, struct tls_files *t,
+				       int fd)
+{
 	unsigned int flags = MHD_USE_THREAD_PER_CONNECTION |
 			     MHD_USE_INTERNAL_POLLING_THREAD |
 			     MHD_USE_ERROR_LOG;
-	bool v6 = false;
 	struct MHD_Daemon *d;
 
-	if (parse_listen(s->cfg.listen, &ss, &v6))
-		return NULL;
-	if (v6)
+	if (s->cfg.listen[0] == '[')
 		flags |= MHD_USE_IPv6;
 	if (t->cert.len)
 		flags |= MHD_USE_TLS;
 	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 		MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
 		MHD_OPTION_UNESCAPE_CALLBACK, unescape_no_nul, NULL,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
@@ -626,7 +682,9 @@ static struct MHD_Daemon *daemon_start(struct srv *s, struct tls_files *t)
 		MHD_OPTION_HTTPS_MEM_KEY, buf_cstr(&t->key),
 		MHD_OPTION_END);
 	if (!d)
-		err_set(ERR_IO, "cannot listen on '%s'", s->cfg.listen);
+		err_set(ERR_IO, "cannot start the HTTP server on %s%s",
+			s->cfg.listen, t->cert.len ? " (TLS setup failed?)" :
+			"");
 	return d;
 }
 
@@ -681,10 +739,11 @@ static void block_signals(void)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
-static void announce(struct MHD_Daemon *d, const struct srv *s)
+static void announce(int fd, const struct srv *s)
 {
-	const union MHD_DaemonInfo *info =
-		MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	unsigned int port = 0;
 	char host[128];
 	const char *colon = strrchr(s->cfg.listen, ':');
 	size_t hl = (size_t)(colon - s->cfg.listen);
@@ -693,9 +752,12 @@ static void announce(struct MHD_Daemon *d, const struct srv *s)
 		hl = sizeof(host) - 1;
 	memcpy(host, s->cfg.listen, hl);
 	host[hl] = '\0';
+	if (!getsockname(fd, (struct sockaddr *)&ss, &len))
+		port = ntohs(ss.ss_family == AF_INET6 ?
+			     ((struct sockaddr_in6 *)&ss)->sin6_port :
+			     ((struct sockaddr_in *)&ss)->sin_port);
 	printf("listening on %s://%s:%u\n", *s->cfg.tls_cert ? "https" :
-	       "http", *host ? host : "0.0.0.0",
-	       info ? (unsigned int)info->port : 0);
+	       "http", *host ? host : "0.0.0.0", port);
 	gov_srv_announce(s);
 	fflush(stdout);
 }
@@ -706,23 +768,30 @@ int server_run(const struct server_config *cfg)
 	struct tls_files t = { BUF_INIT(1 << 20), BUF_INIT(1 << 20) };
 	struct MHD_Daemon *d = NULL;
 	struct gc_thread g = { .srv = &s };
-	int lvl, rc;
+	char why[1024];
+	int lvl, rc, fd;
 
 	lvl = log_level_parse(cfg->log_level);
 	log_init(stderr, lvl < 0 ? LOG_INFO : (enum log_level)lvl);
 	block_signals();
+	rc = listen_open(cfg->listen, &fd);
+	if (rc)
+		return rc;
 	rc = srv_open(&s, cfg);
 	if (!rc)
 		rc = pipeline_resume(&s);
 	if (!rc)
 		rc = tls_load(cfg, &t);
 	if (!rc) {
-		d = daemon_start(&s, &t);
+		/* From here the socket is libmicrohttpd's, even on failure. */
+		d = daemon_start(&s, &t, fd);
 		if (!d)
 			rc = ERR_IO;
+	} else {
+		close(fd);
 	}
 	if (!rc) {
-		announce(d, &s);
+		announce(fd, &s);
 		pthread_mutex_init(&g.lock, NULL);
 		pthread_cond_init(&g.cond, NULL);
 		if (cfg->gc_interval > 0)
@@ -741,6 +810,10 @@ int server_run(const struct server_config *cfg)
 	}
 	buf_wipe(&t.key);
 	buf_release(&t.cert);
+	/* The failure that stopped the start is the one to report. */
+	snprintf(why, sizeof(why), "%s", err_msg());
 	srv_close(&s);
+	if (rc)
+		err_set(rc, "%s", why);
 	return rc;
 }

@@ -130,8 +130,10 @@ def source_routes():
     body = gov_c[gov_c.index("void route_gov(struct req *r)"):]
     gov = set(re.findall(r'!strcmp\(m, "([A-Z]+)"\) && !strcmp\(e, '
                          r'"([a-z-]+)"\)', body))
-    posts = re.search(r"posts\[\] = \{(.*?)\};", gov_c, re.S).group(1)
-    gov |= {("POST", e) for e in re.findall(r'"([a-z-]+)"', posts)}
+    # posts[][2] pairs an endpoint with its audit action name.
+    posts = re.search(r"posts\[\]\[2\] = \{(.*?)\n\t\};", gov_c,
+                      re.S).group(1)
+    gov |= {("POST", e) for e in re.findall(r'\{ "([a-z-]+)", "', posts)}
     assert len(gov) >= 10, gov
     gov_methods = {m for m, k in rows if k == "R_GOV"}
     assert {m for m, _ in gov} == gov_methods

@@ -105,6 +105,15 @@ class World:
     def import_advisories(self, source):
         return self.run("vulndb", "import", "--data", self.reg.data, source)
 
+    def audit(self, action):
+        db = sqlite3.connect(self.reg.data / "meta.db")
+        try:
+            return db.execute("SELECT actor, repo, digest, result, reason"
+                              " FROM audit WHERE action=? ORDER BY seq",
+                              (action,)).fetchall()
+        finally:
+            db.close()
+
     def jobs(self):
         db = sqlite3.connect(self.reg.data / "meta.db")
         try:
@@ -166,6 +175,12 @@ def test_malicious_pickle_verdict_and_scan_ref(world):
     assert any(f["path"].endswith("model.bin") for f in s["findings"])
     text = world.run("scan", ref, check=False)
     assert "verdict malicious" in text.stdout
+    # The finished scan is in the audit log, by the registry itself.
+    [(actor, repo, dig, result, reason)] = world.audit("scan")
+    assert (actor, repo, dig, result) == ("stele", "team/evil", digest,
+                                          "ok")
+    assert reason.startswith("verdict malicious: ") and \
+        f"{s['counts']['critical']} critical" in reason
 
 
 def test_unknown_scan_and_bad_queries(world):
@@ -467,3 +482,6 @@ def test_layer_escaping_scratch_fails_the_scan(world):
     assert world.referrers("team/bad", digest) == []
     p = world.run("scan", f"{world.reg.host}/team/bad:v1.0.0", check=False)
     assert p.returncode == 2 and "failed" in p.stdout
+    [(actor, _, dig, result, reason)] = world.audit("scan")
+    assert (actor, dig, result) == ("stele", digest, "error")
+    assert ".." in reason

@@ -182,13 +182,29 @@ def test_viewer_gets_pull_only_token(registry):
         tok.split(".")[1] + "=="))
     assert payload["access"] == [{"type": "repository", "name": "m/x",
                                   "actions": ["pull"]}]
+    # The viewer can never push: told so, not sent back for a token.
+    st, _, body = registry.request("POST", "/v2/m/x/blobs/uploads/",
+                                   bearer=tok)
+    assert st == 403
+    err = json.loads(body)["errors"][0]
+    assert err["code"] == "DENIED"
+    assert err["message"] == "'vera' (viewer) may not push to 'm/x'"
+    st, _, body = registry.request("POST", "/v2/m/x/blobs/uploads/",
+                                   auth=("vera", "viewer-password"))
+    assert st == 403
+    assert json.loads(body)["errors"][0]["message"] == \
+        "'vera' (viewer) may not push to 'm/x'"
+
+
+def test_token_short_of_a_scope_its_user_may_get_is_challenged(registry):
+    registry.add_user("pub", "publisher-pass", role="publisher")
+    registry.start()
+    tok = registry.token("repository:m/x:pull", user=("pub",
+                                                       "publisher-pass"))
     st, h, _ = registry.request("POST", "/v2/m/x/blobs/uploads/",
                                 bearer=tok)
     assert st == 401
     assert 'error="insufficient_scope"' in h["WWW-Authenticate"]
-    st, _, _ = registry.request("POST", "/v2/m/x/blobs/uploads/",
-                                auth=("vera", "viewer-password"))
-    assert st == 403
 
 
 def test_grant_allows_push_to_matching_repositories_only(registry):

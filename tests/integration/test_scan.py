@@ -33,8 +33,91 @@ def test_benign_corpus_is_clean_and_complete(stele):
     for fmt in ("pickle", "pytorch-zip", "pytorch-legacy", "npy", "npz",
                 "zlib", "gzip", "safetensors", "gguf", "keras", "onnx",
                 "keras-h5", "tf-savedmodel", "chat-template", "hf-config",
-                "python", "text"):
+                "python", "text", "torchscript", "keras-metadata"):
         assert fmt in formats, formats
+
+
+# Files written by torch and TensorFlow themselves (gen_frameworks.py):
+# each on its own, with the format the walker must see at its top.
+FRAMEWORKS = BENIGN / "frameworks"
+FRAMEWORK_FORMATS = {
+    "torch_state_dict.pt": "pytorch-zip",
+    "torch_legacy.pt": "pytorch-legacy",
+    "torch_checkpoint.pt": "pytorch-zip",
+    "torch_dtypes.pt": "pytorch-zip",
+    "torch_nested.pt": "pytorch-zip",
+    "torchscript_script.pt": "torchscript",
+    "torchscript_trace.pt": "torchscript",
+    "tf_keras2.h5": "keras-h5",
+    "tf_module_savedmodel": "tf-savedmodel",
+    "tf1_defun_savedmodel": "tf-savedmodel",
+    "keras3_export_savedmodel": "tf-savedmodel",
+    "tf_keras2_savedmodel": "tf-savedmodel",
+}
+
+
+def test_framework_fixture_list_is_complete():
+    assert sorted(p.name for p in FRAMEWORKS.iterdir()) == \
+        sorted(FRAMEWORK_FORMATS)
+
+
+@pytest.mark.parametrize("name", sorted(FRAMEWORK_FORMATS))
+def test_real_framework_file_is_clean_and_complete(stele, name):
+    rc, rep, p = scan_json(stele, FRAMEWORKS / name)
+    assert rc == 0, p.stdout
+    assert rep["verdict"] == "clean"
+    assert all(f["complete"] for f in rep["files"]), rep["files"]
+    assert [f for f in rep["findings"] if f["severity"] not in
+            ("info", "low")] == []
+    formats = [f["format"] for f in rep["files"]]
+    if FRAMEWORK_FORMATS[name] == "tf-savedmodel":
+        assert formats.count("tf-savedmodel") == 1, formats
+    else:
+        assert formats[0] == FRAMEWORK_FORMATS[name], formats
+
+
+# Real files with one edit (gen_frameworks.py): the rule each must raise.
+FRAMEWORK_MALICIOUS = {
+    "fw_torch_zip_os_system.pt": "pickle-global-dangerous",
+    "fw_torch_checkpoint_os_system.pt": "pickle-global-dangerous",
+    "fw_torchscript_os_system.pt": "pickle-global-dangerous",
+    "fw_savedmodel_pyfunc": "savedmodel-python-op",
+    "fw_savedmodel_custom_op": "savedmodel-unknown-op",
+    "fw_tf_keras_lambda_savedmodel": "keras-lambda-layer",
+}
+
+
+@pytest.mark.parametrize("name", sorted(FRAMEWORK_MALICIOUS))
+def test_edited_framework_file_raises_its_rule(stele, name):
+    rc, rep, p = scan_json(stele, MODELS / "malicious" / name)
+    assert rc == 1, p.stdout
+    assert FRAMEWORK_MALICIOUS[name] in {f["rule"] for f in rep["findings"]}
+    assert all(f["complete"] for f in rep["files"]), rep["files"]
+
+
+def test_torch_zip64_archive_with_prefix_is_still_flagged(stele, tmp_path):
+    """torch.save writes zip64 end records: with data before the archive
+    the zip is still found, read, and the prefix reported."""
+    data = (FRAMEWORKS / "torch_state_dict.pt").read_bytes()
+    (tmp_path / "w.pt").write_bytes(b"\0" * 100 + data)
+    rc, rep, p = scan_json(stele, tmp_path / "w.pt")
+    assert rep["files"][0]["format"] == "pytorch-zip", p.stdout
+    assert all(f["complete"] for f in rep["files"]), rep["files"]
+    assert [(f["rule"], f["message"]) for f in rep["findings"]] == [
+        ("zip-prefix-data", "data precedes the zip archive "
+         "(100 bytes by its offsets)")]
+
+
+def test_real_savedmodel_is_recognised_by_content_not_name(stele, tmp_path):
+    shutil.copy(MODELS / "malicious" / "fw_savedmodel_pyfunc" /
+                "saved_model.pb", tmp_path / "graph.bin")
+    shutil.copy(FRAMEWORKS / "keras3_export_savedmodel" / "saved_model.pb",
+                tmp_path / "model.dat")
+    rc, rep, p = scan_json(stele, tmp_path)
+    assert rc == 1, p.stdout
+    assert {f["path"]: f["format"] for f in rep["files"]} == {
+        "graph.bin": "tf-savedmodel", "model.dat": "tf-savedmodel"}
+    assert "savedmodel-python-op" in {f["rule"] for f in rep["findings"]}
 
 
 @pytest.mark.parametrize("name", MALICIOUS)
@@ -313,7 +396,7 @@ def test_ext_opcode_in_raw_bytes_waits_for_proof(stele, tmp_path):
 def test_keras_metadata_is_read_by_content(stele, tmp_path):
     # tf_keras revives layers from keras_metadata.pb; a renamed copy is
     # still recognised by its structure.
-    src = (FORMATS / "malicious" / "tf_keras_lambda_savedmodel" /
+    src = (MODELS / "malicious" / "fw_tf_keras_lambda_savedmodel" /
            "keras_metadata.pb")
     copy = tmp_path / "meta.bin"
     copy.write_bytes(src.read_bytes())

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gov/audit.h"
 #include "pipeline/pipeline.h"
 #include "util/err.h"
 #include "util/fs.h"
@@ -217,8 +218,8 @@ static void test_scan_store_counts_and_indexes(void **state)
 	assert_string_equal(s.status, "running");
 	assert_string_equal(s.verdict, "malicious");
 	pipeline_scan_release(&s);
-	assert_int_equal(pipeline_scan_attested(f->p, j.id, "a/m", D1, D2),
-			 0);
+	assert_int_equal(pipeline_scan_attested(f->p, j.id, "a/m", D1, D2,
+					       PIPELINE_AUDIT_SCAN), 0);
 	assert_int_equal(pipeline_scan_evidence(f->p, "a/m", D1, &s), 0);
 	assert_string_equal(s.status, "done");
 	assert_string_equal(s.attestation, D2);
@@ -242,6 +243,82 @@ static void test_scan_store_counts_and_indexes(void **state)
 	scan_report_free(r);
 }
 
+/* The audit records of action in the pipeline's meta.db, as
+ * "actor result digest reason" lines. */
+struct audit_seen {
+	int n;
+	char last[512];
+};
+
+static int audit_note(const struct audit_record *rec, void *arg)
+{
+	struct audit_seen *a = arg;
+
+	a->n++;
+	snprintf(a->last, sizeof(a->last), "%s %s %s %s", rec->actor,
+		 rec->result, rec->digest ? rec->digest : "-",
+		 rec->reason ? rec->reason : "-");
+	return 0;
+}
+
+static void audit_of(struct fx *f, const char *action,
+		     struct audit_seen *out)
+{
+	struct audit_filter flt = { .action = action };
+	struct audit_log *log;
+	char path[128];
+	int64_t n;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(path, sizeof(path), "%s/meta.db", f->dir);
+	assert_int_equal(audit_log_open(path, false, &log), 0);
+	assert_int_equal(audit_log_each(log, &flt, audit_note, out), 0);
+	assert_int_equal(audit_log_verify(log, &n), 0);
+	audit_log_close(log);
+}
+
+static void test_scan_finished_is_audited_with_verdict(void **state)
+{
+	struct fx *f = *state;
+	struct scan_report *r = scan_report_new();
+	struct audit_seen a;
+	struct pipeline_job j;
+	bool q;
+
+	assert_int_equal(pipeline_enqueue_scan(f->p, "a/m", D1, &q), 0);
+	assert_int_equal(pipeline_claim(f->p, &j), 1);
+	assert_int_equal(scan_add(r, "pickle-global-denied", SCAN_CRITICAL,
+				  "m.pkl", NULL, "os.system"), 0);
+	assert_int_equal(pipeline_scan_store(f->p, -1, "a/m", D1, r, NULL, 0,
+					     "", "2026-01-01T00:00:00Z",
+					     NULL), 0);
+	/* Stored but not signed: not finished, not audited. */
+	audit_of(f, "scan", &a);
+	assert_int_equal(a.n, 0);
+	assert_int_equal(pipeline_scan_attested(f->p, j.id, "a/m", D1, D2,
+					       PIPELINE_AUDIT_SCAN), 0);
+	audit_of(f, "scan", &a);
+	assert_int_equal(a.n, 1);
+	assert_string_equal(a.last, "stele ok " D1 " verdict malicious: "
+			    "1 critical, 0 high, 0 medium, 0 low, 0 info");
+	scan_report_free(r);
+}
+
+static void test_scan_failed_is_audited_as_error(void **state)
+{
+	struct fx *f = *state;
+	struct audit_seen a;
+	struct pipeline_job j;
+	bool q;
+
+	assert_int_equal(pipeline_enqueue_scan(f->p, "a/m", D1, &q), 0);
+	assert_int_equal(pipeline_claim(f->p, &j), 1);
+	assert_int_equal(pipeline_job_fail(f->p, &j, "bad layer"), 0);
+	audit_of(f, "scan", &a);
+	assert_int_equal(a.n, 1);
+	assert_string_equal(a.last, "stele error " D1 " bad layer");
+}
+
 static void test_scan_evidence_of_unknown_version(void **state)
 {
 	struct fx *f = *state;
@@ -257,6 +334,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(test_queue_empty_claims_nothing),
+		T(test_scan_finished_is_audited_with_verdict),
+		T(test_scan_failed_is_audited_as_error),
 		T(test_queue_scan_enqueued_once_per_version),
 		T(test_queue_claims_in_order_and_once),
 		T(test_queue_recover_returns_running_to_pending),

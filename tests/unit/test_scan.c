@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scan/engine.h"
 #include "scan/scan.h"
 #include "util/err.h"
 
@@ -457,6 +458,110 @@ static void test_hash_covers_whole_file(void **state)
 	scan_report_free(r);
 }
 
+/* ---- the reader without a digest ---- */
+
+struct count_src {
+	uint64_t size, off, read, skipped;
+};
+
+static int count_read(void *ctx, uint8_t *p, size_t n, size_t *got)
+{
+	struct count_src *s = ctx;
+	uint64_t left = s->size - s->off;
+
+	*got = n < left ? n : (size_t)left;
+	memset(p, 'x', *got);
+	s->off += *got;
+	s->read += *got;
+	return 0;
+}
+
+static int count_skip(void *ctx, uint64_t n, uint64_t *done)
+{
+	struct count_src *s = ctx;
+	uint64_t left = s->size - s->off;
+
+	*done = n < left ? n : left;
+	s->off += *done;
+	s->skipped += *done;
+	return 0;
+}
+
+static void test_rd_no_digest_seeks_over_skips_and_drain(void **state)
+{
+	struct count_src src = { .size = 64u << 20 };
+	struct scan_rd rd;
+	char hex[SHA256_HEX_LEN + 1];
+	uint8_t b[16];
+
+	assert_int_equal(scan_rd_init(&rd, count_read, &src, "t"), 0);
+	scan_rd_no_digest(&rd, count_skip);
+	assert_int_equal(scan_rd_read(&rd, b, sizeof(b)), 0);
+	assert_int_equal(scan_rd_skip(&rd, 32u << 20), 0);
+	assert_int_equal(scan_rd_offset(&rd), (32u << 20) + 16);
+	assert_int_equal(scan_rd_read(&rd, b, sizeof(b)), 0);
+	assert_int_equal(scan_rd_drain(&rd), 0);
+	assert_int_equal(scan_rd_offset(&rd), 64u << 20);
+	assert_true(src.read <= 2 * SCAN_RD_BUF);
+	assert_true(src.skipped >= (64u << 20) - 2 * SCAN_RD_BUF);
+	scan_rd_digest(&rd, hex);
+	assert_string_equal(hex, "");
+	scan_rd_release(&rd);
+}
+
+static void test_rd_seek_past_end_is_truncation(void **state)
+{
+	struct count_src src = { .size = 1u << 20 };
+	struct scan_rd rd;
+	uint8_t b[4];
+
+	assert_int_equal(scan_rd_init(&rd, count_read, &src, "t"), 0);
+	scan_rd_no_digest(&rd, count_skip);
+	assert_int_equal(scan_rd_read(&rd, b, sizeof(b)), 0);
+	assert_int_equal(scan_rd_skip(&rd, 2u << 20), ERR_INVALID);
+	assert_non_null(strstr(err_msg(), "truncated"));
+	assert_int_equal(scan_rd_offset(&rd), 1u << 20);
+	/* The stream stays ended: nothing more can be read. */
+	assert_int_equal(scan_rd_read(&rd, b, 1), ERR_INVALID);
+	scan_rd_release(&rd);
+}
+
+static void test_rd_with_digest_reads_every_byte(void **state)
+{
+	struct count_src src = { .size = 8u << 20 };
+	struct scan_rd rd;
+	char hex[SHA256_HEX_LEN + 1];
+
+	assert_int_equal(scan_rd_init(&rd, count_read, &src, "t"), 0);
+	rd.skip = count_skip;     /* ignored while hashing */
+	assert_int_equal(scan_rd_skip(&rd, 4u << 20), 0);
+	assert_int_equal(scan_rd_drain(&rd), 0);
+	assert_int_equal(src.read, 8u << 20);
+	assert_int_equal(src.skipped, 0);
+	scan_rd_digest(&rd, hex);
+	assert_int_equal(strlen(hex), SHA256_HEX_LEN);
+	scan_rd_release(&rd);
+}
+
+static void test_no_digest_leaves_sha256_empty_and_json_null(void **state)
+{
+	struct scan_report *r = scan_report_new();
+	struct scan_opts o = { .no_digest = true };
+	char *out = NULL;
+
+	assert_non_null(r);
+	assert_int_equal(scan_buffer(r, "abc", 3, "t.txt", &o), 0);
+	assert_string_equal(scan_report_file(r, 0)->sha256, "");
+	assert_int_equal(scan_report_file(r, 0)->size, 3);
+	assert_int_equal(scan_report_render(r, SCAN_FORMAT_JSON, &out), 0);
+	assert_non_null(strstr(out, "\"sha256\": null"));
+	free(out);
+	assert_int_equal(scan_report_render(r, SCAN_FORMAT_SARIF, &out), 0);
+	assert_null(strstr(out, "sha-256"));
+	free(out);
+	scan_report_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -496,6 +601,12 @@ int main(void)
 		cmocka_unit_test(test_kitfile_framework_selects_profiles),
 		cmocka_unit_test(test_torch_legacy_truncated_is_incomplete),
 		cmocka_unit_test(test_hash_covers_whole_file),
+		cmocka_unit_test(
+			test_rd_no_digest_seeks_over_skips_and_drain),
+		cmocka_unit_test(test_rd_seek_past_end_is_truncation),
+		cmocka_unit_test(test_rd_with_digest_reads_every_byte),
+		cmocka_unit_test(
+			test_no_digest_leaves_sha256_empty_and_json_null),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,6 +44,15 @@ static const struct fx_case benign[] = {
 	{ "benign/tokenizer.json", SCAN_FMT_TEXT, 0, { NULL } },
 	{ "benign/savedmodel/saved_model.pb", SCAN_FMT_SAVEDMODEL, 0,
 	  { "savedmodel-checkpoint-op" } },
+	/* Written by TensorFlow itself (gen_frameworks.py); the TF1 graph
+	 * calls a library function by its name as the op. */
+	{ "../benign/frameworks/tf1_defun_savedmodel/saved_model.pb",
+	  SCAN_FMT_SAVEDMODEL, 0, { "savedmodel-checkpoint-op" } },
+	{ "../benign/frameworks/keras3_export_savedmodel/saved_model.pb",
+	  SCAN_FMT_SAVEDMODEL, 0, { "savedmodel-checkpoint-op" } },
+	{ "../benign/frameworks/tf_keras2.h5", SCAN_FMT_H5, 0, { NULL } },
+	{ "../benign/frameworks/tf_keras2_savedmodel/keras_metadata.pb",
+	  SCAN_FMT_KERAS_METADATA, 0, { NULL } },
 	{ "benign/chat_template.jinja", SCAN_FMT_CHAT_TEMPLATE, 0, { NULL } },
 	{ "benign/chat_template.json", SCAN_FMT_CHAT_TEMPLATE, 0, { NULL } },
 	{ "benign/tokenizer_config.json", SCAN_FMT_HF_CONFIG, 0, { NULL } },
@@ -125,6 +134,12 @@ static const struct fx_case malicious[] = {
 	  { "keras-module-not-allowed" } },
 	{ "malicious/savedmodel_pyfunc/saved_model.pb", SCAN_FMT_SAVEDMODEL,
 	  0, { "savedmodel-python-op" } },
+	{ "../malicious/fw_savedmodel_custom_op/saved_model.pb",
+	  SCAN_FMT_SAVEDMODEL, 0, { "savedmodel-unknown-op" } },
+	{ "../malicious/fw_savedmodel_pyfunc/saved_model.pb",
+	  SCAN_FMT_SAVEDMODEL, 0, { "savedmodel-python-op" } },
+	{ "../malicious/fw_tf_keras_lambda_savedmodel/keras_metadata.pb",
+	  SCAN_FMT_KERAS_METADATA, 0, { "keras-lambda-layer" } },
 	{ "malicious/savedmodel_readfile_in_function/saved_model.pb",
 	  SCAN_FMT_SAVEDMODEL, 0,
 	  { "savedmodel-file-op", "savedmodel-python-op" } },
@@ -490,6 +505,29 @@ static void test_sniff_ignores_misleading_names(void **state)
 					"x.bin"), SCAN_FMT_TEXT);
 }
 
+/* A SavedModel is recognised by its structure whatever its name; field 1
+ * = 1 followed by a string that is not a meta graph is not one. */
+static void test_sniff_savedmodel_by_structure(void **state)
+{
+	static const uint8_t sm[] = { 0x08, 0x01, 0x12, 0x07, 0x0a, 0x05,
+				      0x0a, 0x03, 'v', '1', '.' };
+	static const uint8_t str[] = { 0x08, 0x01, 0x12, 0x07, 'p', 'y',
+				       't', 'o', 'r', 'c', 'h' };
+	static const uint8_t inner_too_long[] = { 0x08, 0x01, 0x12, 0x03,
+						  0x0a, 0x05, 0x0a, 0x03 };
+
+	(void)state;
+	assert_int_equal(scan_fmt_sniff(sm, sizeof(sm), "weights.bin"),
+			 SCAN_FMT_SAVEDMODEL);
+	assert_int_not_equal(scan_fmt_sniff(str, sizeof(str), "weights.bin"),
+			     SCAN_FMT_SAVEDMODEL);
+	assert_int_not_equal(scan_fmt_sniff(inner_too_long,
+					    sizeof(inner_too_long), "w.bin"),
+			     SCAN_FMT_SAVEDMODEL);
+	assert_int_equal(scan_fmt_sniff(str, sizeof(str), "saved_model.pb"),
+			 SCAN_FMT_SAVEDMODEL);
+}
+
 /* Secrets that look real only at a glance stay quiet. */
 static void test_secret_lookalikes_are_not_reported(void **state)
 {
@@ -566,6 +604,7 @@ int main(void)
 		cmocka_unit_test(test_gguf_overlong_string_is_incomplete),
 		cmocka_unit_test(test_gguf_version_1_is_unsupported),
 		cmocka_unit_test(test_sniff_ignores_misleading_names),
+		cmocka_unit_test(test_sniff_savedmodel_by_structure),
 		cmocka_unit_test(test_secret_lookalikes_are_not_reported),
 		cmocka_unit_test(test_google_and_stripe_keys_are_reported),
 		cmocka_unit_test(
