@@ -38,6 +38,7 @@ struct cparse {
 	yaml_parser_t p;
 	const char *name;
 	int events;
+	size_t key_line;        /* line of the top-level key being applied */
 };
 
 static int next_event(struct cparse *cp, yaml_event_t *ev)
@@ -315,7 +316,8 @@ static int apply_key(struct cparse *cp, struct server_config *c,
 		return want_int(cp, k, &c->upload_grace, 86400 * 365);
 	if (!strcmp(k, "scan_workers"))
 		return want_int(cp, k, &c->scan_workers, 64);
-	return err_set(ERR_INVALID, "%s: unknown key '%s'", cp->name, k);
+	return err_set(ERR_INVALID, "%s: unknown key '%s' at line %zu",
+		       cp->name, k, cp->key_line);
 }
 
 /* The body: MAPPING-START (KEY VALUE)* MAPPING-END. */
@@ -342,6 +344,7 @@ static int parse_mapping(struct cparse *cp, struct server_config *c)
 		}
 		memcpy(key, ev.data.scalar.value, ev.data.scalar.length);
 		key[ev.data.scalar.length] = '\0';
+		cp->key_line = ev.start_mark.line + 1;
 		yaml_event_delete(&ev);
 		rc = apply_key(cp, c, key);
 		if (rc)

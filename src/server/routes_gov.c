@@ -506,12 +506,16 @@ struct waive_ctx {
 static int gov_waive_tx(struct sqlite3 *db, void *arg)
 {
 	struct waive_ctx *c = arg;
-	char why[GOV_REASON_MAX + 128];
+	char why[GOV_REASON_MAX + 128], until[32];
+	time_t t = (time_t)c->w.until;
+	struct tm tm;
 	int rc = gov_waiver_add(db, &c->w, &c->id);
 
-	snprintf(why, sizeof(why), "waiver %lld of '%s' until %lld: %s",
-		 (long long)c->id, c->w.rule, (long long)c->w.until,
-		 c->w.reason);
+	if (!gmtime_r(&t, &tm) ||
+	    !strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(until, sizeof(until), "%lld", (long long)c->w.until);
+	snprintf(why, sizeof(why), "waiver %lld of '%s' until %s: %s",
+		 (long long)c->id, c->w.rule, until, c->w.reason);
 	if (!rc)
 		rc = gov_audit_db(db, c->r, "waive", c->w.repo, NULL,
 				  c->w.digest, "ok", why);

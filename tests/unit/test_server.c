@@ -215,7 +215,10 @@ static void test_config_parse(void **state)
 	assert_true(c.anonymous_pull);
 	assert_int_equal(config_parse(&c, "bogus: 1\n", 9, "t.yaml"),
 			 ERR_INVALID);
-	assert_non_null(strstr(err_msg(), "unknown key 'bogus'"));
+	assert_string_equal(err_msg(), "t.yaml: unknown key 'bogus' at line 1");
+	assert_int_equal(config_parse(&c, "listen: a:1\n\nlisen: b\n", 22,
+				      "t.yaml"), ERR_INVALID);
+	assert_string_equal(err_msg(), "t.yaml: unknown key 'lisen' at line 3");
 	assert_int_equal(config_parse(&c, "tags: maybe\n", 12, "t.yaml"),
 			 ERR_INVALID);
 	assert_int_equal(config_parse(&c, "token_ttl: -5\n", 14, "t.yaml"),
