@@ -355,7 +355,7 @@ if run promote-110 as dana promote "$REG/$REPO:v1.1.0" --env staging \
 fi
 expect "$LOGS/promote-110.log" critical
 good "promotion refused: $(head -c 300 "$LOGS/promote-110.log" |
-	tr '\n' ' ')"
+	tr '\n' ' ' | sed 's/^stele promote: //; s/ *$//')"
 if run init-110 init_model "stele://$REG/$REPO:v1.1.0" "$W/mnt/v110"; then
 	fail "the storage initializer accepted v1.1.0"
 fi

@@ -65,7 +65,7 @@ static int approve_give(const char *text, const char *env,
 	if (!rc && json)
 		gov_cli_print_json(out);
 	else if (!rc)
-		printf("approved %s@%s for %s (approval %lld, attestation "
+		printf("approved %s@%s for %s (approval id %lld, attestation "
 		       "%s)\n", ref.repo,
 		       json_string_value(json_object_get(out, "digest")), env,
 		       (long long)json_integer_value(json_object_get(out,

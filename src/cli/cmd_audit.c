@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 #include "gov/audit.h"
 #include "gov/checkpoint.h"
+#include "server/config.h"
 #include "sign/key.h"
 #include "util/err.h"
 
@@ -11,7 +12,8 @@
 #include <string.h>
 
 static const char audit_usage[] =
-	"usage: stele audit list [--data DIR] [--actor A] [--action A]\n"
+	"usage: stele audit list [--data DIR | --config FILE] [--actor A]\n"
+	"                        [--action A]\n"
 	"                        [--repo R] [--result R] [--since TIME]\n"
 	"                        [--limit N] [--format text|json]\n"
 	"       stele audit export [--data DIR] [--format jsonl|csv]\n"
@@ -23,6 +25,7 @@ static const char audit_usage[] =
 	"\n"
 	"  --data DIR     the server's data directory (default: $STELE_DATA\n"
 	"                 or ./stele-data)\n"
+	"  --config FILE  the server's configuration: use its data directory\n"
 	"  --limit N      list: only the newest N matching records (still\n"
 	"                 printed oldest first)\n"
 	"  --file FILE    verify a JSON Lines export instead of the store\n"
@@ -38,6 +41,7 @@ static const char audit_usage[] =
 
 struct audit_opts {
 	const char *data;
+	const char *config;
 	const char *file;
 	const char *format;
 	const char *output;
@@ -46,7 +50,21 @@ struct audit_opts {
 };
 
 enum { OPT_ACTOR = 256, OPT_ACTION, OPT_REPO, OPT_RESULT, OPT_SINCE,
-       OPT_LIMIT, OPT_FILE, OPT_KEY };
+       OPT_LIMIT, OPT_FILE, OPT_KEY, OPT_CONFIG };
+
+/* --config: the data directory the server's configuration names. */
+static int audit_config_data(struct audit_opts *o)
+{
+	static struct server_config cfg;
+	int rc;
+
+	config_defaults(&cfg);
+	rc = config_load(&cfg, o->config);
+	if (rc)
+		return cli_fail("audit", rc);
+	o->data = cfg.data;
+	return 0;
+}
 
 static int audit_parse_opts(int argc, char **argv, struct audit_opts *o)
 {
@@ -62,6 +80,7 @@ static int audit_parse_opts(int argc, char **argv, struct audit_opts *o)
 		{ "limit", required_argument, NULL, OPT_LIMIT },
 		{ "file", required_argument, NULL, OPT_FILE },
 		{ "key", required_argument, NULL, OPT_KEY },
+		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -69,6 +88,7 @@ static int audit_parse_opts(int argc, char **argv, struct audit_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->data = getenv("STELE_DATA") ? getenv("STELE_DATA") : "stele-data";
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "d:f:o:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': o->data = optarg; break;
@@ -87,21 +107,29 @@ static int audit_parse_opts(int argc, char **argv, struct audit_opts *o)
 			break;
 		case OPT_FILE: o->file = optarg; break;
 		case OPT_KEY: o->key = optarg; break;
+		case OPT_CONFIG: o->config = optarg; break;
 		default:
-			return cli_usage_error("audit", "unknown option");
+			return cli_usage_error("audit", "unknown option or "
+					       "missing value: '%s'",
+					       argv[optind - 1]);
 		}
 	}
-	return 0;
+	return o->config ? audit_config_data(o) : 0;
 }
 
 static int audit_open(const struct audit_opts *o, struct audit_log **log)
 {
 	char path[4096];
+	int rc;
 
 	/* The registry keeps the chain in its metadata database so that a
 	 * change and its record commit in one transaction. */
 	snprintf(path, sizeof(path), "%s/meta.db", o->data);
-	return audit_log_open(path, false, log);
+	rc = audit_log_open(path, false, log);
+	if (rc == ERR_NOTFOUND && !o->config)
+		rc = err_set(rc, "%s (give the server's --data DIR or "
+			     "--config FILE)", err_msg());
+	return rc;
 }
 
 static int audit_print_text(const struct audit_record *r, void *arg)
@@ -216,7 +244,8 @@ static int audit_export(struct audit_opts *o)
 	return rc ? cli_fail("audit", rc) : CLI_OK;
 }
 
-static int audit_verify_checkpoint(const struct audit_opts *o)
+static int audit_verify_checkpoint(const struct audit_opts *o,
+				   int64_t count)
 {
 	struct sign_key *key = NULL;
 	char path[4096];
@@ -230,8 +259,11 @@ static int audit_verify_checkpoint(const struct audit_opts *o)
 	sign_key_free(key);
 	if (rc)
 		return cli_fail("audit verify", rc);
-	printf("newest signed checkpoint verified: record %lld\n",
-	       (long long)seq);
+	printf("newest signed checkpoint verified: record %lld", (long long)seq);
+	if (count > seq)
+		printf(" (%lld newer records are chained but not yet "
+		       "checkpointed)", (long long)(count - seq));
+	putchar('\n');
 	return CLI_OK;
 }
 
@@ -260,7 +292,7 @@ static int audit_verify(struct audit_opts *o)
 	printf("audit log verified: %lld records, chain intact\n",
 	       (long long)count);
 	if (o->key && !o->file)
-		return audit_verify_checkpoint(o);
+		return audit_verify_checkpoint(o, count);
 	return CLI_OK;
 }
 

@@ -706,9 +706,13 @@ void policy_evaluate(const struct policy_env *env,
 int policy_decision_summary(const struct policy_env *env,
 			    const struct policy_decision *d, struct buf *out)
 {
-	int rc = buf_printf(out, "policy for '%s' refused:", env->name);
+	int rc;
 	bool first = true;
 
+	if (d->allowed)
+		return buf_printf(out, "policy for '%s' passed (%zu rules)",
+				  env->name, d->n_results);
+	rc = buf_printf(out, "policy for '%s' refused:", env->name);
 	for (size_t i = 0; !rc && i < d->n_results; i++) {
 		const struct policy_result *r = &d->results[i];
 

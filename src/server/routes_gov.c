@@ -667,6 +667,22 @@ static int gov_body(struct req *r, const char *p, size_t n)
 	return 0;
 }
 
+/* 405 for an endpoint that exists with other methods, else 404. */
+static void gov_no_route(struct req *r)
+{
+	static const char *const known[] = {
+		"approvals", "history", "policy", "policy-check",
+		"promotions", "rollbacks", "signing-key", "waivers",
+	};
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(r->ref, known[i])) {
+			http_error(r, 405, "UNSUPPORTED", "method not allowed");
+			return;
+		}
+	http_error(r, 404, "NOT_FOUND", "no such endpoint");
+}
+
 static void gov_post(struct req *r)
 {
 	/* Endpoints and the action names their audit records use. */
@@ -687,7 +703,7 @@ static void gov_post(struct req *r)
 		r->body = gov_body;
 		return;
 	}
-	http_error(r, 404, "NOT_FOUND", "no such endpoint");
+	gov_no_route(r);
 }
 
 void route_gov(struct req *r)
@@ -711,5 +727,5 @@ void route_gov(struct req *r)
 	else if (!strcmp(m, "GET") && !strcmp(e, "history"))
 		gov_history(r);
 	else
-		http_error(r, 404, "NOT_FOUND", "no such endpoint");
+		gov_no_route(r);
 }

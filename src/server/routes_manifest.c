@@ -269,8 +269,10 @@ static void store(struct req *r, const struct mcheck *mc,
 						t.v, modes, t.n);
 	pthread_rwlock_unlock(&s->gc_lock);
 	if (rc == ERR_EXISTS) {
-		http_error(r, 403, "DENIED", "versions are immutable: %s",
-			   err_msg());
+		http_error(r, 403, "DENIED", "versions are immutable: %s "
+			   "(push a new version tag; an unchanged directory "
+			   "packs the same digest only with the same file "
+			   "times or SOURCE_DATE_EPOCH)", err_msg());
 		gov_audit(s, r, "tag", r->repo, t.n ? t.v[0] : NULL, digest,
 			  "denied", err_msg());
 		return;

@@ -131,3 +131,18 @@ def test_missing_log_is_one_line_error(stele, tmp_path):
                   check=False)
     assert p.returncode == 1
     assert p.stderr.count("\n") == 1 and "no audit log" in p.stderr
+
+
+def test_config_names_the_data_directory(stele, data, tmp_path):
+    # The server's configuration is enough: its data directory is read
+    # relative to the file, as `stele serve` reads it.
+    conf = tmp_path / "stele.yaml"
+    conf.write_text("data: data\n")
+    p = stele.run("audit", "verify", "--config", conf, cwd="/")
+    assert p.returncode == 0, p.stderr
+    bare = stele.run("audit", "export", cwd=tmp_path, check=False)
+    assert bare.returncode == 1 and bare.stderr.count("\n") == 1
+    assert "--config FILE" in bare.stderr
+    bad = stele.run("audit", "export", "--cfg", conf, check=False)
+    assert bad.returncode == 2 and "'--cfg'" in bad.stderr
+    assert "unrecognized" not in bad.stderr

@@ -539,12 +539,14 @@ def test_governance_answers_match_schemas(world):
     _, _, mv = w.call("POST", promo, body=body, user=user("dep"),
                       expect=200)
     assert mv["allowed"] and mv["previous"] is None
+    assert mv["summary"].startswith("policy for 'staging' passed")
     _, _, mv = w.call("POST", promo, body=dict(body, reference="v1.1.0"),
                       user=user("dep"), expect=200)
     assert mv["previous"] == v1
     _, _, ref = w.call("POST", promo, body=dict(body, environment="prod"),
                        user=user("dep"), expect=403)
     assert ref["allowed"] is False and ref["error"]
+    assert ref["summary"].startswith("policy for 'prod' refused:")
     w.call("POST", promo, body=body, user=user("view"), expect=403)
     w.call("POST", promo, body={"repo": "team/model"}, user=user("dep"),
            expect=400)
