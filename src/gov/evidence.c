@@ -154,6 +154,50 @@ int gov_scan_findings_parse(const char *json, size_t n, struct gov_scan *out)
 	return rc;
 }
 
+/*
+ * A scan made with no advisory database (advisory_db '') checked nothing
+ * of the dependencies the version declares (scan_deps), unless an import
+ * has re-evaluated every stored version since (reeval_db_version). The
+ * pipeline's tables may not exist yet: then nothing was declared.
+ */
+static const char deps_unchecked_sql[] =
+	"SELECT EXISTS(SELECT 1 FROM scans s, scan_deps d"
+	" WHERE s.repo=?1 AND s.digest=?2 AND s.advisory_db=''"
+	" AND d.repo=?1 AND d.digest=?2)"
+	" AND NOT EXISTS(SELECT 1 FROM pipeline_state"
+	" WHERE key='reeval_db_version' AND value<>'')";
+
+static int deps_unchecked(struct sqlite3 *db, const char *repo,
+			  const char *digest, bool *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*out = false;
+	rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master"
+				" WHERE type='table' AND name IN"
+				" ('scan_deps','pipeline_state')", -1, &st,
+				NULL);
+	if (rc || sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return ev_sqlerr(db, "cannot read the schema");
+	}
+	rc = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (rc != 2)
+		return 0;
+	if (sqlite3_prepare_v2(db, deps_unchecked_sql, -1, &st, NULL))
+		return ev_sqlerr(db, "cannot read scan dependencies");
+	sqlite3_bind_text(st, 1, repo, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, digest, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int(st, 0) != 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : ev_sqlerr(db, "cannot read scan "
+						"dependencies");
+}
+
 int gov_scan_evidence(struct sqlite3 *db, const char *repo,
 		      const char *digest, struct gov_scan *out)
 {
@@ -189,6 +233,8 @@ int gov_scan_evidence(struct sqlite3 *db, const char *repo,
 	rc = findings ? gov_scan_findings_parse(findings, strlen(findings),
 						out) : 0;
 	sqlite3_finalize(st);
+	if (!rc && out->done)
+		rc = deps_unchecked(db, repo, digest, &out->deps_unchecked);
 	if (rc)
 		out->done = false;
 	return rc;

@@ -26,6 +26,7 @@ struct gov_scan {
 	char state[16];          /* pending, running, done, failed */
 	char verdict[16];
 	char time[32];
+	bool deps_unchecked;     /* declares dependencies no advisory saw */
 	struct policy_finding *findings;
 	size_t n_findings;
 	void *owned;             /* parsed findings JSON */

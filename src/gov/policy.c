@@ -498,7 +498,16 @@ static void policy_check_scan(const struct policy_env *env,
 {
 	struct policy_result *r;
 
-	r = policy_add(d, "scan", ev->scan_done);
+	r = policy_add(d, "scan", ev->scan_done && !ev->deps_unchecked);
+	if (ev->scan_done && ev->deps_unchecked) {
+		snprintf(r->detail, sizeof(r->detail), "the version declares "
+			 "dependencies, but no advisories were loaded when it "
+			 "was scanned");
+		snprintf(r->fix, sizeof(r->fix), "import advisories with "
+			 "'stele vulndb import --data DIR SOURCE', which "
+			 "re-evaluates every version");
+		return;
+	}
 	if (ev->scan_done) {
 		snprintf(r->detail, sizeof(r->detail),
 			 "the newest scan finished and is complete");

@@ -86,6 +86,7 @@ struct policy_evidence {
 	const char *signer;       /* key identity, for the explanation */
 	bool scan_done;           /* newest scan finished and complete */
 	const char *scan_state;   /* "pending", "running", "failed", ... */
+	bool deps_unchecked;      /* scanned with no advisories loaded */
 	const struct policy_finding *findings;
 	size_t n_findings;
 	const struct policy_approval *approvals;

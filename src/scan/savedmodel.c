@@ -253,12 +253,13 @@ out:
  * the rest are reported once the whole file has been read. */
 static void report_unknown(struct sm *s)
 {
-	qsort(s->funcs, s->n_funcs, sizeof(*s->funcs), cmp_str);
+	if (s->n_funcs)
+		qsort(s->funcs, s->n_funcs, sizeof(*s->funcs), cmp_str);
 	for (size_t i = 0; i < s->n_unknown; i++) {
 		const struct sm_unknown *u = &s->unknown[i];
 
-		if (bsearch(u->op, s->funcs, s->n_funcs, sizeof(*s->funcs),
-			    cmp_key))
+		if (s->n_funcs && bsearch(u->op, s->funcs, s->n_funcs,
+					  sizeof(*s->funcs), cmp_key))
 			continue;
 		scan_add(s->r, "savedmodel-unknown-op", SCAN_HIGH, s->f->path,
 			 OWASP_SUPPLY_CHAIN, "op '%s' (node '%s') is not in "

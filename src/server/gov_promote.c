@@ -141,6 +141,7 @@ static int eval_fill(struct eval *e)
 	ev->signer = *e->signer ? e->signer : NULL;
 	ev->scan_done = e->scan.found && e->scan.done;
 	ev->scan_state = e->scan.found ? e->scan.state : "missing";
+	ev->deps_unchecked = e->scan.deps_unchecked;
 	ev->findings = e->scan.findings;
 	ev->n_findings = e->scan.n_findings;
 	ev->approvals = e->pa;

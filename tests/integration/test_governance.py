@@ -228,6 +228,34 @@ def test_policy_check_explains_every_rule(gov):
     assert js["allowed"] is True
 
 
+def test_dependencies_no_advisory_saw_fail_the_scan_rule(gov):
+    # What the pipeline records when it scans with no advisories loaded:
+    # the declared dependencies, and an empty advisory_db.
+    ref, digest = gov.publish("v1.0.0")
+    gov.scan(digest)
+    db = sqlite3.connect(gov.reg.data / "meta.db", timeout=30)
+    db.execute("INSERT INTO scan_deps VALUES(?,?,?,?,?,?,?)",
+               ("team/model", digest, "joblib", "==1.1.0", "1.1.0",
+                "requirements.txt", 1))
+    db.commit()
+    js = json.loads(gov.run("view", "policy", "check", ref, "--env",
+                            "prod", "--format", "json",
+                            check=False).stdout)
+    [scan] = [r for r in js["results"] if r["rule"] == "scan"]
+    assert not scan["passed"] and "no advisories" in scan["detail"]
+    assert "vulndb import" in scan["fix"]
+    # An import re-evaluates every stored version: then it was checked.
+    db.execute("INSERT INTO pipeline_state VALUES('reeval_db_version',"
+               " '2026-12-01T00:00:00Z@1')")
+    db.commit()
+    db.close()
+    js = json.loads(gov.run("view", "policy", "check", ref, "--env",
+                            "prod", "--format", "json",
+                            check=False).stdout)
+    [scan] = [r for r in js["results"] if r["rule"] == "scan"]
+    assert scan["passed"], scan
+
+
 def test_policy_show_lists_the_configured_environments(gov):
     js = json.loads(gov.run("view", "policy", "show", "--format",
                             "json").stdout)

@@ -74,6 +74,54 @@ static void test_newest_scan_wins(void **state)
 	gov_scan_release(&s);
 }
 
+/* The pipeline's tables, as far as the evidence reads them. */
+static void make_pipeline_tables(sqlite3 *db)
+{
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE scan_deps(repo TEXT,"
+		" digest TEXT, package TEXT, spec TEXT, version TEXT,"
+		" file TEXT, line INTEGER);"
+		"CREATE TABLE pipeline_state(key TEXT PRIMARY KEY,"
+		" value TEXT NOT NULL);", NULL, NULL, NULL), SQLITE_OK);
+}
+
+static bool unchecked(sqlite3 *db)
+{
+	struct gov_scan s;
+	bool out;
+
+	assert_int_equal(gov_scan_evidence(db, "team/m", DA, &s), 0);
+	assert_true(s.done);
+	out = s.deps_unchecked;
+	gov_scan_release(&s);
+	return out;
+}
+
+static void test_dependencies_scanned_without_advisories(void **state)
+{
+	sqlite3 *db = *state;
+
+	assert_int_equal(gov_scan_record(db, "team/m", DA, "done", true,
+					 "clean", "[]"), 0);
+	/* No pipeline tables (tests, or a store never scanned): nothing
+	 * was declared. */
+	assert_false(unchecked(db));
+	make_pipeline_tables(db);
+	assert_false(unchecked(db));
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO scan_deps VALUES("
+		"'team/m', '" DA "', 'joblib', '==1.1.0', '1.1.0',"
+		" 'requirements.txt', 1)", NULL, NULL, NULL), SQLITE_OK);
+	assert_true(unchecked(db));
+	/* An import re-evaluated every stored version since. */
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO pipeline_state VALUES("
+		"'reeval_db_version', '2026-12-01@1')", NULL, NULL, NULL),
+		SQLITE_OK);
+	assert_false(unchecked(db));
+	assert_int_equal(sqlite3_exec(db, "DELETE FROM pipeline_state;"
+		"UPDATE scans SET advisory_db='2026-12-01@1'", NULL, NULL,
+		NULL), SQLITE_OK);
+	assert_false(unchecked(db));
+}
+
 static void test_unfinished_or_incomplete_scan_is_not_done(void **state)
 {
 	sqlite3 *db = *state;
@@ -244,6 +292,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_no_scan_is_not_found,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_dependencies_scanned_without_advisories, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_newest_scan_wins, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(

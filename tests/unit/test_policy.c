@@ -86,6 +86,25 @@ static void test_all_rules_pass(void **state)
 	policy_free(p);
 }
 
+static void test_unchecked_dependencies_fail_the_scan_rule(void **state)
+{
+	struct policy *p = load(config);
+	struct policy_evidence ev = good_evidence();
+	struct policy_decision d;
+	struct buf b = BUF_INIT(4096);
+
+	ev.deps_unchecked = true;
+	policy_evaluate(policy_env_find(p, "prod"), &ev, &d);
+	assert_false(d.allowed);
+	assert_false(result(&d, "scan")->passed);
+	assert_non_null(strstr(result(&d, "scan")->fix, "vulndb import"));
+	assert_int_equal(policy_decision_summary(policy_env_find(p, "prod"),
+						 &d, &b), 0);
+	assert_non_null(strstr(b.data, "no advisories were loaded"));
+	buf_release(&b);
+	policy_free(p);
+}
+
 static void test_approval_for_other_digest_refused(void **state)
 {
 	struct policy *p = load(config);
@@ -224,6 +243,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_all_rules_pass),
+		cmocka_unit_test(test_unchecked_dependencies_fail_the_scan_rule),
 		cmocka_unit_test(test_approval_for_other_digest_refused),
 		cmocka_unit_test(test_approval_for_staging_not_prod),
 		cmocka_unit_test(test_self_approval_and_revoked_refused),
