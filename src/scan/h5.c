@@ -236,9 +236,10 @@ static int attribute(struct h5 *h, const uint8_t *m, size_t n)
 	v = m[0];
 	if (v < 1 || v > 3)
 		return bad(h, "attribute message", 0);
-	name_n = (size_t)le(m + 2, 2);
-	dt_n = (size_t)le(m + 4, 2);
-	ds_n = (size_t)le(m + 6, 2);
+	/* Plain 16-bit sizes: le() would read 0xffff as "undefined". */
+	name_n = (size_t)m[2] | (size_t)m[3] << 8;
+	dt_n = (size_t)m[4] | (size_t)m[5] << 8;
+	ds_n = (size_t)m[6] | (size_t)m[7] << 8;
 	at = v == 3 ? 9 : 8;
 	if (name_n > n || at + pad8(name_n, v) + pad8(dt_n, v) +
 	    pad8(ds_n, v) > n)
