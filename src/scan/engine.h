@@ -95,8 +95,6 @@ bool scan_rd_at_end(struct scan_rd *rd);
  * digest. */
 void scan_rd_digest(struct scan_rd *rd, char *hex);
 
-/* A reader over a file descriptor from its current position. */
-int scan_fd_read(void *ctx, uint8_t *p, size_t n, size_t *got);
 
 /* ---- The scanning context passed down through nested containers. ---- */
 
@@ -145,6 +143,12 @@ enum scan_pickle_mode {
 int scan_pickle(struct scan_ctx *c, struct scan_rd *rd, struct scan_file *f,
 		unsigned profiles, enum scan_pickle_mode mode,
 		bool *is_pickle);
+
+/*
+ * Does a zip64 end locator (and so a 56-byte zip64 end record before it)
+ * precede the end record at eocd? PyTorch's writer always adds them.
+ */
+bool scan_zip64_locator(int fd, uint64_t eocd);
 
 /* Zip archives (PyTorch checkpoints, TorchScript, .npz, .keras). */
 int scan_zip(struct scan_ctx *c, int fd, uint64_t size, struct scan_file *f,

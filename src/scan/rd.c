@@ -2,10 +2,8 @@
 #include "scan/engine.h"
 #include "util/err.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 int scan_rd_init(struct scan_rd *rd, scan_read_fn fn, void *ctx,
 		 const char *name)
@@ -132,31 +130,40 @@ int scan_rd_read(struct scan_rd *rd, void *p, size_t n)
 }
 
 /*
- * Drop the buffer and pass over n more bytes in the source. A source that
- * ends first is a truncation, exactly as a short read would be.
+ * Drop the buffer and pass over up to n more bytes in the source; *done
+ * says how many were there.
  */
-static int seek_over(struct scan_rd *rd, uint64_t n)
+static int pass_over(struct scan_rd *rd, uint64_t n, uint64_t *done)
 {
-	uint64_t done = 0;
 	int rc;
 
+	*done = 0;
 	rd->off += rd->len - rd->pos;
 	rd->pos = rd->len = 0;
 	if (rd->err)
 		return rd->err;
-	if (!rd->eof) {
-		rc = rd->skip(rd->ctx, n, &done);
-		if (rc) {
-			rd->err = rc;
-			return rc;
-		}
-		rd->off += done;
+	if (rd->eof)
+		return 0;
+	rc = rd->skip(rd->ctx, n, done);
+	if (rc) {
+		rd->err = rc;
+		return rc;
 	}
-	if (done < n) {
+	rd->off += *done;
+	if (*done < n)
 		rd->eof = true;
-		return short_read(rd, n - done);
-	}
 	return 0;
+}
+
+/* A source that ends first is a truncation, as a short read would be. */
+static int seek_over(struct scan_rd *rd, uint64_t n)
+{
+	uint64_t done;
+	int rc = pass_over(rd, n, &done);
+
+	if (!rc && done < n)
+		return short_read(rd, n - done);
+	return rc;
 }
 
 int scan_rd_skip(struct scan_rd *rd, uint64_t n)
@@ -189,25 +196,11 @@ int scan_rd_skip(struct scan_rd *rd, uint64_t n)
 
 int scan_rd_drain(struct scan_rd *rd)
 {
-	uint64_t done = 0;
+	uint64_t done;
 	int rc;
 
-	if (can_seek(rd)) {
-		rd->off += rd->len - rd->pos;
-		rd->pos = rd->len = 0;
-		if (rd->err)
-			return rd->err;
-		if (!rd->eof) {
-			rc = rd->skip(rd->ctx, UINT64_MAX, &done);
-			if (rc) {
-				rd->err = rc;
-				return rc;
-			}
-			rd->off += done;
-			rd->eof = true;
-		}
-		return 0;
-	}
+	if (can_seek(rd))
+		return pass_over(rd, UINT64_MAX, &done);
 	for (;;) {
 		rd->off += rd->len - rd->pos;
 		rd->pos = rd->len = 0;
@@ -239,18 +232,4 @@ void scan_rd_digest(struct scan_rd *rd, char *hex)
 	}
 	sha256_final(&rd->hash, raw);
 	hex_encode(raw, SHA256_LEN, hex);
-}
-
-int scan_fd_read(void *ctx, uint8_t *p, size_t n, size_t *got)
-{
-	int fd = *(const int *)ctx;
-	ssize_t k;
-
-	do {
-		k = read(fd, p, n);
-	} while (k < 0 && errno == EINTR);
-	if (k < 0)
-		return err_setsys(ERR_IO, errno, "read failed");
-	*got = (size_t)k;
-	return 0;
 }

@@ -225,8 +225,7 @@ static bool cd_plausible(int fd, uint64_t eocd, const uint8_t *rec)
 
 	if (count == 0xFFFF || cd_size == 0xFFFFFFFFu)
 		return true;
-	if (eocd >= 76 && pread(fd, sig, 4, (off_t)(eocd - 20)) == 4 &&
-	    !memcmp(sig, "PK\6\7", 4))
+	if (scan_zip64_locator(fd, eocd))
 		eocd -= 76;
 	if (!count || cd_size > eocd)
 		return false;

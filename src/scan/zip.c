@@ -215,11 +215,11 @@ static bool starts_with_member(struct zip *z)
 /* PyTorch's writer (miniz) adds zip64 end records to every archive; like
  * miniz and Python's zipfile, a locator before the end record means its
  * zip64 values are the ones a loader uses, saturated fields or not. */
-static bool has_zip64_locator(struct zip *z, uint64_t eocd)
+bool scan_zip64_locator(int fd, uint64_t eocd)
 {
 	uint8_t sig[4];
 
-	return eocd >= 20 + 56 && !pread_all(z->fd, sig, 4, eocd - 20) &&
+	return eocd >= 20 + 56 && !pread_all(fd, sig, 4, eocd - 20) &&
 	       !memcmp(sig, "PK\6\7", 4);
 }
 
@@ -239,7 +239,7 @@ static int read_cd(struct zip *z)
 	cd_size = le32(eocd_rec + 12);
 	cd_off = le32(eocd_rec + 16);
 	if (count == 0xFFFF || cd_size == 0xFFFFFFFFu ||
-	    cd_off == 0xFFFFFFFFu || has_zip64_locator(z, eocd)) {
+	    cd_off == 0xFFFFFFFFu || scan_zip64_locator(z->fd, eocd)) {
 		rc = read_zip64_eocd(z, eocd, &count, &cd_size, &cd_off);
 		if (rc)
 			return rc;
