@@ -667,65 +667,58 @@ static int gov_body(struct req *r, const char *p, size_t n)
 	return 0;
 }
 
-/* 405 for an endpoint that exists with other methods, else 404. */
-static void gov_no_route(struct req *r)
+/* A POST reads its JSON body first (gov_body); action names its audit
+ * records, refusals included. */
+static void gov_post(struct req *r, const char *action)
 {
-	static const char *const known[] = {
-		"approvals", "history", "policy", "policy-check",
-		"promotions", "rollbacks", "signing-key", "waivers",
-	};
-
-	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (!strcmp(r->ref, known[i])) {
-			http_error(r, 405, "UNSUPPORTED", "method not allowed");
-			return;
-		}
-	http_error(r, 404, "NOT_FOUND", "no such endpoint");
-}
-
-static void gov_post(struct req *r)
-{
-	/* Endpoints and the action names their audit records use. */
-	static const char *const posts[][2] = {
-		{ "approvals", "approve" }, { "promotions", "promote" },
-		{ "rollbacks", "rollback" }, { "waivers", "waive" },
-	};
-
-	for (size_t i = 0; i < sizeof(posts) / sizeof(posts[0]); i++) {
-		if (strcmp(r->ref, posts[i][0]))
-			continue;
-		if (!r->who.authenticated) {
-			gov_deny(r, 401, posts[i][1], NULL, "credentials "
-				 "required");
-			return;
-		}
-		buf_init(&r->buf, GOV_BODY_MAX);
-		r->body = gov_body;
+	if (!r->who.authenticated) {
+		gov_deny(r, 401, action, NULL, "credentials required");
 		return;
 	}
-	gov_no_route(r);
+	buf_init(&r->buf, GOV_BODY_MAX);
+	r->body = gov_body;
 }
 
+static const struct gov_route {
+	const char *method, *endpoint;
+	void (*fn)(struct req *r);      /* NULL: a POST, see gov_post() */
+	const char *action;
+} gov_routes[] = {
+	{ "GET", "signing-key", gov_signing_key, NULL },
+	{ "GET", "policy", gov_policy_show, NULL },
+	{ "GET", "policy-check", gov_policy_check, NULL },
+	{ "GET", "approvals", gov_approvals_list, NULL },
+	{ "DELETE", "approvals", gov_approval_revoke_route, NULL },
+	{ "GET", "waivers", gov_waivers_list, NULL },
+	{ "GET", "history", gov_history, NULL },
+	{ "POST", "approvals", NULL, "approve" },
+	{ "POST", "promotions", NULL, "promote" },
+	{ "POST", "rollbacks", NULL, "rollback" },
+	{ "POST", "waivers", NULL, "waive" },
+};
+
+/* 405 for an endpoint routed with other methods, else 404. */
 void route_gov(struct req *r)
 {
-	const char *m = r->method, *e = r->ref;
+	bool known = false;
 
-	if (!strcmp(m, "POST"))
-		gov_post(r);
-	else if (!strcmp(m, "GET") && !strcmp(e, "signing-key"))
-		gov_signing_key(r);
-	else if (!strcmp(m, "GET") && !strcmp(e, "policy"))
-		gov_policy_show(r);
-	else if (!strcmp(m, "GET") && !strcmp(e, "policy-check"))
-		gov_policy_check(r);
-	else if (!strcmp(m, "GET") && !strcmp(e, "approvals"))
-		gov_approvals_list(r);
-	else if (!strcmp(m, "DELETE") && !strcmp(e, "approvals"))
-		gov_approval_revoke_route(r);
-	else if (!strcmp(m, "GET") && !strcmp(e, "waivers"))
-		gov_waivers_list(r);
-	else if (!strcmp(m, "GET") && !strcmp(e, "history"))
-		gov_history(r);
+	for (size_t i = 0; i < sizeof(gov_routes) / sizeof(gov_routes[0]);
+	     i++) {
+		const struct gov_route *g = &gov_routes[i];
+
+		if (strcmp(r->ref, g->endpoint))
+			continue;
+		known = true;
+		if (strcmp(r->method, g->method))
+			continue;
+		if (g->fn)
+			g->fn(r);
+		else
+			gov_post(r, g->action);
+		return;
+	}
+	if (known)
+		http_error(r, 405, "UNSUPPORTED", "method not allowed");
 	else
-		gov_no_route(r);
+		http_error(r, 404, "NOT_FOUND", "no such endpoint");
 }

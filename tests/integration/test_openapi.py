@@ -127,13 +127,9 @@ def source_routes():
     assert kinds - {"R_NONE", "R_GOV"} == set(KIND_PATHS), \
         "a route kind is new or gone: map it to its path in KIND_PATHS"
     gov_c = (SERVER / "routes_gov.c").read_text()
-    body = gov_c[gov_c.index("void route_gov(struct req *r)"):]
-    gov = set(re.findall(r'!strcmp\(m, "([A-Z]+)"\) && !strcmp\(e, '
-                         r'"([a-z-]+)"\)', body))
-    # posts[][2] pairs an endpoint with its audit action name.
-    posts = re.search(r"posts\[\]\[2\] = \{(.*?)\n\t\};", gov_c,
+    table = re.search(r"\} gov_routes\[\] = \{(.*?)\n\};", gov_c,
                       re.S).group(1)
-    gov |= {("POST", e) for e in re.findall(r'\{ "([a-z-]+)", "', posts)}
+    gov = set(re.findall(r'\{ "([A-Z]+)", "([a-z-]+)",', table))
     assert len(gov) >= 10, gov
     gov_methods = {m for m, k in rows if k == "R_GOV"}
     assert {m for m, _ in gov} == gov_methods
